@@ -1,0 +1,135 @@
+/*
+ * web_sqlite.h: the C ABI of the web-sqlite core, and the only interface the wasm module exports.
+ *
+ * Conventions:
+ *  - Names are wsq_<noun>_<verb>. Every function returns a status: SQLITE_OK (0), SQLITE_ROW (100),
+ *    SQLITE_DONE (101) or an extended SQLite error code.
+ *  - Connections and statements are small integer handles, never pointers: a stale or invented
+ *    handle is reported as SQLITE_MISUSE, it cannot reach freed memory.
+ *  - Inputs (SQL text, paths, parameter buffers) are (pointer, length) pairs; the host usually
+ *    writes them into the scratch buffer from wsq_scratch().
+ *  - Outputs go to the single response record returned by wsq_last_response(): a result buffer on
+ *    success, an error record on failure (layouts in docs/FORMAT.md). The bytes stay valid until
+ *    the next call into this API; the host copies them out before making another call.
+ *
+ * The header is valid C11 (core/test/c_abi_test.c checks it).
+ */
+#ifndef WEB_SQLITE_H_
+#define WEB_SQLITE_H_
+
+#include <stddef.h>
+#include <stdint.h>
+
+#ifdef __cplusplus
+extern "C" {
+#endif
+
+/// A connection handle (0 is never a valid handle).
+typedef uint32_t wsq_conn;
+/// A statement handle (0 is never a valid handle).
+typedef uint32_t wsq_stmt;
+
+/// What the last call produced. On wasm32 the layout is {i32 status, u32 data, u32 len}.
+typedef struct wsq_response {
+  int32_t status;      /// SQLITE_OK, SQLITE_ROW, SQLITE_DONE or an extended error code
+  const uint8_t* data; /// a result buffer (status OK/ROW/DONE) or an error record (otherwise)
+  size_t len;          /// length of data in bytes
+} wsq_response;
+
+/// Value tags of parameter and result buffers.
+enum wsq_value_tag {
+  WSQ_TAG_NULL = 0,  /// no payload
+  WSQ_TAG_INT32 = 1, /// 4 bytes, little-endian two's complement
+  WSQ_TAG_INT64 = 2, /// 8 bytes, little-endian two's complement
+  WSQ_TAG_FLOAT = 3, /// 8 bytes, IEEE-754 double, little-endian
+  WSQ_TAG_TEXT = 4,  /// u32 byte length, then UTF-8 bytes (may contain NUL)
+  WSQ_TAG_BLOB = 5   /// u32 byte length, then the bytes
+};
+
+/// Parameter buffer kinds (first byte of a parameter buffer).
+enum wsq_params_kind {
+  WSQ_PARAMS_POSITIONAL = 0, /// values bind to ?1, ?2, ... in order
+  WSQ_PARAMS_NAMED = 1       /// each value carries a name: "id" binds :id, @id or $id
+};
+
+/// Magic numbers that open each buffer kind, as little-endian u32.
+enum wsq_magic {
+  WSQ_MAGIC_RESULT = 0x31515357, /// "WSQ1"
+  WSQ_MAGIC_ERROR = 0x45515357,  /// "WSQE"
+  WSQ_MAGIC_COLUMNS = 0x43515357 /// "WSQC"
+};
+
+/// Result buffer header flags.
+enum wsq_result_flags {
+  WSQ_RESULT_MORE = 1,      /// the statement has more rows (wsq_stmt_step stopped at max_rows)
+  WSQ_RESULT_NAMES = 2,     /// column names follow the header
+  WSQ_RESULT_AUTOCOMMIT = 4 /// wsq_conn_state: the connection is in autocommit mode
+};
+
+/// Flags for wsq_exec and wsq_stmt_run.
+enum wsq_run_flags {
+  WSQ_RUN_ROWS = 1 /// encode the rows; otherwise only changes and the last insert rowid
+};
+
+/// Flags for wsq_prepare.
+enum wsq_prepare_flags {
+  WSQ_PREPARE_PERSISTENT = 1 /// the statement will be kept and reused (SQLITE_PREPARE_PERSISTENT)
+};
+
+/// Initializes SQLite and registers the VFSes. Call once, before anything else.
+int32_t wsq_init(void);
+/// The response record of the last call.
+const wsq_response* wsq_last_response(void);
+/// A scratch input buffer of at least n bytes, valid until the next wsq_scratch call (or NULL).
+uint8_t* wsq_scratch(size_t n);
+/// Allocates n bytes the host may keep across calls (NULL when memory is exhausted).
+void* wsq_alloc(size_t n);
+/// Frees memory from wsq_alloc.
+void wsq_free(void* p);
+/// The SQLite version string, NUL-terminated.
+const char* wsq_sqlite_version(void);
+/// The symbolic name of a (possibly extended) result code, e.g. "SQLITE_CONSTRAINT_UNIQUE".
+const char* wsq_code_name(int32_t code);
+
+/// Opens a connection. flags are SQLITE_OPEN_* bits; vfs names a VFS ("" for the default).
+/// On success *out holds the handle; on failure the response holds the error.
+int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs,
+                 size_t vfs_len, wsq_conn* out);
+/// Closes a connection, finalizing its statements first.
+int32_t wsq_close(wsq_conn conn);
+/// Sets the busy timeout in milliseconds.
+int32_t wsq_busy_timeout(wsq_conn conn, int32_t ms);
+/// Runs every statement of a script in order. Parameters (may be empty) bind to the first statement
+/// that has parameters; a later statement with parameters is an error. With WSQ_RUN_ROWS the result
+/// holds the rows of the last statement that returned columns.
+int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
+                 size_t params_len, int32_t flags);
+/// Writes the connection's state to the response as a result buffer without columns: changes()
+/// and last_insert_rowid() of the connection, WSQ_RESULT_AUTOCOMMIT when no transaction is open.
+int32_t wsq_conn_state(wsq_conn conn);
+
+/// Prepares the first statement of sql. *out is 0 when sql holds no statement (only comments or
+/// white space); *tail is the byte offset of the rest of the text.
+int32_t wsq_prepare(wsq_conn conn, const char* sql, size_t sql_len, int32_t flags, wsq_stmt* out,
+                    uint32_t* tail);
+/// Binds a parameter buffer (copied: the buffer may be reused after the call).
+int32_t wsq_stmt_bind(wsq_stmt stmt, const uint8_t* params, size_t params_len);
+/// Steps up to max_rows times (max_rows >= 1) and encodes the rows read. Returns SQLITE_ROW when
+/// the statement has more rows (WSQ_RESULT_MORE is set too) and SQLITE_DONE when it finished.
+int32_t wsq_stmt_step(wsq_stmt stmt, uint32_t max_rows);
+/// Binds (when params_len > 0), runs to completion and resets: one call per execution.
+int32_t wsq_stmt_run(wsq_stmt stmt, const uint8_t* params, size_t params_len, int32_t flags);
+/// Writes the column names and declared types to the response (docs/FORMAT.md, "columns").
+int32_t wsq_stmt_columns(wsq_stmt stmt);
+/// Resets the statement so it can run again; bindings are kept.
+int32_t wsq_stmt_reset(wsq_stmt stmt);
+/// Sets every parameter back to NULL.
+int32_t wsq_stmt_clear_bindings(wsq_stmt stmt);
+/// Finalizes the statement; its handle becomes invalid.
+int32_t wsq_stmt_finalize(wsq_stmt stmt);
+
+#ifdef __cplusplus
+}  // extern "C"
+#endif
+
+#endif  // WEB_SQLITE_H_

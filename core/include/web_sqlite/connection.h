@@ -1,0 +1,68 @@
+// A database connection: open/close, scripts, prepared statements and their cache.
+#ifndef WEB_SQLITE_CONNECTION_H_
+#define WEB_SQLITE_CONNECTION_H_
+
+#include <cstddef>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+
+#include "web_sqlite/byte_writer.h"
+#include "web_sqlite/error.h"
+#include "web_sqlite/sqlite.h"
+#include "web_sqlite/statement.h"
+#include "web_sqlite/statement_cache.h"
+
+namespace wsq {
+
+class Connection {
+ public:
+  /// Opens path with SQLITE_OPEN_* flags through vfs (empty: the default VFS). Extended result
+  /// codes and SQLITE_DBCONFIG_DEFENSIVE are switched on.
+  static int Open(const std::string& path, int flags, const std::string& vfs,
+                  std::unique_ptr<Connection>* out, Error* error);
+
+  Connection(const Connection&) = delete;
+  Connection& operator=(const Connection&) = delete;
+  /// Finalizes every statement, then closes the database.
+  ~Connection();
+
+  sqlite3* db() const { return db_; }
+
+  /// Runs every statement of sql in order (see wsq_exec in web_sqlite.h for the rules on
+  /// parameters and rows) and writes the result buffer to out.
+  int Exec(std::string_view sql, const uint8_t* params, size_t params_size, uint32_t flags,
+           ByteWriter* out, Error* error);
+
+  /// Prepares the first statement of sql. *out is null when sql holds none; *tail is the byte
+  /// offset where the next statement starts. The connection owns the statement.
+  int Prepare(std::string_view sql, uint32_t flags, Statement** out, size_t* tail, Error* error);
+  /// The statement with this id, or null.
+  Statement* FindStatement(uint32_t id) const;
+  /// Finalizes and forgets a statement; false if the id is unknown.
+  bool Finalize(uint32_t id);
+  size_t statement_count() const { return statements_.size(); }
+
+  int SetBusyTimeout(int ms) { return sqlite3_busy_timeout(db_, ms); }
+  int64_t changes() const { return sqlite3_changes64(db_); }
+  int64_t total_changes() const { return sqlite3_total_changes64(db_); }
+  int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
+  bool autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
+  /// Writes changes, last insert rowid and autocommit as a result buffer without columns.
+  void EncodeState(ByteWriter* out) const;
+
+  StatementCache& cache() { return cache_; }
+
+ private:
+  explicit Connection(sqlite3* db) : db_(db) {}
+
+  sqlite3* db_;
+  StatementCache cache_;
+  std::unordered_map<uint32_t, std::unique_ptr<Statement>> statements_;
+};
+
+}  // namespace wsq
+
+#endif  // WEB_SQLITE_CONNECTION_H_

@@ -1,0 +1,102 @@
+// The core's VFSes: "wsq-memory" (files in wasm memory) and "wsq-host" (files through the
+// host-file seam: node:fs in Node, OPFS in browsers, POSIX in native tests).
+#ifndef WEB_SQLITE_VFS_H_
+#define WEB_SQLITE_VFS_H_
+
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/sqlite.h"
+
+namespace wsq {
+
+inline constexpr char kMemoryVfsName[] = "wsq-memory";
+inline constexpr char kHostVfsName[] = "wsq-host";
+
+/// SQLite's lock levels shared by every open file of one name, within this instance.
+struct LockState {
+  int shared = 0;                 // holders of SHARED or more
+  const void* reserved = nullptr; // holder of RESERVED
+  const void* pending = nullptr;  // holder of PENDING
+  const void* exclusive = nullptr;
+};
+
+/// One open file's view of a LockState: the SQLite locking protocol (NONE < SHARED < RESERVED <
+/// PENDING < EXCLUSIVE), answering SQLITE_BUSY where another file holds a conflicting lock.
+class FileLock {
+ public:
+  explicit FileLock(LockState* state) : state_(state) {}
+  int Lock(int level);
+  int Unlock(int level);
+  bool CheckReserved() const;
+  int level() const { return level_; }
+
+ private:
+  LockState* state_;
+  int level_ = SQLITE_LOCK_NONE;
+};
+
+/// Files kept in memory, by name; anonymous files (temp files) are private to their opener.
+/// A named file lives until it is deleted, so later connections of the instance can reopen it.
+class MemoryVfs {
+ public:
+  explicit MemoryVfs(std::string name);
+  ~MemoryVfs();
+  MemoryVfs(const MemoryVfs&) = delete;
+  MemoryVfs& operator=(const MemoryVfs&) = delete;
+
+  sqlite3_vfs* vfs() { return &vfs_; }
+  int Register(bool make_default) { return sqlite3_vfs_register(&vfs_, make_default); }
+
+  struct FileData {
+    std::vector<uint8_t> bytes;
+    LockState lock;
+  };
+  /// The named files (tests look inside).
+  std::map<std::string, std::shared_ptr<FileData>>& files() { return files_; }
+
+ private:
+  std::string name_;
+  sqlite3_vfs vfs_;
+  std::map<std::string, std::shared_ptr<FileData>> files_;
+};
+
+/// Files through a HostFileSystem. Temporary files (no name, delete-on-close, temp databases and
+/// journals) stay in memory, through the companion MemoryVfs.
+class HostVfs {
+ public:
+  HostVfs(std::string name, HostFileSystem* host, MemoryVfs* temp_files);
+  ~HostVfs();
+  HostVfs(const HostVfs&) = delete;
+  HostVfs& operator=(const HostVfs&) = delete;
+
+  sqlite3_vfs* vfs() { return &vfs_; }
+  HostFileSystem* host() const { return host_; }
+  MemoryVfs* temp_files() const { return temp_files_; }
+  int Register(bool make_default) { return sqlite3_vfs_register(&vfs_, make_default); }
+
+  /// The lock state of path, shared by its open files; released when the last one closes.
+  LockState* AcquireLock(const std::string& path);
+  void ReleaseLock(const std::string& path);
+
+ private:
+  std::string name_;
+  HostFileSystem* host_;
+  MemoryVfs* temp_files_;
+  sqlite3_vfs vfs_;
+  std::unordered_map<std::string, std::pair<LockState, int>> locks_;
+};
+
+/// The process-wide VFSes of the core, over DefaultHost().
+MemoryVfs* DefaultMemoryVfs();
+HostVfs* DefaultHostVfs();
+/// Registers "wsq-memory" and "wsq-host"; the latter becomes the default when host_is_default.
+int RegisterVfses(bool host_is_default);
+
+}  // namespace wsq
+
+#endif  // WEB_SQLITE_VFS_H_

@@ -1,0 +1,30 @@
+// Every SQLite compile-time option of web-sqlite, alphabetized. The amalgamation includes this
+// file through SQLITE_CUSTOM_INCLUDE; the core includes it through web_sqlite/sqlite.h.
+#ifndef WEB_SQLITE_SQLITE_CONFIG_H_
+#define WEB_SQLITE_SQLITE_CONFIG_H_
+
+#define SQLITE_DEFAULT_FOREIGN_KEYS 0
+#define SQLITE_DEFAULT_MEMSTATUS 0
+#define SQLITE_DEFAULT_WAL_SYNCHRONOUS 1
+#define SQLITE_DQS 0
+#define SQLITE_ENABLE_DBSTAT_VTAB 1
+#define SQLITE_ENABLE_FTS5 1
+#define SQLITE_ENABLE_MATH_FUNCTIONS 1
+#define SQLITE_ENABLE_PREUPDATE_HOOK 1
+#define SQLITE_ENABLE_RTREE 1
+#define SQLITE_ENABLE_SESSION 1
+#define SQLITE_LIKE_DOESNT_MATCH_BLOBS 1
+#define SQLITE_MAX_MMAP_SIZE 0
+#define SQLITE_OMIT_DEPRECATED 1
+#define SQLITE_OMIT_LOAD_EXTENSION 1
+#define SQLITE_OMIT_SHARED_CACHE 1
+#if defined(__wasm__)
+// No operating-system layer in wasm: the core registers its own VFSes (core/src/host/wasm_os.cc).
+#define SQLITE_OS_OTHER 1
+#endif
+#define SQLITE_TEMP_STORE 2
+#define SQLITE_THREADSAFE 0
+#define SQLITE_TRUSTED_SCHEMA 0
+#define SQLITE_USE_ALLOCA 1
+
+#endif  // WEB_SQLITE_SQLITE_CONFIG_H_

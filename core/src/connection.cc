@@ -1,0 +1,173 @@
+#include "web_sqlite/connection.h"
+
+#include <climits>
+
+#include "web_sqlite.h"
+#include "web_sqlite/param_decoder.h"
+#include "web_sqlite/result_encoder.h"
+
+namespace wsq {
+namespace {
+
+uint32_t NextStatementId() {
+  static uint32_t next = 0;
+  if (++next == 0) ++next;  // 0 is never a handle
+  return next;
+}
+
+bool IsSpace(char c) {
+  return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == ';';
+}
+
+const char* SkipSpace(const char* p, const char* end) {
+  while (p < end && IsSpace(*p)) ++p;
+  return p;
+}
+
+bool OnlySpace(const char* p, const char* end) { return SkipSpace(p, end) == end; }
+
+int TooBig(Error* error) {
+  return error->Set(SQLITE_TOOBIG, "the SQL text is longer than 2 GiB");
+}
+
+}  // namespace
+
+int Connection::Open(const std::string& path, int flags, const std::string& vfs,
+                     std::unique_ptr<Connection>* out, Error* error) {
+  sqlite3* db = nullptr;
+  int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_EXRESCODE,
+                           vfs.empty() ? nullptr : vfs.c_str());
+  if (rc != SQLITE_OK) {
+    error->FromDb(db, rc);
+    if (db == nullptr) error->message = "out of memory opening '" + path + "'";
+    sqlite3_close(db);
+    return error->code;
+  }
+  sqlite3_extended_result_codes(db, 1);
+  sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
+  out->reset(new Connection(db));
+  return SQLITE_OK;
+}
+
+Connection::~Connection() {
+  statements_.clear();
+  cache_.Clear();
+  sqlite3_close_v2(db_);
+}
+
+int Connection::Exec(std::string_view sql, const uint8_t* params_data, size_t params_size,
+                     uint32_t flags, ByteWriter* out, Error* error) {
+  error->Clear();
+  if (sql.size() > INT_MAX) return TooBig(error);
+  ParamDecoder params;
+  if (!params.Decode(params_data, params_size, error)) return error->code;
+
+  bool want_rows = (flags & WSQ_RUN_ROWS) != 0;
+  ResultEncoder encoder(out);
+  encoder.Begin(nullptr, want_rows);
+  int64_t changes = 0;
+  bool params_bound = false;
+  const char* begin = sql.data();
+  const char* end = begin + sql.size();
+  const char* p = begin;
+
+  while (p < end) {
+    sqlite3_stmt* stmt = nullptr;
+    const char* tail = end;
+    bool cacheable = false;
+    if (p == begin) {
+      // A whole text that is one statement is cached under that text.
+      stmt = cache_.Take(sql);
+      cacheable = stmt != nullptr;
+    }
+    if (stmt == nullptr) {
+      int rc = sqlite3_prepare_v3(db_, p, static_cast<int>(end - p),
+                                  p == begin ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
+      if (rc != SQLITE_OK) {
+        error->FromDb(db_, rc);
+        if (error->offset >= 0) error->offset += static_cast<int>(p - begin);
+        return error->code;
+      }
+      if (stmt == nullptr) {  // only comments or white space
+        p = tail;
+        continue;
+      }
+      cacheable = p == begin && OnlySpace(tail, end);
+    }
+
+    int rc = SQLITE_OK;
+    if (sqlite3_bind_parameter_count(stmt) > 0) {
+      if (params_bound) {
+        int at = static_cast<int>(SkipSpace(p, tail) - begin);
+        rc = error->Set(SQLITE_RANGE,
+                        "parameters bind to one statement of a script, and the statement at "
+                        "byte " + std::to_string(at) +
+                            " has parameters too; run it in a call of its own",
+                        at);
+      } else {
+        rc = params.Bind(stmt, /*copy=*/false, error);
+        params_bound = true;
+      }
+    } else if (!params.empty() && !params_bound && OnlySpace(tail, end)) {
+      rc = error->Set(SQLITE_RANGE, std::to_string(params.size()) +
+                                        " parameter value(s) were given but the SQL has no "
+                                        "parameters");
+    }
+    if (rc == SQLITE_OK) {
+      rc = StepToEnd(stmt, want_rows ? &encoder : nullptr, &changes, error);
+      if (rc == SQLITE_DONE) rc = SQLITE_OK;
+    }
+    sqlite3_reset(stmt);
+    sqlite3_clear_bindings(stmt);
+    if (cacheable) {
+      cache_.Put(sql, stmt);
+    } else {
+      sqlite3_finalize(stmt);
+    }
+    if (rc != SQLITE_OK) return rc;
+    p = tail;
+  }
+  if (!params.empty() && !params_bound) {
+    return error->Set(SQLITE_RANGE, std::to_string(params.size()) +
+                                        " parameter value(s) were given but the SQL has no "
+                                        "parameters");
+  }
+  if (!out->ok()) return error->Set(SQLITE_NOMEM, "out of memory while encoding the result");
+  encoder.Finish(changes, sqlite3_last_insert_rowid(db_), 0);
+  return SQLITE_OK;
+}
+
+int Connection::Prepare(std::string_view sql, uint32_t flags, Statement** out, size_t* tail,
+                        Error* error) {
+  *out = nullptr;
+  *tail = sql.size();
+  if (sql.size() > INT_MAX) return TooBig(error);
+  sqlite3_stmt* stmt = nullptr;
+  const char* end = nullptr;
+  unsigned prep_flags = (flags & WSQ_PREPARE_PERSISTENT) ? SQLITE_PREPARE_PERSISTENT : 0;
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), prep_flags, &stmt,
+                              &end);
+  if (rc != SQLITE_OK) return error->FromDb(db_, rc);
+  *tail = static_cast<size_t>(end - sql.data());
+  if (stmt == nullptr) return SQLITE_OK;
+  uint32_t id = NextStatementId();
+  auto owned = std::make_unique<Statement>(this, id, stmt);
+  *out = owned.get();
+  statements_.emplace(id, std::move(owned));
+  return SQLITE_OK;
+}
+
+Statement* Connection::FindStatement(uint32_t id) const {
+  auto it = statements_.find(id);
+  return it == statements_.end() ? nullptr : it->second.get();
+}
+
+bool Connection::Finalize(uint32_t id) { return statements_.erase(id) != 0; }
+
+void Connection::EncodeState(ByteWriter* out) const {
+  ResultEncoder encoder(out);
+  encoder.Begin(nullptr, false);
+  encoder.Finish(changes(), last_insert_rowid(), autocommit() ? WSQ_RESULT_AUTOCOMMIT : 0);
+}
+
+}  // namespace wsq

@@ -1,0 +1,90 @@
+#include "web_sqlite/result_encoder.h"
+
+#include <cstring>
+
+#include "web_sqlite.h"
+
+namespace wsq {
+namespace {
+
+void PutCString(ByteWriter* out, const char* s) {
+  out->PutSized(s, s != nullptr ? std::strlen(s) : 0);
+}
+
+}  // namespace
+
+void ResultEncoder::Begin(sqlite3_stmt* stmt, bool with_names) {
+  out_->Clear();
+  columns_ = stmt != nullptr ? static_cast<uint32_t>(sqlite3_column_count(stmt)) : 0;
+  rows_ = 0;
+  with_names_ = with_names;
+  out_->PutU32(WSQ_MAGIC_RESULT);
+  out_->PutU32(0);  // flags, patched by Finish
+  out_->PutU32(columns_);
+  out_->PutU32(0);  // row count, patched by Finish
+  out_->PutI64(0);  // changes
+  out_->PutI64(0);  // last insert rowid
+  if (with_names) {
+    for (uint32_t i = 0; i < columns_; ++i) {
+      PutCString(out_, sqlite3_column_name(stmt, static_cast<int>(i)));
+    }
+  }
+}
+
+void ResultEncoder::AddRow(sqlite3_stmt* stmt) {
+  for (uint32_t c = 0; c < columns_; ++c) {
+    int i = static_cast<int>(c);
+    switch (sqlite3_column_type(stmt, i)) {
+      case SQLITE_INTEGER: {
+        int64_t v = sqlite3_column_int64(stmt, i);
+        if (v >= INT32_MIN && v <= INT32_MAX) {
+          out_->PutU8(WSQ_TAG_INT32);
+          out_->PutI32(static_cast<int32_t>(v));
+        } else {
+          out_->PutU8(WSQ_TAG_INT64);
+          out_->PutI64(v);
+        }
+        break;
+      }
+      case SQLITE_FLOAT:
+        out_->PutU8(WSQ_TAG_FLOAT);
+        out_->PutF64(sqlite3_column_double(stmt, i));
+        break;
+      case SQLITE_TEXT: {
+        const unsigned char* text = sqlite3_column_text(stmt, i);
+        out_->PutU8(WSQ_TAG_TEXT);
+        out_->PutSized(text, static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+        break;
+      }
+      case SQLITE_BLOB: {
+        const void* blob = sqlite3_column_blob(stmt, i);
+        out_->PutU8(WSQ_TAG_BLOB);
+        out_->PutSized(blob, static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
+        break;
+      }
+      default:
+        out_->PutU8(WSQ_TAG_NULL);
+    }
+  }
+  ++rows_;
+}
+
+void ResultEncoder::Finish(int64_t changes, int64_t last_insert_rowid, uint32_t flags) {
+  out_->PatchU32(4, flags | (with_names_ ? WSQ_RESULT_NAMES : 0));
+  out_->PatchU32(12, rows_);
+  out_->PatchI64(16, changes);
+  out_->PatchI64(24, last_insert_rowid);
+}
+
+void EncodeColumns(sqlite3_stmt* stmt, ByteWriter* out) {
+  out->Clear();
+  int n = sqlite3_column_count(stmt);
+  out->PutU32(WSQ_MAGIC_COLUMNS);
+  out->PutU32(static_cast<uint32_t>(n));
+  for (int i = 0; i < n; ++i) {
+    PutCString(out, sqlite3_column_name(stmt, i));
+    PutCString(out, sqlite3_column_decltype(stmt, i));
+  }
+}
+
+}  // namespace wsq

@@ -1,0 +1,160 @@
+// Host-file VFS.
+//
+// Assumes: the host (HostFileSystem) names files by the path it is given, reads and writes at
+// offsets, and makes data durable when Sync returns; one thread (SQLITE_THREADSAFE=0).
+// Guarantees: every SQLite file operation becomes one host call with the host's own error code
+// (SQLITE_IOERR_*, SQLITE_FULL) passed through; short reads are zero-filled and reported as
+// SQLITE_IOERR_SHORT_READ, as SQLite requires; locks are enforced between the connections of this
+// instance (FileLock). Locks are not seen by other processes or tabs: the host is responsible
+// for keeping a file to one instance (OPFS access handles are exclusive).
+// Temporary files (no name, delete-on-close, temp databases, sub-journals) live in memory.
+#include <algorithm>
+#include <new>
+
+#include "vfs_common.h"
+#include "web_sqlite/vfs.h"
+
+namespace wsq {
+namespace {
+
+constexpr int kTempFileFlags = SQLITE_OPEN_DELETEONCLOSE | SQLITE_OPEN_TEMP_DB |
+                               SQLITE_OPEN_TEMP_JOURNAL | SQLITE_OPEN_TRANSIENT_DB |
+                               SQLITE_OPEN_SUBJOURNAL;
+
+struct HostFile {
+  sqlite3_file base;
+  HostVfs* owner;
+  int32_t handle;
+  std::string path;
+  FileLock lock;
+};
+
+HostFile* Cast(sqlite3_file* f) { return reinterpret_cast<HostFile*>(f); }
+HostFileSystem* Host(sqlite3_file* f) { return Cast(f)->owner->host(); }
+
+int Close(sqlite3_file* f) {
+  HostFile* file = Cast(f);
+  file->lock.Unlock(SQLITE_LOCK_NONE);
+  int rc = file->owner->host()->Close(file->handle);
+  file->owner->ReleaseLock(file->path);
+  file->~HostFile();
+  return rc;
+}
+
+int Read(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
+  size_t got = 0;
+  int rc = Host(f)->Read(Cast(f)->handle, static_cast<uint8_t*>(out), static_cast<size_t>(n),
+                         offset, &got);
+  if (rc != SQLITE_OK) return rc;
+  if (got < static_cast<size_t>(n)) {
+    std::memset(static_cast<uint8_t*>(out) + got, 0, static_cast<size_t>(n) - got);
+    return SQLITE_IOERR_SHORT_READ;
+  }
+  return SQLITE_OK;
+}
+
+int Write(sqlite3_file* f, const void* in, int n, sqlite3_int64 offset) {
+  return Host(f)->Write(Cast(f)->handle, static_cast<const uint8_t*>(in), static_cast<size_t>(n),
+                        offset);
+}
+
+int Truncate(sqlite3_file* f, sqlite3_int64 size) {
+  return Host(f)->Truncate(Cast(f)->handle, size);
+}
+
+int Sync(sqlite3_file* f, int flags) { return Host(f)->Sync(Cast(f)->handle, flags); }
+
+int FileSize(sqlite3_file* f, sqlite3_int64* size) {
+  int64_t s = 0;
+  int rc = Host(f)->Size(Cast(f)->handle, &s);
+  *size = s;
+  return rc;
+}
+
+int Lock(sqlite3_file* f, int level) { return Cast(f)->lock.Lock(level); }
+int Unlock(sqlite3_file* f, int level) { return Cast(f)->lock.Unlock(level); }
+int CheckReservedLock(sqlite3_file* f, int* out) {
+  *out = Cast(f)->lock.CheckReserved();
+  return SQLITE_OK;
+}
+int FileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
+int SectorSize(sqlite3_file*) { return 4096; }
+int DeviceCharacteristics(sqlite3_file*) { return SQLITE_IOCAP_POWERSAFE_OVERWRITE; }
+
+const sqlite3_io_methods kMethods = {
+    .iVersion = 1,
+    .xClose = Close,
+    .xRead = Read,
+    .xWrite = Write,
+    .xTruncate = Truncate,
+    .xSync = Sync,
+    .xFileSize = FileSize,
+    .xLock = Lock,
+    .xUnlock = Unlock,
+    .xCheckReservedLock = CheckReservedLock,
+    .xFileControl = FileControl,
+    .xSectorSize = SectorSize,
+    .xDeviceCharacteristics = DeviceCharacteristics,
+    // Version 1: no shared memory (WAL needs PRAGMA locking_mode=EXCLUSIVE), no memory mapping.
+    .xShmMap = nullptr,
+    .xShmLock = nullptr,
+    .xShmBarrier = nullptr,
+    .xShmUnmap = nullptr,
+    .xFetch = nullptr,
+    .xUnfetch = nullptr,
+};
+
+HostVfs* Owner(sqlite3_vfs* vfs) { return static_cast<HostVfs*>(vfs->pAppData); }
+
+int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* out_flags) {
+  HostVfs* owner = Owner(vfs);
+  if (name == nullptr || (flags & kTempFileFlags) != 0) {
+    sqlite3_vfs* memory = owner->temp_files()->vfs();
+    return memory->xOpen(memory, nullptr, f, flags, out_flags);
+  }
+  int32_t handle = -1;
+  int rc = owner->host()->Open(name, flags, &handle);
+  if (rc != SQLITE_OK) return rc;
+  std::string path(name);
+  LockState* state = owner->AcquireLock(path);
+  new (f) HostFile{{&kMethods}, owner, handle, std::move(path), FileLock(state)};
+  if (out_flags != nullptr) *out_flags = flags;
+  return SQLITE_OK;
+}
+
+int Delete(sqlite3_vfs* vfs, const char* name, int sync_dir) {
+  return Owner(vfs)->host()->Delete(name, sync_dir != 0);
+}
+
+int Access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
+  bool result = false;
+  int rc = Owner(vfs)->host()->Access(name, flags, &result);
+  *out = result;
+  return rc;
+}
+
+}  // namespace
+
+HostVfs::HostVfs(std::string name, HostFileSystem* host, MemoryVfs* temp_files)
+    : name_(std::move(name)), host_(host), temp_files_(temp_files) {
+  int size = std::max(static_cast<int>(sizeof(HostFile)), temp_files->vfs()->szOsFile);
+  vfs_common::InitVfs(&vfs_, name_.c_str(), size, this);
+  vfs_.xOpen = Open;
+  vfs_.xDelete = Delete;
+  vfs_.xAccess = Access;
+}
+
+HostVfs::~HostVfs() { sqlite3_vfs_unregister(&vfs_); }
+
+LockState* HostVfs::AcquireLock(const std::string& path) {
+  auto& entry = locks_[path];
+  ++entry.second;
+  return &entry.first;
+}
+
+void HostVfs::ReleaseLock(const std::string& path) {
+  auto it = locks_.find(path);
+  if (it != locks_.end() && --it->second.second == 0) locks_.erase(it);
+}
+
+}  // namespace wsq

@@ -1,0 +1,88 @@
+// Helpers for the core tests: build parameter buffers, decode result and error buffers.
+#ifndef WEB_SQLITE_TEST_TEST_UTIL_H_
+#define WEB_SQLITE_TEST_TEST_UTIL_H_
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace wsq::test {
+
+struct Value {
+  enum Kind { kNull, kInt, kFloat, kText, kBlob } kind = kNull;
+  int64_t i = 0;
+  double d = 0;
+  std::string bytes;  // text or blob
+  uint8_t tag = 0;    // the wire tag it was decoded from
+
+  static Value Null() { return {}; }
+  static Value Int(int64_t v) { Value x; x.kind = kInt; x.i = v; return x; }
+  static Value Float(double v) { Value x; x.kind = kFloat; x.d = v; return x; }
+  static Value Text(std::string v) { Value x; x.kind = kText; x.bytes = std::move(v); return x; }
+  static Value Blob(std::string v) { Value x; x.kind = kBlob; x.bytes = std::move(v); return x; }
+};
+
+struct Result {
+  uint32_t flags = 0;
+  uint32_t columns = 0;
+  std::vector<std::string> names;
+  std::vector<std::vector<Value>> rows;
+  int64_t changes = 0;
+  int64_t last_insert_rowid = 0;
+};
+
+struct DecodedError {
+  int code = 0;
+  int offset = -1;
+  std::string name;
+  std::string message;
+};
+
+struct Columns {
+  std::vector<std::string> names;
+  std::vector<std::string> decltypes;
+};
+
+/// Decodes a result buffer; fails the current test on malformed input.
+Result DecodeResult(const uint8_t* data, size_t size);
+DecodedError DecodeError(const uint8_t* data, size_t size);
+Columns DecodeColumns(const uint8_t* data, size_t size);
+
+/// Builds a parameter buffer the way the TypeScript codec does.
+class Params {
+ public:
+  static Params Positional() { return Params(false); }
+  static Params Named() { return Params(true); }
+  Params& Add(const Value& v, std::string_view name = {});
+  Params& Null(std::string_view name = {}) { return Add(Value::Null(), name); }
+  Params& Int(int64_t v, std::string_view name = {}) { return Add(Value::Int(v), name); }
+  Params& Float(double v, std::string_view name = {}) { return Add(Value::Float(v), name); }
+  Params& Text(std::string v, std::string_view name = {}) { return Add(Value::Text(v), name); }
+  Params& Blob(std::string v, std::string_view name = {}) { return Add(Value::Blob(v), name); }
+  /// The encoded buffer.
+  const std::vector<uint8_t>& bytes();
+
+ private:
+  explicit Params(bool named) : named_(named) {}
+  bool named_;
+  uint32_t count_ = 0;
+  std::vector<uint8_t> body_;
+  std::vector<uint8_t> bytes_;
+};
+
+/// A fresh, empty temporary directory, removed by the destructor.
+class TempDir {
+ public:
+  TempDir();
+  ~TempDir();
+  const std::string& path() const { return path_; }
+  std::string File(const std::string& name) const { return path_ + "/" + name; }
+
+ private:
+  std::string path_;
+};
+
+}  // namespace wsq::test
+
+#endif  // WEB_SQLITE_TEST_TEST_UTIL_H_
