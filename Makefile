@@ -1,0 +1,68 @@
+# The entry points: demo, test, bench, build, format, clean. Every target runs setup first
+# (scripts/setup.sh: idempotent, installs only what is missing).
+SHELL := /bin/bash
+NATIVE := build/native
+WASM := build/wasm
+DIST := js/dist
+GENERATED := js/src/generated/constants.ts
+CMAKE_NATIVE := cmake -S . -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release
+CMAKE_WASM := cmake -S . -B $(WASM) -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32-wasi.cmake
+CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
+TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'scripts/*.mjs')
+
+.PHONY: all setup build native wasm js test test-native test-js demo bench format format-check clean distclean
+
+all: build
+
+setup:
+	@scripts/setup.sh
+
+native: setup
+	@test -f $(NATIVE)/CMakeCache.txt || $(CMAKE_NATIVE) > /dev/null
+	cmake --build $(NATIVE)
+
+wasm: setup
+	@test -f $(WASM)/CMakeCache.txt || $(CMAKE_WASM) > /dev/null
+	cmake --build $(WASM)
+
+# The constants shared with C are generated from the headers, then the TypeScript is compiled
+# and the wasm placed next to it.
+js: native wasm
+	@mkdir -p $(dir $(GENERATED))
+	@$(NATIVE)/wsq_gen_constants > $(GENERATED).tmp
+	@cmp -s $(GENERATED).tmp $(GENERATED) && rm $(GENERATED).tmp || mv $(GENERATED).tmp $(GENERATED)
+	npx tsc -p js/tsconfig.json
+	cp $(WASM)/web-sqlite.wasm $(DIST)/src/web-sqlite.wasm
+
+build: native wasm js
+
+test-native: native
+	ctest --test-dir $(NATIVE) --output-on-failure
+
+test-js: js
+	node --test --test-reporter=spec $(DIST)/test/*.test.js
+
+test: build
+	$(MAKE) --no-print-directory test-native
+	$(MAKE) --no-print-directory test-js
+	$(MAKE) --no-print-directory format-check
+
+demo: build
+	node examples/node-demo.mjs
+
+bench: build
+	node bench/node-insert.mjs
+
+format: setup
+	clang-format-14 -i $(CXX_SOURCES)
+	npx prettier --log-level warn --write $(TS_SOURCES)
+
+format-check: setup
+	clang-format-14 --dry-run --Werror $(CXX_SOURCES)
+	npx prettier --log-level warn --check $(TS_SOURCES)
+
+clean:
+	rm -rf $(NATIVE) $(WASM) $(DIST) $(GENERATED)
+
+distclean: clean
+	rm -rf build node_modules

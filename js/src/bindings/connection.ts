@@ -1,0 +1,281 @@
+/**
+ * Synchronous bindings over the wasm exports: one wasm call per operation, results decoded from
+ * the core's buffers. Used directly in workers and in Node, and by the worker's message loop.
+ */
+import { type BindParams, encodeParams } from "../codec/params.js";
+import {
+  type ColumnInfo,
+  type ResultSet,
+  decodeColumns,
+  decodeError,
+  decodeResult,
+} from "../codec/results.js";
+import { OpenFlag, PrepareFlag, ResultCode as RC, RunFlag } from "../generated/constants.js";
+import { SQLiteError } from "../errors.js";
+import type { Runtime } from "../runtime/runtime.js";
+
+/** The names of the core's VFSes. */
+export const VFS = { memory: "wsq-memory", host: "wsq-host" } as const;
+
+export interface OpenOptions {
+  /** SQLITE_OPEN_* flags. Default: read-write, create. */
+  flags?: number;
+  /** "wsq-host" (files through the host) or "wsq-memory". Default: the host. */
+  vfs?: string;
+}
+
+function misuse(message: string): SQLiteError {
+  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", message);
+}
+
+export class Connection {
+  readonly runtime: Runtime;
+  readonly path: string;
+  private handle: number;
+  private readonly statements = new Set<PreparedStatement>();
+
+  private constructor(runtime: Runtime, handle: number, path: string) {
+    this.runtime = runtime;
+    this.handle = handle;
+    this.path = path;
+  }
+
+  /** Opens (by default creating) a database. */
+  static open(runtime: Runtime, path: string, options: OpenOptions = {}): Connection {
+    const flags = options.flags ?? OpenFlag.SQLITE_OPEN_READWRITE | OpenFlag.SQLITE_OPEN_CREATE;
+    const vfs = options.vfs ?? VFS.host;
+    return runtime.invoke((x) => {
+      const text = path + vfs;
+      const [ptr, len] = runtime.stage(text);
+      // Both strings are staged together: split at the UTF-8 length of path.
+      const pathLen = new TextEncoder().encode(path).length;
+      const rc = x.wsq_open(ptr, pathLen, flags, ptr + pathLen, len - pathLen, runtime.outPtr);
+      if (rc !== 0) throw decodeError(runtime.responseBytes());
+      return new Connection(runtime, runtime.u32At(runtime.outPtr), path);
+    });
+  }
+
+  get isOpen(): boolean {
+    return this.handle !== 0;
+  }
+
+  private live(): number {
+    if (this.handle === 0) throw misuse(`the database '${this.path}' is closed`);
+    return this.handle;
+  }
+
+  /**
+   * Runs every statement of sql. params bind to the statement that has parameters (one per
+   * script). With rows, the result holds the rows of the last statement that returned columns.
+   */
+  exec(sql: string, params?: BindParams | null, options: { rows?: boolean } = {}): ResultSet {
+    return this.execEncoded(sql, encodeParams(params), options.rows ?? false);
+  }
+
+  /** exec() with parameters already encoded (the worker receives them so). */
+  execEncoded(sql: string, params: Uint8Array | null, rows: boolean): ResultSet {
+    const handle = this.live();
+    return this.runtime.invoke((x) => {
+      const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
+      const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
+      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
+      return decodeResult(this.runtime.responseBytes());
+    });
+  }
+
+  /** exec() returning the raw result buffer (a copy the caller owns, e.g. to transfer). */
+  execRaw(sql: string, params: Uint8Array | null, rows: boolean): Uint8Array {
+    const handle = this.live();
+    return this.runtime.invoke((x) => {
+      const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
+      const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
+      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
+      return this.runtime.responseCopy();
+    });
+  }
+
+  /**
+   * Prepares the first statement of sql; returns null when sql holds none. The statement is
+   * finalized by finalize() or when the connection closes.
+   */
+  prepare(sql: string, options: { persistent?: boolean } = {}): PreparedStatement | null {
+    const handle = this.live();
+    return this.runtime.invoke((x) => {
+      const [ptr, len] = this.runtime.stage(sql);
+      const out = this.runtime.outPtr;
+      const flags = options.persistent === false ? 0 : PrepareFlag.PERSISTENT;
+      const rc = x.wsq_prepare(handle, ptr, len, flags, out, out + 4);
+      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
+      const id = this.runtime.u32At(out);
+      if (id === 0) return null;
+      const stmt = new PreparedStatement(this, id, sql);
+      this.statements.add(stmt);
+      return stmt;
+    });
+  }
+
+  /** changes(), last insert rowid and autocommit of the connection. */
+  state(): { changes: number; lastInsertRowid: number | bigint; autocommit: boolean } {
+    const handle = this.live();
+    return this.runtime.invoke((x) => {
+      x.wsq_conn_state(handle);
+      const r = decodeResult(this.runtime.responseBytes());
+      return { changes: r.changes, lastInsertRowid: r.lastInsertRowid, autocommit: r.autocommit };
+    });
+  }
+
+  busyTimeout(ms: number): void {
+    const handle = this.live();
+    this.runtime.invoke((x) => x.wsq_busy_timeout(handle, ms));
+  }
+
+  /** Closes the database, finalizing its statements. Closing twice is harmless. */
+  close(): void {
+    if (this.handle === 0) return;
+    const handle = this.handle;
+    this.handle = 0;
+    for (const stmt of this.statements) stmt.forget();
+    this.statements.clear();
+    if (!this.runtime.dead) this.runtime.invoke((x) => x.wsq_close(handle));
+  }
+
+  /** @internal */
+  release(stmt: PreparedStatement): void {
+    this.statements.delete(stmt);
+  }
+
+  /** @internal */
+  connectionHandle(): number {
+    return this.live();
+  }
+}
+
+export class PreparedStatement {
+  readonly connection: Connection;
+  readonly sql: string;
+  private id: number;
+  private columnInfo: ColumnInfo | null = null;
+
+  /** @internal use Connection.prepare */
+  constructor(connection: Connection, id: number, sql: string) {
+    this.connection = connection;
+    this.id = id;
+    this.sql = sql;
+  }
+
+  get isFinalized(): boolean {
+    return this.id === 0;
+  }
+
+  private live(): number {
+    if (this.id === 0) {
+      throw misuse(
+        this.connection.isOpen
+          ? "the statement is finalized"
+          : `the statement's database '${this.connection.path}' is closed`,
+      );
+    }
+    return this.id;
+  }
+
+  private get runtime(): Runtime {
+    return this.connection.runtime;
+  }
+
+  /** Column names and declared types (cached). */
+  columns(): ColumnInfo {
+    const id = this.live();
+    if (!this.columnInfo) {
+      this.columnInfo = this.runtime.invoke((x) => {
+        x.wsq_stmt_columns(id);
+        return decodeColumns(this.runtime.responseBytes());
+      });
+    }
+    return this.columnInfo;
+  }
+
+  /** Binds parameters (copied); they stay bound across reset() until clearBindings(). */
+  bind(params: BindParams): this {
+    return this.bindEncoded(encodeParams(params));
+  }
+
+  bindEncoded(params: Uint8Array | null): this {
+    const id = this.live();
+    this.runtime.invoke((x) => {
+      const [, , pptr, plen] = this.runtime.stage("", params);
+      const rc = x.wsq_stmt_bind(id, pptr, plen);
+      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
+    });
+    return this;
+  }
+
+  /**
+   * Steps up to maxRows rows. result.more is true when rows remain; the statement must then be
+   * stepped again, or reset.
+   */
+  step(maxRows = 1): ResultSet {
+    const id = this.live();
+    const names = this.columns().names;
+    return this.runtime.invoke((x) => {
+      const rc = x.wsq_stmt_step(id, maxRows);
+      if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) {
+        throw decodeError(this.runtime.responseBytes(), this.sql);
+      }
+      return decodeResult(this.runtime.responseBytes(), names);
+    });
+  }
+
+  /** stepRaw(): step() returning the undecoded buffer (a copy), for the worker to transfer. */
+  stepRaw(maxRows: number): Uint8Array {
+    const id = this.live();
+    return this.runtime.invoke((x) => {
+      const rc = x.wsq_stmt_step(id, maxRows);
+      if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) {
+        throw decodeError(this.runtime.responseBytes(), this.sql);
+      }
+      return this.runtime.responseCopy();
+    });
+  }
+
+  /** One whole execution: bind params (when given), run to the end, reset. */
+  run(params?: BindParams | null, options: { rows?: boolean } = {}): ResultSet {
+    return decodeResult(this.runRaw(encodeParams(params), options.rows ?? false, false));
+  }
+
+  /** run() with encoded parameters; copy=false returns a view valid until the next call. */
+  runRaw(params: Uint8Array | null, rows: boolean, copy = true): Uint8Array {
+    const id = this.live();
+    return this.runtime.invoke((x) => {
+      const [, , pptr, plen] = this.runtime.stage("", params);
+      const rc = x.wsq_stmt_run(id, pptr, plen, rows ? RunFlag.ROWS : 0);
+      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
+      return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();
+    });
+  }
+
+  reset(): this {
+    const id = this.live();
+    this.runtime.invoke((x) => x.wsq_stmt_reset(id));
+    return this;
+  }
+
+  clearBindings(): this {
+    const id = this.live();
+    this.runtime.invoke((x) => x.wsq_stmt_clear_bindings(id));
+    return this;
+  }
+
+  /** Releases the statement. Finalizing twice is harmless. */
+  finalize(): void {
+    if (this.id === 0) return;
+    const id = this.id;
+    this.id = 0;
+    this.connection.release(this);
+    if (!this.runtime.dead) this.runtime.invoke((x) => x.wsq_stmt_finalize(id));
+  }
+
+  /** @internal the connection closed: the core already finalized the statement. */
+  forget(): void {
+    this.id = 0;
+  }
+}

@@ -1,0 +1,122 @@
+/**
+ * The main thread's side of the protocol: request ids, pending promises, errors rebuilt with
+ * their type. If the worker dies every pending call rejects, and the next request starts a new
+ * worker.
+ */
+import { SQLiteError, WebSqliteError } from "../errors.js";
+import {
+  type Args,
+  PROTOCOL_VERSION,
+  type Request,
+  type RequestType,
+  type Response,
+  type Result,
+  type SerializedError,
+  type WorkerEvent,
+} from "../worker/protocol.js";
+
+/** The little a client needs of a worker, in Node or in a browser. */
+export interface WorkerPort {
+  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  terminate(): void;
+}
+
+export interface WorkerHandlers {
+  message(data: unknown): void;
+  /** The worker failed or exited; nothing more will come from it. */
+  died(reason: string): void;
+}
+
+export type SpawnWorker = (handlers: WorkerHandlers) => Promise<WorkerPort>;
+
+interface Pending {
+  resolve(value: unknown): void;
+  reject(error: Error): void;
+  stack: string;
+}
+
+function rebuild(e: SerializedError, callerStack: string): Error {
+  let error: Error;
+  if (e.resultCode !== undefined && e.code) {
+    error = new SQLiteError(e.resultCode, e.code, e.message, e.offset);
+  } else if (e.code) {
+    error = new WebSqliteError(e.code, e.message);
+  } else if (e.name === "TypeError") {
+    error = new TypeError(e.message);
+  } else if (e.name === "RangeError") {
+    error = new RangeError(e.message);
+  } else {
+    error = new Error(e.message);
+    error.name = e.name;
+  }
+  // The caller's stack first (where the call was made), then where it failed in the worker.
+  const head = `${error.name}: ${error.message}`;
+  error.stack = `${head}\n${callerStack}${e.stack ? `\n    --- in the worker ---\n${e.stack.split("\n").slice(1).join("\n")}` : ""}`;
+  return error;
+}
+
+export class WorkerClient {
+  private readonly spawn: SpawnWorker;
+  private port: Promise<WorkerPort> | null = null;
+  private readonly pending = new Map<number, Pending>();
+  private nextId = 1;
+  /** Receives SQLite's log from the worker. */
+  log: (code: number, message: string) => void = () => {};
+  /** Incremented each time a worker dies; databases opened before are gone. */
+  generation = 0;
+
+  constructor(spawn: SpawnWorker) {
+    this.spawn = spawn;
+  }
+
+  private worker(): Promise<WorkerPort> {
+    this.port ??= this.spawn({
+      message: (data) => this.onMessage(data),
+      died: (reason) => this.onDied(reason),
+    });
+    return this.port;
+  }
+
+  private onMessage(data: unknown): void {
+    const event = data as WorkerEvent;
+    if (event && (event as { event?: string }).event === "log") {
+      this.log(event.code, event.message);
+      return;
+    }
+    const response = data as Response;
+    const pending = this.pending.get(response.id);
+    if (!pending) return;
+    this.pending.delete(response.id);
+    if (response.ok) pending.resolve(response.result);
+    else pending.reject(rebuild(response.error, pending.stack));
+  }
+
+  private onDied(reason: string): void {
+    const port = this.port;
+    this.port = null;
+    this.generation++;
+    const error = new WebSqliteError(
+      "WORKER_DIED",
+      `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
+    );
+    for (const p of this.pending.values()) p.reject(error);
+    this.pending.clear();
+    port?.then((w) => w.terminate()).catch(() => {});
+  }
+
+  async request<K extends RequestType>(type: K, args: Args<K>, transfer: ArrayBuffer[] = []): Promise<Result<K>> {
+    const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
+    const port = await this.worker();
+    const id = this.nextId++;
+    const message: Request<K> = { v: PROTOCOL_VERSION, id, type, args };
+    return new Promise<Result<K>>((resolve, reject) => {
+      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, stack });
+      port.postMessage(message, transfer);
+    });
+  }
+
+  /** Stops the worker; pending calls reject. */
+  terminate(): void {
+    if (this.port) this.onDied("terminated");
+  }
+}

@@ -1,0 +1,2 @@
+// Node-only pieces for the synchronous bindings: the host-file seam over node:fs.
+export { NodeFileSystem } from "./runtime/hosts/node-fs.js";

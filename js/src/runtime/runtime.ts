@@ -1,0 +1,311 @@
+/**
+ * The runtime: finds, compiles and instantiates web-sqlite.wasm, provides its imports (the
+ * host-file seam, clock, randomness, SQLite's log), and guards every call into it.
+ *
+ * Loading runs in explicit stages; a failure rejects with a LOAD_FAILED error naming the stage.
+ * A trap inside wasm (or anything else escaping a call) marks the instance dead: that call and
+ * every later one throw INSTANCE_DEAD, so nothing hangs on a corrupted instance.
+ */
+import { ResponseLayout, ResultCode as RC } from "../generated/constants.js";
+import { WebSqliteError } from "../errors.js";
+import { type HostFileSystem, noFileSystem } from "./host.js";
+
+/** The exports of web-sqlite.wasm (core/include/web_sqlite.h). Pointers are numbers. */
+export interface CoreExports {
+  memory: WebAssembly.Memory;
+  _initialize(): void;
+  wsq_init(): number;
+  wsq_last_response(): number;
+  wsq_scratch(n: number): number;
+  wsq_alloc(n: number): number;
+  wsq_free(p: number): void;
+  wsq_sqlite_version(): number;
+  wsq_code_name(code: number): number;
+  wsq_open(path: number, pathLen: number, flags: number, vfs: number, vfsLen: number, out: number): number;
+  wsq_close(conn: number): number;
+  wsq_busy_timeout(conn: number, ms: number): number;
+  wsq_exec(conn: number, sql: number, sqlLen: number, params: number, paramsLen: number, flags: number): number;
+  wsq_conn_state(conn: number): number;
+  wsq_prepare(conn: number, sql: number, sqlLen: number, flags: number, out: number, tail: number): number;
+  wsq_stmt_bind(stmt: number, params: number, paramsLen: number): number;
+  wsq_stmt_step(stmt: number, maxRows: number): number;
+  wsq_stmt_run(stmt: number, params: number, paramsLen: number, flags: number): number;
+  wsq_stmt_columns(stmt: number): number;
+  wsq_stmt_reset(stmt: number): number;
+  wsq_stmt_clear_bindings(stmt: number): number;
+  wsq_stmt_finalize(stmt: number): number;
+}
+
+/** Where the wasm comes from: a URL or path, its bytes, or an already compiled module. */
+export type WasmSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
+
+export interface RuntimeOptions {
+  /** Overrides the default location, web-sqlite.wasm next to the package's index.js. */
+  wasm?: WasmSource;
+  /** The file system behind the "wsq-host" VFS (node:fs in Node, OPFS in a browser worker). */
+  host?: HostFileSystem;
+  /** Receives SQLite's log (sqlite3_log). Default: console.warn. */
+  log?: (code: number, message: string) => void;
+}
+
+export type LoadStage = "locate" | "fetch" | "compile" | "instantiate" | "initialize" | "sqlite-init";
+
+const encoder = new TextEncoder();
+const decoder = new TextDecoder();
+const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+
+function defaultLog(code: number, message: string): void {
+  console.warn(`sqlite (${code}): ${message}`);
+}
+
+/** The SQLite code a failed host operation reports when the host throws. */
+function hostErrorCode(e: unknown, fallback: number): number {
+  const name = (e as { name?: string } | null)?.name;
+  const code = (e as { code?: string } | null)?.code;
+  if (name === "QuotaExceededError" || code === "ENOSPC" || code === "EDQUOT") return RC.SQLITE_FULL;
+  return fallback;
+}
+
+export class Runtime {
+  readonly exports: CoreExports;
+  readonly sqliteVersion: string;
+  /** Set once the instance trapped; every later call throws it. */
+  dead: WebSqliteError | null = null;
+  /** 16 bytes of wasm memory for out-parameters, allocated once. */
+  readonly outPtr: number;
+
+  private readonly memory: WebAssembly.Memory;
+  private buffer: ArrayBuffer;
+  private bytes: Uint8Array;
+  private dataView: DataView;
+  private readonly responsePtr: number;
+
+  /** Use loadRuntime(). */
+  constructor(exports: CoreExports) {
+    this.exports = exports;
+    this.memory = exports.memory;
+    this.buffer = this.memory.buffer;
+    this.bytes = new Uint8Array(this.buffer);
+    this.dataView = new DataView(this.buffer);
+    this.responsePtr = exports.wsq_last_response();
+    this.outPtr = exports.wsq_alloc(16);
+    this.sqliteVersion = this.cString(exports.wsq_sqlite_version());
+  }
+
+  /** A view of wasm memory, renewed after the memory grew (growth detaches old views). */
+  u8(): Uint8Array {
+    if (this.memory.buffer !== this.buffer) this.refresh();
+    return this.bytes;
+  }
+
+  view(): DataView {
+    if (this.memory.buffer !== this.buffer) this.refresh();
+    return this.dataView;
+  }
+
+  private refresh(): void {
+    this.buffer = this.memory.buffer;
+    this.bytes = new Uint8Array(this.buffer);
+    this.dataView = new DataView(this.buffer);
+  }
+
+  cString(ptr: number): string {
+    const u8 = this.u8();
+    let end = ptr;
+    while (u8[end] !== 0) end++;
+    return decoder.decode(u8.subarray(ptr, end));
+  }
+
+  /**
+   * Runs fn, which calls into wasm. Anything escaping it (a trap, or a JavaScript exception
+   * that unwound through wasm frames) leaves the instance in an unknown state: it is marked
+   * dead and the error says so.
+   */
+  invoke<T>(fn: (exports: CoreExports) => T): T {
+    if (this.dead) throw this.dead;
+    try {
+      return fn(this.exports);
+    } catch (e) {
+      if (e instanceof WebSqliteError) throw e;
+      const what = e instanceof Error ? `${e.name}: ${e.message}` : String(e);
+      this.dead = new WebSqliteError(
+        "INSTANCE_DEAD",
+        `the SQLite wasm instance crashed (${what}); its open databases are closed. ` +
+          `Open them again to continue (committed data is safe on disk).`,
+        { cause: e },
+      );
+      throw this.dead;
+    }
+  }
+
+  /**
+   * Copies text and params into the scratch buffer. Returns [textPtr, textLen, paramsPtr,
+   * paramsLen]; text is not NUL-terminated. Valid until the next call that uses the scratch.
+   */
+  stage(text: string, params: Uint8Array | null = null): [number, number, number, number] {
+    const paramsLen = params ? params.length : 0;
+    const maxText = text.length * 3;
+    const ptr = this.exports.wsq_scratch(maxText + paramsLen + 8);
+    if (ptr === 0) {
+      throw new WebSqliteError("NOMEM", "out of wasm memory while passing SQL text to SQLite");
+    }
+    const u8 = this.u8();
+    const textLen =
+      text.length === 0 ? 0 : encoder.encodeInto(text, u8.subarray(ptr, ptr + maxText)).written;
+    const paramsPtr = ptr + textLen;
+    if (params) u8.set(params, paramsPtr);
+    return [ptr, textLen, paramsPtr, paramsLen];
+  }
+
+  /** The bytes of the last response, as a view into wasm memory (valid until the next call). */
+  responseBytes(): Uint8Array {
+    const view = this.view();
+    const data = view.getUint32(this.responsePtr + ResponseLayout.data, true);
+    const len = view.getUint32(this.responsePtr + ResponseLayout.len, true);
+    return this.u8().subarray(data, data + len);
+  }
+
+  /** A copy of the last response's bytes, in a buffer of its own (transferable). */
+  responseCopy(): Uint8Array {
+    return this.responseBytes().slice();
+  }
+
+  u32At(ptr: number): number {
+    return this.view().getUint32(ptr, true);
+  }
+}
+
+function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOptions["log"]) {
+  const rt = getRuntime;
+  const str = (ptr: number, len: number) => decoder.decode(rt().u8().subarray(ptr, ptr + len));
+  const guard = <A extends unknown[]>(fallback: number, fn: (...args: A) => number) =>
+    (...args: A): number => {
+      try {
+        return fn(...args);
+      } catch (e) {
+        return hostErrorCode(e, fallback);
+      }
+    };
+  return {
+    env: {
+      wsq_host_open: guard(RC.SQLITE_CANTOPEN, (p: number, n: number, flags: number, out: number) => {
+        const h = host.open(str(p, n), flags);
+        if (h < 0) return -h;
+        rt().view().setInt32(out, h, true);
+        return RC.SQLITE_OK;
+      }),
+      wsq_host_close: guard(RC.SQLITE_IOERR_CLOSE, (h: number) => host.close(h)),
+      wsq_host_read: guard(RC.SQLITE_IOERR_READ, (h: number, p: number, n: number, off: number, out: number) => {
+        const got = host.read(h, rt().u8().subarray(p, p + n), off);
+        if (got < 0) return -got;
+        rt().view().setUint32(out, got, true);
+        return RC.SQLITE_OK;
+      }),
+      wsq_host_write: guard(RC.SQLITE_IOERR_WRITE, (h: number, p: number, n: number, off: number) =>
+        host.write(h, rt().u8().subarray(p, p + n), off),
+      ),
+      wsq_host_truncate: guard(RC.SQLITE_IOERR_TRUNCATE, (h: number, size: number) => host.truncate(h, size)),
+      wsq_host_sync: guard(RC.SQLITE_IOERR_FSYNC, (h: number, flags: number) => host.sync(h, flags)),
+      wsq_host_size: guard(RC.SQLITE_IOERR_FSTAT, (h: number, out: number) => {
+        const size = host.size(h);
+        if (size < 0) return -size;
+        rt().view().setFloat64(out, size, true);
+        return RC.SQLITE_OK;
+      }),
+      wsq_host_delete: guard(RC.SQLITE_IOERR_DELETE, (p: number, n: number, syncDir: number) =>
+        host.delete(str(p, n), syncDir !== 0),
+      ),
+      wsq_host_access: guard(RC.SQLITE_IOERR_ACCESS, (p: number, n: number, flags: number, out: number) => {
+        rt().view().setInt32(out, host.access(str(p, n), flags), true);
+        return RC.SQLITE_OK;
+      }),
+      wsq_host_random: (p: number, n: number) => {
+        // getRandomValues fills at most 65536 bytes per call.
+        const u8 = rt().u8();
+        for (let at = 0; at < n; at += 65536) {
+          crypto.getRandomValues(u8.subarray(p + at, p + Math.min(n, at + 65536)));
+        }
+      },
+      wsq_host_now_ms: () => Date.now(),
+      wsq_host_log: (code: number, p: number, n: number) => {
+        try {
+          (log ?? defaultLog)(code, str(p, n));
+        } catch {
+          // A failing log callback must not break SQLite.
+        }
+      },
+    },
+  };
+}
+
+async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promise<T> {
+  try {
+    return await fn();
+  } catch (e) {
+    if (e instanceof WebSqliteError) throw e;
+    const what = e instanceof Error ? e.message : String(e);
+    throw new WebSqliteError("LOAD_FAILED", `web-sqlite failed to load at stage '${name}': ${what}`, {
+      cause: e,
+    });
+  }
+}
+
+/** The default location of the wasm: next to this package's index.js. */
+export function defaultWasmUrl(): URL {
+  return new URL("../web-sqlite.wasm", import.meta.url);
+}
+
+async function compile(source: WasmSource): Promise<WebAssembly.Module> {
+  if (source instanceof WebAssembly.Module) return source;
+  if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
+    return stage("compile", () => WebAssembly.compile(source as BufferSource));
+  }
+  const url = await stage("locate", () =>
+    source instanceof URL ? source : new URL(source, isNode ? `file://${process.cwd()}/` : location.href),
+  );
+  if (url.protocol === "file:") {
+    const bytes = await stage("fetch", async () => {
+      const fs = await import("node:fs/promises");
+      return fs.readFile(url);
+    });
+    return stage("compile", () => WebAssembly.compile(bytes));
+  }
+  const response = await stage("fetch", async () => {
+    const r = await fetch(url);
+    if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText} for ${url}`);
+    return r;
+  });
+  return stage("compile", async () => {
+    if (typeof WebAssembly.compileStreaming === "function") {
+      try {
+        return await WebAssembly.compileStreaming(response.clone());
+      } catch {
+        // A server without the application/wasm type: compile from the bytes instead.
+      }
+    }
+    return WebAssembly.compile(await response.arrayBuffer());
+  });
+}
+
+/** Loads and initializes the core. */
+export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime> {
+  const module = await compile(options.wasm ?? defaultWasmUrl());
+  let runtime: Runtime | null = null;
+  const getRuntime = () => {
+    if (!runtime) throw new Error("host called before the runtime was ready");
+    return runtime;
+  };
+  const instance = await stage("instantiate", () =>
+    WebAssembly.instantiate(module, imports(getRuntime, options.host ?? noFileSystem, options.log)),
+  );
+  const exports = instance.exports as unknown as CoreExports;
+  await stage("initialize", () => {
+    exports._initialize();
+    runtime = new Runtime(exports);
+  });
+  await stage("sqlite-init", () => {
+    const rc = exports.wsq_init();
+    if (rc !== 0) throw new Error(`wsq_init returned ${rc}`);
+  });
+  return runtime!;
+}

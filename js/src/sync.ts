@@ -1,0 +1,11 @@
+// The synchronous bindings, for code that runs next to the wasm (a worker, or Node).
+export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
+export type { OpenOptions } from "./bindings/connection.js";
+export { loadRuntime, Runtime, defaultWasmUrl } from "./runtime/runtime.js";
+export type { RuntimeOptions, WasmSource, LoadStage, CoreExports } from "./runtime/runtime.js";
+export type { HostFileSystem } from "./runtime/host.js";
+export type { ResultSet, ColumnInfo } from "./codec/results.js";
+export { encodeParams } from "./codec/params.js";
+export type { BindParams, SqlValue } from "./codec/params.js";
+export { SQLiteError, WebSqliteError } from "./errors.js";
+export { ResultCode, OpenFlag, SQLITE_VERSION } from "./generated/constants.js";
