@@ -10,7 +10,7 @@ import {
   decodeError,
   decodeResult,
 } from "../codec/results.js";
-import { OpenFlag, PrepareFlag, ResultCode as RC, RunFlag } from "../generated/constants.js";
+import { OpenFlag, PrepareFlag, ResultCode as RC, ResultFlag, RunFlag } from "../generated/constants.js";
 import { SQLiteError } from "../errors.js";
 import type { Runtime } from "../runtime/runtime.js";
 
@@ -120,7 +120,8 @@ export class Connection {
     return this.runtime.invoke((x) => {
       x.wsq_conn_state(handle);
       const r = decodeResult(this.runtime.responseBytes());
-      return { changes: r.changes, lastInsertRowid: r.lastInsertRowid, autocommit: r.autocommit };
+      const autocommit = (r.flags & ResultFlag.AUTOCOMMIT) !== 0;
+      return { changes: r.changes, lastInsertRowid: r.lastInsertRowid, autocommit };
     });
   }
 

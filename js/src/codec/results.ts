@@ -16,8 +16,8 @@ export interface ResultSet {
   lastInsertRowid: number | bigint;
   /** wsq_stmt_step stopped at its row limit: the statement has more rows. */
   more: boolean;
-  /** Only for connection state: no transaction is open. */
-  autocommit: boolean;
+  /** The header's flag bits (ResultFlag). */
+  flags: number;
 }
 
 const decoder = new TextDecoder("utf-8", { fatal: false });
@@ -117,7 +117,7 @@ export function decodeResult(buffer: ArrayBuffer | Uint8Array, names?: string[])
     changes,
     lastInsertRowid,
     more: (flags & ResultFlag.MORE) !== 0,
-    autocommit: (flags & ResultFlag.AUTOCOMMIT) !== 0,
+    flags,
   };
 }
 
