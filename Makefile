@@ -8,7 +8,7 @@ GENERATED := js/src/generated/constants.ts
 CMAKE_NATIVE := cmake -S . -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release
 CMAKE_WASM := cmake -S . -B $(WASM) -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32-wasi.cmake
 CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
-TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'scripts/*.mjs')
+TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'bench/*.mjs')
 
 .PHONY: all setup build native wasm js test test-native test-js demo bench format format-check clean distclean
 
@@ -54,12 +54,12 @@ bench: build
 	node bench/node-insert.mjs
 
 format: setup
-	clang-format-14 -i $(CXX_SOURCES)
-	npx prettier --log-level warn --write $(TS_SOURCES)
+	@clang-format-14 -i $(CXX_SOURCES)
+	@npx prettier --log-level warn --write $(TS_SOURCES)
 
 format-check: setup
-	clang-format-14 --dry-run --Werror $(CXX_SOURCES)
-	npx prettier --log-level warn --check $(TS_SOURCES)
+	@clang-format-14 --dry-run --Werror $(CXX_SOURCES)
+	@npx prettier --log-level warn --check $(TS_SOURCES)
 
 clean:
 	rm -rf $(NATIVE) $(WASM) $(DIST) $(GENERATED)

@@ -31,49 +31,49 @@ typedef uint32_t wsq_stmt;
 
 /// What the last call produced. On wasm32 the layout is {i32 status, u32 data, u32 len}.
 typedef struct wsq_response {
-  int32_t status;      /// SQLITE_OK, SQLITE_ROW, SQLITE_DONE or an extended error code
-  const uint8_t* data; /// a result buffer (status OK/ROW/DONE) or an error record (otherwise)
-  size_t len;          /// length of data in bytes
+  int32_t status;       /// SQLITE_OK, SQLITE_ROW, SQLITE_DONE or an extended error code
+  const uint8_t* data;  /// a result buffer (status OK/ROW/DONE) or an error record (otherwise)
+  size_t len;           /// length of data in bytes
 } wsq_response;
 
 /// Value tags of parameter and result buffers.
 enum wsq_value_tag {
-  WSQ_TAG_NULL = 0,  /// no payload
-  WSQ_TAG_INT32 = 1, /// 4 bytes, little-endian two's complement
-  WSQ_TAG_INT64 = 2, /// 8 bytes, little-endian two's complement
-  WSQ_TAG_FLOAT = 3, /// 8 bytes, IEEE-754 double, little-endian
-  WSQ_TAG_TEXT = 4,  /// u32 byte length, then UTF-8 bytes (may contain NUL)
-  WSQ_TAG_BLOB = 5   /// u32 byte length, then the bytes
+  WSQ_TAG_NULL = 0,   /// no payload
+  WSQ_TAG_INT32 = 1,  /// 4 bytes, little-endian two's complement
+  WSQ_TAG_INT64 = 2,  /// 8 bytes, little-endian two's complement
+  WSQ_TAG_FLOAT = 3,  /// 8 bytes, IEEE-754 double, little-endian
+  WSQ_TAG_TEXT = 4,   /// u32 byte length, then UTF-8 bytes (may contain NUL)
+  WSQ_TAG_BLOB = 5    /// u32 byte length, then the bytes
 };
 
 /// Parameter buffer kinds (first byte of a parameter buffer).
 enum wsq_params_kind {
-  WSQ_PARAMS_POSITIONAL = 0, /// values bind to ?1, ?2, ... in order
-  WSQ_PARAMS_NAMED = 1       /// each value carries a name: "id" binds :id, @id or $id
+  WSQ_PARAMS_POSITIONAL = 0,  /// values bind to ?1, ?2, ... in order
+  WSQ_PARAMS_NAMED = 1        /// each value carries a name: "id" binds :id, @id or $id
 };
 
 /// Magic numbers that open each buffer kind, as little-endian u32.
 enum wsq_magic {
-  WSQ_MAGIC_RESULT = 0x31515357, /// "WSQ1"
-  WSQ_MAGIC_ERROR = 0x45515357,  /// "WSQE"
-  WSQ_MAGIC_COLUMNS = 0x43515357 /// "WSQC"
+  WSQ_MAGIC_RESULT = 0x31515357,  /// "WSQ1"
+  WSQ_MAGIC_ERROR = 0x45515357,   /// "WSQE"
+  WSQ_MAGIC_COLUMNS = 0x43515357  /// "WSQC"
 };
 
 /// Result buffer header flags.
 enum wsq_result_flags {
-  WSQ_RESULT_MORE = 1,      /// the statement has more rows (wsq_stmt_step stopped at max_rows)
-  WSQ_RESULT_NAMES = 2,     /// column names follow the header
-  WSQ_RESULT_AUTOCOMMIT = 4 /// wsq_conn_state: the connection is in autocommit mode
+  WSQ_RESULT_MORE = 1,       /// the statement has more rows (wsq_stmt_step stopped at max_rows)
+  WSQ_RESULT_NAMES = 2,      /// column names follow the header
+  WSQ_RESULT_AUTOCOMMIT = 4  /// wsq_conn_state: the connection is in autocommit mode
 };
 
 /// Flags for wsq_exec and wsq_stmt_run.
 enum wsq_run_flags {
-  WSQ_RUN_ROWS = 1 /// encode the rows; otherwise only changes and the last insert rowid
+  WSQ_RUN_ROWS = 1  /// encode the rows; otherwise only changes and the last insert rowid
 };
 
 /// Flags for wsq_prepare.
 enum wsq_prepare_flags {
-  WSQ_PREPARE_PERSISTENT = 1 /// the statement will be kept and reused (SQLITE_PREPARE_PERSISTENT)
+  WSQ_PREPARE_PERSISTENT = 1  /// the statement will be kept and reused (SQLITE_PREPARE_PERSISTENT)
 };
 
 /// Initializes SQLite and registers the VFSes. Call once, before anything else.
@@ -93,8 +93,8 @@ const char* wsq_code_name(int32_t code);
 
 /// Opens a connection. flags are SQLITE_OPEN_* bits; vfs names a VFS ("" for the default).
 /// On success *out holds the handle; on failure the response holds the error.
-int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs,
-                 size_t vfs_len, wsq_conn* out);
+int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs, size_t vfs_len,
+                 wsq_conn* out);
 /// Closes a connection, finalizing its statements first.
 int32_t wsq_close(wsq_conn conn);
 /// Sets the busy timeout in milliseconds.

@@ -26,9 +26,7 @@ const char* SkipSpace(const char* p, const char* end) {
 
 bool OnlySpace(const char* p, const char* end) { return SkipSpace(p, end) == end; }
 
-int TooBig(Error* error) {
-  return error->Set(SQLITE_TOOBIG, "the SQL text is longer than 2 GiB");
-}
+int TooBig(Error* error) { return error->Set(SQLITE_TOOBIG, "the SQL text is longer than 2 GiB"); }
 
 }  // namespace
 
@@ -101,8 +99,8 @@ int Connection::Exec(std::string_view sql, const uint8_t* params_data, size_t pa
         int at = static_cast<int>(SkipSpace(p, tail) - begin);
         rc = error->Set(SQLITE_RANGE,
                         "parameters bind to one statement of a script, and the statement at "
-                        "byte " + std::to_string(at) +
-                            " has parameters too; run it in a call of its own",
+                        "byte " +
+                            std::to_string(at) + " has parameters too; run it in a call of its own",
                         at);
       } else {
         rc = params.Bind(stmt, /*copy=*/false, error);
@@ -145,8 +143,8 @@ int Connection::Prepare(std::string_view sql, uint32_t flags, Statement** out, s
   sqlite3_stmt* stmt = nullptr;
   const char* end = nullptr;
   unsigned prep_flags = (flags & WSQ_PREPARE_PERSISTENT) ? SQLITE_PREPARE_PERSISTENT : 0;
-  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), prep_flags, &stmt,
-                              &end);
+  int rc =
+      sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), prep_flags, &stmt, &end);
   if (rc != SQLITE_OK) return error->FromDb(db_, rc);
   *tail = static_cast<size_t>(end - sql.data());
   if (stmt == nullptr) return SQLITE_OK;

@@ -40,8 +40,8 @@ bool ParamDecoder::Decode(const uint8_t* data, size_t size, Error* error) {
       uint32_t name_len = 0;
       if (!in.ReadSized(&name, &name_len) || name_len == 0) {
         values_.clear();
-        error->Set(SQLITE_MISUSE, "malformed parameter buffer: bad name of value " +
-                                      std::to_string(n));
+        error->Set(SQLITE_MISUSE,
+                   "malformed parameter buffer: bad name of value " + std::to_string(n));
         return false;
       }
       v.name = std::string_view(reinterpret_cast<const char*>(name), name_len);
@@ -73,8 +73,7 @@ bool ParamDecoder::Decode(const uint8_t* data, size_t size, Error* error) {
     }
     if (!ok) {
       values_.clear();
-      error->Set(SQLITE_MISUSE,
-                 "malformed parameter buffer: bad value " + std::to_string(n));
+      error->Set(SQLITE_MISUSE, "malformed parameter buffer: bad value " + std::to_string(n));
       return false;
     }
     values_.push_back(v);
@@ -96,9 +95,9 @@ int BindValue(sqlite3_stmt* stmt, int i, const ParamValue& v, bool copy) {
     case WSQ_TAG_FLOAT:
       return sqlite3_bind_double(stmt, i, v.d);
     case WSQ_TAG_TEXT:
-      return sqlite3_bind_text64(
-          stmt, i, v.length ? reinterpret_cast<const char*>(v.bytes) : kEmpty, v.length,
-          destructor, SQLITE_UTF8);
+      return sqlite3_bind_text64(stmt, i,
+                                 v.length ? reinterpret_cast<const char*>(v.bytes) : kEmpty,
+                                 v.length, destructor, SQLITE_UTF8);
     case WSQ_TAG_BLOB:
       return sqlite3_bind_blob64(stmt, i, v.length ? static_cast<const void*>(v.bytes) : kEmpty,
                                  v.length, destructor);
@@ -144,12 +143,12 @@ int ParamDecoder::BindNamed(sqlite3_stmt* stmt, bool copy, Error* error) const {
       }
     }
     if (index == 0) {
-      return error->Set(SQLITE_RANGE, "the statement has no parameter named '" +
-                                          std::string(v.name) + "'");
+      return error->Set(SQLITE_RANGE,
+                        "the statement has no parameter named '" + std::string(v.name) + "'");
     }
     if (bound[index]) {
-      return error->Set(SQLITE_RANGE, "parameter " + ParamLabel(stmt, index) +
-                                          " was given more than one value");
+      return error->Set(SQLITE_RANGE,
+                        "parameter " + ParamLabel(stmt, index) + " was given more than one value");
     }
     int rc = BindValue(stmt, index, v, copy);
     if (rc != SQLITE_OK) return error->FromDb(sqlite3_db_handle(stmt), rc);

@@ -88,8 +88,7 @@ TEST_F(CAbiTest, StepColumnsResetClear) {
   ASSERT_EQ(wsq_prepare(conn_, sql.data(), sql.size(), 0, &stmt, &tail), SQLITE_OK);
   ASSERT_EQ(wsq_stmt_columns(stmt), SQLITE_OK);
   const wsq_response* r = wsq_last_response();
-  EXPECT_EQ(wsq::test::DecodeColumns(r->data, r->len).names,
-            (std::vector<std::string>{"v", "t"}));
+  EXPECT_EQ(wsq::test::DecodeColumns(r->data, r->len).names, (std::vector<std::string>{"v", "t"}));
   auto p = Params::Positional();
   p.Float(1.5);
   const auto& bytes = p.bytes();

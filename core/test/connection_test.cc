@@ -1,9 +1,10 @@
 // Connection: scripts, errors with codes and offsets, the statement cache, 64-bit counters.
+#include "web_sqlite/connection.h"
+
 #include <gtest/gtest.h>
 
 #include "test_util.h"
 #include "web_sqlite.h"
-#include "web_sqlite/connection.h"
 
 namespace wsq {
 namespace {
@@ -13,8 +14,8 @@ using test::Params;
 class ConnectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "",
-                               &conn_, &error_),
+    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", &conn_,
+                               &error_),
               SQLITE_OK);
   }
   int Exec(std::string_view sql, uint32_t flags = WSQ_RUN_ROWS) {
@@ -114,9 +115,9 @@ TEST_F(ConnectionTest, StatementCacheReusesSingleStatements) {
     auto p = Params::Positional();
     p.Int(i);
     const auto& bytes = p.bytes();
-    ASSERT_EQ(conn_->Exec("INSERT INTO t VALUES (?)", bytes.data(), bytes.size(), 0, &out_,
-                          &error_),
-              SQLITE_OK);
+    ASSERT_EQ(
+        conn_->Exec("INSERT INTO t VALUES (?)", bytes.data(), bytes.size(), 0, &out_, &error_),
+        SQLITE_OK);
   }
   EXPECT_EQ(conn_->cache().hits() - hits, 4u);
   // Scripts of several statements are not cached.
@@ -169,12 +170,13 @@ TEST_F(ConnectionTest, OpenFailureReportsCantOpen) {
 }
 
 TEST_F(ConnectionTest, CompiledFeaturesArePresent) {
-  ASSERT_EQ(Exec("CREATE VIRTUAL TABLE f USING fts5(body);"
-                 "INSERT INTO f VALUES ('hello wasm world');"
-                 "CREATE VIRTUAL TABLE r USING rtree(id, x0, x1);"
-                 "SELECT (SELECT count(*) FROM f WHERE f MATCH 'wasm'), json_extract('{\"a\":[1,2]}',"
-                 " '$.a[1]'), round(sqrt(16.0)), (SELECT count(*) FROM dbstat)"),
-            SQLITE_OK)
+  ASSERT_EQ(
+      Exec("CREATE VIRTUAL TABLE f USING fts5(body);"
+           "INSERT INTO f VALUES ('hello wasm world');"
+           "CREATE VIRTUAL TABLE r USING rtree(id, x0, x1);"
+           "SELECT (SELECT count(*) FROM f WHERE f MATCH 'wasm'), json_extract('{\"a\":[1,2]}',"
+           " '$.a[1]'), round(sqrt(16.0)), (SELECT count(*) FROM dbstat)"),
+      SQLITE_OK)
       << error_.message;
   EXPECT_EQ(result_.rows[0][0].i, 1);
   EXPECT_EQ(result_.rows[0][1].i, 2);

@@ -23,7 +23,10 @@ class RecordingHost : public HostFileSystem {
     if (rc == SQLITE_OK) paths[*handle] = std::string(path);
     return rc;
   }
-  int Close(int32_t h) override { ++calls["close"]; return inner->Close(h); }
+  int Close(int32_t h) override {
+    ++calls["close"];
+    return inner->Close(h);
+  }
   int Read(int32_t h, uint8_t* b, size_t n, int64_t o, size_t* r) override {
     ++calls["read"];
     return inner->Read(h, b, n, o, r);
@@ -32,14 +35,23 @@ class RecordingHost : public HostFileSystem {
     ++calls["write"];
     return inner->Write(h, b, n, o);
   }
-  int Truncate(int32_t h, int64_t s) override { ++calls["truncate"]; return inner->Truncate(h, s); }
+  int Truncate(int32_t h, int64_t s) override {
+    ++calls["truncate"];
+    return inner->Truncate(h, s);
+  }
   int Sync(int32_t h, int f) override {
     ++calls["sync"];
     synced.push_back(paths[h]);
     return inner->Sync(h, f);
   }
-  int Size(int32_t h, int64_t* s) override { ++calls["size"]; return inner->Size(h, s); }
-  int Delete(std::string_view p, bool d) override { ++calls["delete"]; return inner->Delete(p, d); }
+  int Size(int32_t h, int64_t* s) override {
+    ++calls["size"];
+    return inner->Size(h, s);
+  }
+  int Delete(std::string_view p, bool d) override {
+    ++calls["delete"];
+    return inner->Delete(p, d);
+  }
   int Access(std::string_view p, int f, bool* r) override {
     ++calls["access"];
     return inner->Access(p, f, r);
@@ -99,8 +111,7 @@ TEST_F(HostVfsTest, WritesARealDatabaseFile) {
   EXPECT_EQ(std::string(header, 16), std::string("SQLite format 3\0", 16));
   // The unix VFS of the same SQLite reads what the host VFS wrote.
   auto native = Open(path, "unix");
-  ASSERT_EQ(Exec(native.get(), "SELECT group_concat(b) FROM t; PRAGMA integrity_check"),
-            SQLITE_OK);
+  ASSERT_EQ(Exec(native.get(), "SELECT group_concat(b) FROM t; PRAGMA integrity_check"), SQLITE_OK);
   EXPECT_EQ(result_.rows[0][0].bytes, "ok");
   ASSERT_EQ(Exec(native.get(), "SELECT group_concat(b) FROM t"), SQLITE_OK);
   EXPECT_EQ(result_.rows[0][0].bytes, "one,two");
@@ -122,10 +133,11 @@ TEST_F(HostVfsTest, CommitSyncsJournalAndDatabase) {
 TEST_F(HostVfsTest, TempFilesNeverReachTheHost) {
   std::string path = dir_.File("temp.db");
   auto c = Open(path, "wsq-host-recording");
-  ASSERT_EQ(Exec(c.get(), "PRAGMA temp_store=FILE; CREATE TEMP TABLE scratch(a);"
-                          "WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v+1 FROM s WHERE v<2000)"
-                          " INSERT INTO scratch SELECT v FROM s;"
-                          "SELECT count(*) FROM (SELECT a FROM scratch ORDER BY random())"),
+  ASSERT_EQ(Exec(c.get(),
+                 "PRAGMA temp_store=FILE; CREATE TEMP TABLE scratch(a);"
+                 "WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL SELECT v+1 FROM s WHERE v<2000)"
+                 " INSERT INTO scratch SELECT v FROM s;"
+                 "SELECT count(*) FROM (SELECT a FROM scratch ORDER BY random())"),
             SQLITE_OK)
       << error_.message;
   EXPECT_EQ(result_.rows[0][0].i, 2000);
@@ -138,8 +150,9 @@ TEST_F(HostVfsTest, DataSurvivesReopen) {
   std::string path = dir_.File("reopen.db");
   {
     auto c = Open(path, kHostVfsName);
-    ASSERT_EQ(Exec(c.get(), "CREATE TABLE t(a); BEGIN; WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL"
-                            " SELECT v+1 FROM s WHERE v<10000) INSERT INTO t SELECT v FROM s; COMMIT"),
+    ASSERT_EQ(Exec(c.get(),
+                   "CREATE TABLE t(a); BEGIN; WITH RECURSIVE s(v) AS (SELECT 1 UNION ALL"
+                   " SELECT v+1 FROM s WHERE v<10000) INSERT INTO t SELECT v FROM s; COMMIT"),
               SQLITE_OK)
         << error_.message;
   }
@@ -164,9 +177,9 @@ TEST_F(HostVfsTest, TwoConnectionsOnOneFileAreSerialized) {
 TEST_F(HostVfsTest, ReadOnlyMissingFileCannotOpen) {
   std::unique_ptr<Connection> c;
   Error error;
-  EXPECT_EQ(Connection::Open(dir_.File("absent.db"), SQLITE_OPEN_READONLY, kHostVfsName, &c,
-                             &error),
-            SQLITE_CANTOPEN);
+  EXPECT_EQ(
+      Connection::Open(dir_.File("absent.db"), SQLITE_OPEN_READONLY, kHostVfsName, &c, &error),
+      SQLITE_CANTOPEN);
 }
 
 TEST_F(HostVfsTest, ShortReadOfTruncatedFileIsZeroFilled) {
@@ -176,9 +189,9 @@ TEST_F(HostVfsTest, ShortReadOfTruncatedFileIsZeroFilled) {
   std::vector<uint8_t> mem(static_cast<size_t>(vfs->szOsFile));
   auto* file = reinterpret_cast<sqlite3_file*>(mem.data());
   int out_flags = 0;
-  ASSERT_EQ(vfs->xOpen(vfs, path.c_str(), file,
-                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_DB, &out_flags),
-            SQLITE_OK);
+  ASSERT_EQ(
+      vfs->xOpen(vfs, path.c_str(), file, SQLITE_OPEN_READWRITE | SQLITE_OPEN_MAIN_DB, &out_flags),
+      SQLITE_OK);
   char buf[8];
   std::memset(buf, 'x', sizeof buf);
   EXPECT_EQ(file->pMethods->xRead(file, buf, 8, 0), SQLITE_IOERR_SHORT_READ);

@@ -17,8 +17,8 @@ class MemoryVfsTest : public ::testing::Test {
   std::unique_ptr<Connection> Open(const std::string& name) {
     std::unique_ptr<Connection> c;
     Error error;
-    EXPECT_EQ(Connection::Open(name, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kMemoryVfsName,
-                               &c, &error),
+    EXPECT_EQ(Connection::Open(name, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, kMemoryVfsName, &c,
+                               &error),
               SQLITE_OK)
         << error.message;
     return c;
@@ -78,7 +78,10 @@ TEST_F(MemoryVfsTest, ReaderBlocksCommitUntilItFinishes) {
 }
 
 TEST_F(MemoryVfsTest, DeleteRemovesTheFile) {
-  { auto c = Open("gone.db"); ASSERT_EQ(Exec(c.get(), "CREATE TABLE t(a)"), SQLITE_OK); }
+  {
+    auto c = Open("gone.db");
+    ASSERT_EQ(Exec(c.get(), "CREATE TABLE t(a)"), SQLITE_OK);
+  }
   sqlite3_vfs* vfs = DefaultMemoryVfs()->vfs();
   int exists = 0;
   ASSERT_EQ(vfs->xAccess(vfs, "gone.db", SQLITE_ACCESS_EXISTS, &exists), SQLITE_OK);

@@ -1,11 +1,12 @@
 // Parameter buffers: malformed input is rejected, and binding by position and by name follows
 // the rules of docs/FORMAT.md.
+#include "web_sqlite/param_decoder.h"
+
 #include <gtest/gtest.h>
 
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
-#include "web_sqlite/param_decoder.h"
 
 namespace wsq {
 namespace {
@@ -31,9 +32,9 @@ TEST(ParamDecoderTest, DecodesEveryTag) {
   EXPECT_EQ(d.values()[1].i, 7);
   EXPECT_EQ(d.values()[2].i, int64_t{1} << 40);
   EXPECT_EQ(d.values()[3].d, 2.5);
-  EXPECT_EQ(std::string_view(reinterpret_cast<const char*>(d.values()[4].bytes),
-                             d.values()[4].length),
-            "hi");
+  EXPECT_EQ(
+      std::string_view(reinterpret_cast<const char*>(d.values()[4].bytes), d.values()[4].length),
+      "hi");
   EXPECT_EQ(d.values()[5].length, 2u);
 }
 
@@ -61,8 +62,8 @@ TEST(ParamDecoderTest, RejectsBadTagsKindsAndTrailingBytes) {
   std::vector<uint8_t> trailing = {WSQ_PARAMS_POSITIONAL, 1, 0, 0, 0, WSQ_TAG_NULL, 0};
   EXPECT_FALSE(d.Decode(trailing.data(), trailing.size(), &error));
   // A length that points past the end must not be trusted.
-  std::vector<uint8_t> long_text = {WSQ_PARAMS_POSITIONAL, 1, 0, 0, 0, WSQ_TAG_TEXT,
-                                    0xff, 0xff, 0xff, 0x7f, 'a'};
+  std::vector<uint8_t> long_text = {
+      WSQ_PARAMS_POSITIONAL, 1, 0, 0, 0, WSQ_TAG_TEXT, 0xff, 0xff, 0xff, 0x7f, 'a'};
   EXPECT_FALSE(d.Decode(long_text.data(), long_text.size(), &error));
   // A count far larger than the buffer is rejected before anything is reserved.
   std::vector<uint8_t> huge_count = {WSQ_PARAMS_POSITIONAL, 0xff, 0xff, 0xff, 0xff};
@@ -73,8 +74,8 @@ class BindingTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Error error;
-    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "",
-                               &conn_, &error),
+    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", &conn_,
+                               &error),
               SQLITE_OK);
   }
   // Runs sql with params; returns the rc and leaves the rows / error behind.

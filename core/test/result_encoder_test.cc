@@ -1,4 +1,6 @@
 // Every value type makes the whole trip: parameter buffer -> bind -> SQLite -> result buffer.
+#include "web_sqlite/result_encoder.h"
+
 #include <gtest/gtest.h>
 
 #include <cmath>
@@ -7,7 +9,6 @@
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
-#include "web_sqlite/result_encoder.h"
 
 namespace wsq {
 namespace {
@@ -19,8 +20,8 @@ class ResultEncoderTest : public ::testing::Test {
  protected:
   void SetUp() override {
     Error error;
-    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "",
-                               &conn_, &error),
+    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", &conn_,
+                               &error),
               SQLITE_OK)
         << error.message;
   }
@@ -46,9 +47,9 @@ class ResultEncoderTest : public ::testing::Test {
   Value ThroughTable(const Value& v) {
     Error error;
     ByteWriter out;
-    EXPECT_EQ(conn_->Exec("CREATE TABLE IF NOT EXISTS t(x); DELETE FROM t", nullptr, 0, 0, &out,
-                          &error),
-              SQLITE_OK);
+    EXPECT_EQ(
+        conn_->Exec("CREATE TABLE IF NOT EXISTS t(x); DELETE FROM t", nullptr, 0, 0, &out, &error),
+        SQLITE_OK);
     Params p = Params::Positional();
     p.Add(v);
     const auto& bytes = p.bytes();
@@ -90,9 +91,14 @@ TEST_F(ResultEncoderTest, IntegersKeepAll64Bits) {
 }
 
 TEST_F(ResultEncoderTest, DoublesRoundTripBitForBit) {
-  const double cases[] = {0.5, -1.25, 1e300, -1e-300, std::numeric_limits<double>::denorm_min(),
+  const double cases[] = {0.5,
+                          -1.25,
+                          1e300,
+                          -1e-300,
+                          std::numeric_limits<double>::denorm_min(),
                           std::numeric_limits<double>::infinity(),
-                          -std::numeric_limits<double>::infinity(), 3.141592653589793};
+                          -std::numeric_limits<double>::infinity(),
+                          3.141592653589793};
   for (double v : cases) {
     auto [cell, type] = RoundTrip(Value::Float(v));
     EXPECT_EQ(cell.kind, Value::kFloat) << v;

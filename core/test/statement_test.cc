@@ -13,8 +13,8 @@ using test::Params;
 class StatementTest : public ::testing::Test {
  protected:
   void SetUp() override {
-    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "",
-                               &conn_, &error_),
+    ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", &conn_,
+                               &error_),
               SQLITE_OK);
     ASSERT_EQ(conn_->Exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, score REAL);"
                           "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i<10)"

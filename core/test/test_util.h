@@ -17,10 +17,30 @@ struct Value {
   uint8_t tag = 0;    // the wire tag it was decoded from
 
   static Value Null() { return {}; }
-  static Value Int(int64_t v) { Value x; x.kind = kInt; x.i = v; return x; }
-  static Value Float(double v) { Value x; x.kind = kFloat; x.d = v; return x; }
-  static Value Text(std::string v) { Value x; x.kind = kText; x.bytes = std::move(v); return x; }
-  static Value Blob(std::string v) { Value x; x.kind = kBlob; x.bytes = std::move(v); return x; }
+  static Value Int(int64_t v) {
+    Value x;
+    x.kind = kInt;
+    x.i = v;
+    return x;
+  }
+  static Value Float(double v) {
+    Value x;
+    x.kind = kFloat;
+    x.d = v;
+    return x;
+  }
+  static Value Text(std::string v) {
+    Value x;
+    x.kind = kText;
+    x.bytes = std::move(v);
+    return x;
+  }
+  static Value Blob(std::string v) {
+    Value x;
+    x.kind = kBlob;
+    x.bytes = std::move(v);
+    return x;
+  }
 };
 
 struct Result {

@@ -1,6 +1,6 @@
 // Native baseline for docs/PERFORMANCE.md: N single-row INSERTs in one transaction through the
 // C ABI (prepare once, bind + run per row), the same loop the Node benchmark runs over wasm.
-//   usage: wsq_native_bench [rows=100000] [path=:memory:]
+//   usage: wsq_native_bench [rows=100000] [path=bench.db] [vfs=wsq-memory]
 #include <chrono>
 #include <cstdio>
 #include <cstdlib>
@@ -28,10 +28,13 @@ void Put(std::vector<uint8_t>* out, const void* p, size_t n) {
 
 int main(int argc, char** argv) {
   long rows = argc > 1 ? std::atol(argv[1]) : 100000;
-  std::string path = argc > 2 ? argv[2] : ":memory:";
+  std::string path = argc > 2 ? argv[2] : "bench.db";
+  std::string vfs = argc > 3 ? argv[3] : "wsq-memory";
   Check(wsq_init(), "init");
   wsq_conn conn = 0;
-  Check(wsq_open(path.data(), path.size(), 0x6 /* READWRITE|CREATE */, "", 0, &conn), "open");
+  Check(
+      wsq_open(path.data(), path.size(), 0x6 /* READWRITE|CREATE */, vfs.data(), vfs.size(), &conn),
+      "open");
   auto exec = [&](const char* sql) {
     Check(wsq_exec(conn, sql, std::strlen(sql), nullptr, 0, 0), sql);
   };
@@ -61,7 +64,7 @@ int main(int argc, char** argv) {
     Put(&params, &tag, 1);
     Put(&params, &len, 4);
     Put(&params, name.data(), name.size());
-    double score = static_cast<double>(i) * 0.5;
+    double score = static_cast<double>(i) * 0.5 + 0.25;
     tag = WSQ_TAG_FLOAT;
     Put(&params, &tag, 1);
     Put(&params, &score, 8);
@@ -69,9 +72,9 @@ int main(int argc, char** argv) {
   }
   Check(wsq_stmt_finalize(stmt), "finalize");
   exec("COMMIT");
-  double ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start)
-                  .count();
-  std::printf("{\"rows\": %ld, \"ms\": %.1f, \"path\": \"%s\"}\n", rows, ms, path.c_str());
+  double ms =
+      std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+  std::printf("{\"rows\": %ld, \"ms\": %.1f, \"vfs\": \"%s\"}\n", rows, ms, vfs.c_str());
   Check(wsq_close(conn), "close");
   return 0;
 }

@@ -30,24 +30,42 @@ describe("connection", () => {
     assert.deepEqual(r.rows, [["A"], ["B"]]);
     assert.equal(r.changes, 4);
     assert.equal(r.lastInsertRowid, 9007199254740994n);
-    assert.deepEqual(db.state(), { changes: 2, lastInsertRowid: 9007199254740994n, autocommit: true });
+    assert.deepEqual(db.state(), {
+      changes: 2,
+      lastInsertRowid: 9007199254740994n,
+      autocommit: true,
+    });
     db.close();
   });
 
   it("binds by position and by every kind of name", () => {
     const db = memoryDb(rt);
     assert.deepEqual(db.exec("SELECT ?2, ?1", [1, 2], { rows: true }).rows, [[2, 1]]);
-    assert.deepEqual(db.exec("SELECT :a, @b, $c", { a: 1, b: 2, c: 3 }, { rows: true }).rows, [[1, 2, 3]]);
+    assert.deepEqual(db.exec("SELECT :a, @b, $c", { a: 1, b: 2, c: 3 }, { rows: true }).rows, [
+      [1, 2, 3],
+    ]);
     assert.deepEqual(db.exec("SELECT :a + :a", { ":a": 4 }, { rows: true }).rows, [[8]]);
     db.close();
   });
 
   it("reports parameter mistakes as SQLITE_RANGE", () => {
     const db = memoryDb(rt);
-    assert.throws(() => db.exec("SELECT ?, ?", [1]), { code: "SQLITE_RANGE", message: /2 parameter\(s\) but 1/ });
-    assert.throws(() => db.exec("SELECT :a", { b: 1 }), { code: "SQLITE_RANGE", message: /no parameter named 'b'/ });
-    assert.throws(() => db.exec("SELECT :a, :b", { a: 1 }), { code: "SQLITE_RANGE", message: /missing value for parameter :b/ });
-    assert.throws(() => db.exec("SELECT 1", [1]), { code: "SQLITE_RANGE", message: /no parameters/ });
+    assert.throws(() => db.exec("SELECT ?, ?", [1]), {
+      code: "SQLITE_RANGE",
+      message: /2 parameter\(s\) but 1/,
+    });
+    assert.throws(() => db.exec("SELECT :a", { b: 1 }), {
+      code: "SQLITE_RANGE",
+      message: /no parameter named 'b'/,
+    });
+    assert.throws(() => db.exec("SELECT :a, :b", { a: 1 }), {
+      code: "SQLITE_RANGE",
+      message: /missing value for parameter :b/,
+    });
+    assert.throws(() => db.exec("SELECT 1", [1]), {
+      code: "SQLITE_RANGE",
+      message: /no parameters/,
+    });
     db.close();
   });
 
@@ -64,7 +82,10 @@ describe("connection", () => {
     );
     // The offset points at the bad token even after multi-byte characters.
     const sql = "SELECT '😀é'; SELECT * FORM t";
-    assert.throws(() => db.exec(sql), (e: unknown) => e instanceof SQLiteError && e.offset === sql.indexOf("FORM"));
+    assert.throws(
+      () => db.exec(sql),
+      (e: unknown) => e instanceof SQLiteError && e.offset === sql.indexOf("FORM"),
+    );
     // The database is intact and usable.
     assert.deepEqual(db.exec("SELECT count(*) FROM t", null, { rows: true }).rows, [[1]]);
     db.close();
@@ -75,7 +96,9 @@ describe("connection", () => {
     const before = logs.length;
     assert.throws(() => db.exec("SELECT * FROM no_such_table"));
     assert.ok(
-      logs.slice(before).some(([code, m]) => code === ResultCode.SQLITE_ERROR && m.includes("no such table")),
+      logs
+        .slice(before)
+        .some(([code, m]) => code === ResultCode.SQLITE_ERROR && m.includes("no such table")),
       JSON.stringify(logs.slice(before)),
     );
     db.close();
@@ -88,7 +111,10 @@ describe("connection", () => {
         "SELECT i + 1 FROM n WHERE i < 25) INSERT INTO t SELECT i, 'n' || i FROM n",
     );
     const stmt = db.prepare("SELECT id, name AS label FROM t WHERE id > ? ORDER BY id")!;
-    assert.deepEqual(stmt.columns(), { names: ["id", "label"], declaredTypes: ["INTEGER", "TEXT"] });
+    assert.deepEqual(stmt.columns(), {
+      names: ["id", "label"],
+      declaredTypes: ["INTEGER", "TEXT"],
+    });
     stmt.bind([5]);
     const ids: unknown[] = [];
     let chunk;
@@ -138,7 +164,9 @@ describe("connection", () => {
 
   it("reports a missing file opened read-only as SQLITE_CANTOPEN", () => {
     const dir = tempDir();
-    assert.throws(() => Connection.open(rt, path.join(dir, "missing.db"), { flags: 1 }), { code: "SQLITE_CANTOPEN" });
+    assert.throws(() => Connection.open(rt, path.join(dir, "missing.db"), { flags: 1 }), {
+      code: "SQLITE_CANTOPEN",
+    });
     fs.rmSync(dir, { recursive: true });
   });
 
@@ -183,7 +211,9 @@ describe("runtime", () => {
       message: /stage 'compile'/,
     });
     const bytes = fs.readFileSync(defaultWasmUrl());
-    await assert.rejects(loadRuntime({ wasm: bytes.subarray(0, bytes.length / 2) }), { code: "LOAD_FAILED" });
+    await assert.rejects(loadRuntime({ wasm: bytes.subarray(0, bytes.length / 2) }), {
+      code: "LOAD_FAILED",
+    });
   });
 
   it("accepts a compiled module", async () => {
@@ -220,7 +250,8 @@ describe("runtime", () => {
     // An out-of-bounds SQL pointer makes the core read outside wasm memory: a real trap.
     assert.throws(
       () => rt.invoke((x) => x.wsq_exec(db.connectionHandle(), 0xfffffff0, 64, 0, 0, 0)),
-      (e: unknown) => e instanceof WebSqliteError && e.code === "INSTANCE_DEAD" && /crashed/.test(e.message),
+      (e: unknown) =>
+        e instanceof WebSqliteError && e.code === "INSTANCE_DEAD" && /crashed/.test(e.message),
     );
     assert.ok(rt.dead);
     assert.throws(() => db.exec("SELECT 1"), { code: "INSTANCE_DEAD" });

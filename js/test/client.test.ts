@@ -25,7 +25,11 @@ describe("open() in Node", () => {
     assert.equal(db.path, file);
     assert.equal(db.sqliteVersion, "3.54.1");
     await db.exec("CREATE TABLE users(id INTEGER PRIMARY KEY, name TEXT, avatar BLOB)");
-    const r = await db.exec("INSERT INTO users(name, avatar) VALUES (?, ?), (?, NULL)", ["ada", new Uint8Array([1, 2]), "bob"]);
+    const r = await db.exec("INSERT INTO users(name, avatar) VALUES (?, ?), (?, NULL)", [
+      "ada",
+      new Uint8Array([1, 2]),
+      "bob",
+    ]);
     assert.deepEqual(r, { changes: 2, lastInsertRowid: 2 });
     assert.deepEqual(await db.query("SELECT * FROM users ORDER BY id"), [
       { id: 1, name: "ada", avatar: new Uint8Array([1, 2]) },
@@ -47,7 +51,10 @@ describe("open() in Node", () => {
     await insert.finalize();
     const select = await db.prepare("SELECT k, v FROM t WHERE k >= ? ORDER BY k");
     assert.deepEqual(select.columns, ["k", "v"]);
-    assert.deepEqual(await select.all([2]), [{ k: 2, v: "b" }, { k: 3, v: "c" }]);
+    assert.deepEqual(await select.all([2]), [
+      { k: 2, v: "b" },
+      { k: 3, v: "c" },
+    ]);
     assert.deepEqual(await select.get([3]), { k: 3, v: "c" });
     assert.equal(await select.get([9]), undefined);
     await assert.rejects(select.all(), { code: "SQLITE_RANGE", message: /1 parameter\(s\) but 0/ });
@@ -66,7 +73,10 @@ describe("open() in Node", () => {
     assert.match(error.stack ?? "", /client\.test\.js/);
     const syntax = await db.exec("SELECT 1 FROM t WHERE").catch((e: unknown) => e);
     assert.ok(syntax instanceof SQLiteError && syntax.code === "SQLITE_ERROR");
-    await assert.rejects(db.exec("SELECT ?", [undefined as never]), { name: "TypeError", message: /parameter 1/ });
+    await assert.rejects(db.exec("SELECT ?", [undefined as never]), {
+      name: "TypeError",
+      message: /parameter 1/,
+    });
     assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 1 }]);
     await db.close();
     await assert.rejects(db.query("SELECT 1"), { code: "SQLITE_MISUSE", message: /is closed/ });
@@ -76,7 +86,10 @@ describe("open() in Node", () => {
   it("serves several databases from one worker, in memory too", async () => {
     const a = await open("shared-a.db", { storage: "memory", ...quiet });
     const b = await open(path.join(dir, "b.db"), quiet);
-    await Promise.all([a.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('a')"), b.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('b')")]);
+    await Promise.all([
+      a.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('a')"),
+      b.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('b')"),
+    ]);
     const [ra, rb] = await Promise.all([a.query("SELECT v FROM t"), b.query("SELECT v FROM t")]);
     assert.deepEqual([ra, rb], [[{ v: "a" }], [{ v: "b" }]]);
     await Promise.all([a.close(), b.close()]);
@@ -86,9 +99,14 @@ describe("open() in Node", () => {
     const file = path.join(dir, "restart.db");
     const db = await open(file, quiet);
     await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('committed')");
-    const pending = db.query("WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 3000000) SELECT count(*) FROM n");
+    const pending = db.query(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i+1 FROM n WHERE i < 3000000) SELECT count(*) FROM n",
+    );
     shutdown();
-    await assert.rejects(pending, (e: unknown) => e instanceof WebSqliteError && e.code === "WORKER_DIED");
+    await assert.rejects(
+      pending,
+      (e: unknown) => e instanceof WebSqliteError && e.code === "WORKER_DIED",
+    );
     assert.equal(db.isOpen, false);
     const again = await open(file, quiet);
     assert.deepEqual(await again.query("SELECT v FROM t"), [{ v: "committed" }]);
@@ -102,22 +120,42 @@ describe("worker dispatcher", () => {
       load: () => loadRuntime({ host: new NodeFileSystem(), log: () => {} }),
       resolvePath: (name) => name,
     });
-    const bad = [null, 42, { v: 2, id: 1, type: "open", args: {} }, { v: 1, id: 2, type: "drop_everything", args: {} },
+    const bad = [
+      null,
+      42,
+      { v: 2, id: 1, type: "open", args: {} },
+      { v: 1, id: 2, type: "drop_everything", args: {} },
       { v: 1, id: 3, type: "exec", args: { db: 1, sql: 7, params: null, rows: false } },
-      { v: 1, id: 4, type: "exec", args: { db: 1, sql: "SELECT 1", params: [1, 2], rows: false } }];
+      { v: 1, id: 4, type: "exec", args: { db: 1, sql: "SELECT 1", params: [1, 2], rows: false } },
+    ];
     for (const message of bad) {
       const { response } = await dispatcher.handle(message);
       assert.equal(response.ok, false, JSON.stringify(message));
       if (!response.ok) assert.match(response.error.message, /malformed request/);
     }
-    const opened = await dispatcher.handle({ v: 1, id: 5, type: "open", args: { name: "d.db", storage: "memory", busyTimeoutMs: null } });
+    const opened = await dispatcher.handle({
+      v: 1,
+      id: 5,
+      type: "open",
+      args: { name: "d.db", storage: "memory", busyTimeoutMs: null },
+    });
     assert.ok(opened.response.ok);
     const db = (opened.response as { result: { db: number } }).result.db;
-    const { response, transfer } = await dispatcher.handle({ v: 1, id: 6, type: "exec", args: { db, sql: "SELECT 1", params: null, rows: true } });
+    const { response, transfer } = await dispatcher.handle({
+      v: 1,
+      id: 6,
+      type: "exec",
+      args: { db, sql: "SELECT 1", params: null, rows: true },
+    });
     assert.ok(response.ok);
     assert.equal(response.id, 6);
     assert.equal(transfer.length, 1, "the result buffer is transferred");
-    const unknown = await dispatcher.handle({ v: 1, id: 7, type: "exec", args: { db: 999, sql: "SELECT 1", params: null, rows: false } });
+    const unknown = await dispatcher.handle({
+      v: 1,
+      id: 7,
+      type: "exec",
+      args: { db: 999, sql: "SELECT 1", params: null, rows: false },
+    });
     assert.ok(!unknown.response.ok && unknown.response.error.code === "SQLITE_MISUSE");
   });
 });

@@ -12,9 +12,15 @@ export function tempDir(): string {
 }
 
 /** Loads the real wasm with the node:fs host; the log is collected, not printed. */
-export async function runtime(options: RuntimeOptions = {}): Promise<{ rt: Runtime; logs: [number, string][] }> {
+export async function runtime(
+  options: RuntimeOptions = {},
+): Promise<{ rt: Runtime; logs: [number, string][] }> {
   const logs: [number, string][] = [];
-  const rt = await loadRuntime({ host: new NodeFileSystem(), log: (c, m) => logs.push([c, m]), ...options });
+  const rt = await loadRuntime({
+    host: new NodeFileSystem(),
+    log: (c, m) => logs.push([c, m]),
+    ...options,
+  });
   return { rt, logs };
 }
 

@@ -21,7 +21,17 @@ describe("values", () => {
   }
 
   it("keeps integers exact: numbers within ±2^53, bigint beyond", () => {
-    for (const n of [0, 1, -1, 2147483647, -2147483648, 2147483648, -2147483649, 2 ** 53 - 1, -(2 ** 53 - 1)]) {
+    for (const n of [
+      0,
+      1,
+      -1,
+      2147483647,
+      -2147483648,
+      2147483648,
+      -2147483649,
+      2 ** 53 - 1,
+      -(2 ** 53 - 1),
+    ]) {
       const r = roundTrip(n);
       assert.equal(r.value, n);
       assert.equal(r.type, "integer", `typeof(${n})`);
@@ -42,7 +52,16 @@ describe("values", () => {
   });
 
   it("keeps doubles bit for bit, including -0 and infinities; NaN becomes NULL", () => {
-    for (const d of [0.5, -1.25, 1e300, Number.MIN_VALUE, Infinity, -Infinity, Math.PI, 2 ** 60 + 0.5]) {
+    for (const d of [
+      0.5,
+      -1.25,
+      1e300,
+      Number.MIN_VALUE,
+      Infinity,
+      -Infinity,
+      Math.PI,
+      2 ** 60 + 0.5,
+    ]) {
       const r = roundTrip(d);
       assert.equal(r.value, d);
       assert.equal(r.type, "real");
@@ -87,11 +106,20 @@ describe("values", () => {
       name: "TypeError",
       message: /parameter 2: unsupported value undefined/,
     });
-    assert.throws(() => db.exec("SELECT :when", { when: new Date() as never }), /parameter :when: .*Date/);
-    assert.throws(() => db.exec("SELECT ?", [{} as never]), /parameter 1: unsupported value of type Object/);
+    assert.throws(
+      () => db.exec("SELECT :when", { when: new Date() as never }),
+      /parameter :when: .*Date/,
+    );
+    assert.throws(
+      () => db.exec("SELECT ?", [{} as never]),
+      /parameter 1: unsupported value of type Object/,
+    );
     assert.throws(() => db.exec("SELECT ?", [(() => 1) as never]), /parameter 1: .*function/);
     assert.throws(() => db.exec("SELECT ?", [Symbol("s") as never]), /parameter 1: .*symbol/);
-    assert.throws(() => db.exec("SELECT ?", "text" as never), /parameters must be an array .* or a plain object/);
+    assert.throws(
+      () => db.exec("SELECT ?", "text" as never),
+      /parameters must be an array .* or a plain object/,
+    );
     // Nothing was run, and the connection still works.
     assert.deepEqual(db.exec("SELECT 1", null, { rows: true }).rows, [[1]]);
   });

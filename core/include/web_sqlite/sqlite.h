@@ -2,7 +2,8 @@
 #ifndef WEB_SQLITE_SQLITE_H_
 #define WEB_SQLITE_SQLITE_H_
 
-#include "sqlite_config.h"
 #include <sqlite3.h>
+
+#include "sqlite_config.h"
 
 #endif  // WEB_SQLITE_SQLITE_H_

@@ -19,9 +19,9 @@ inline constexpr char kHostVfsName[] = "wsq-host";
 
 /// SQLite's lock levels shared by every open file of one name, within this instance.
 struct LockState {
-  int shared = 0;                 // holders of SHARED or more
-  const void* reserved = nullptr; // holder of RESERVED
-  const void* pending = nullptr;  // holder of PENDING
+  int shared = 0;                  // holders of SHARED or more
+  const void* reserved = nullptr;  // holder of RESERVED
+  const void* pending = nullptr;   // holder of PENDING
   const void* exclusive = nullptr;
 };
 

@@ -39,8 +39,8 @@ class WasmHostFileSystem : public HostFileSystem {
   int Close(int32_t handle) override { return wsq_host_close(handle); }
   int Read(int32_t handle, uint8_t* buffer, size_t n, int64_t offset, size_t* read) override {
     uint32_t got = 0;
-    int rc = wsq_host_read(handle, buffer, static_cast<uint32_t>(n), static_cast<double>(offset),
-                           &got);
+    int rc =
+        wsq_host_read(handle, buffer, static_cast<uint32_t>(n), static_cast<double>(offset), &got);
     *read = got;
     return rc;
   }

@@ -131,8 +131,9 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* ou
     if (!key.empty()) files.emplace(key, data);
   }
   LockState* state = &data->lock;
-  auto* file = new (f) MemFile{{&kMethods}, std::move(data), FileLock(state),
-                               (flags & SQLITE_OPEN_DELETEONCLOSE) != 0, std::move(key), owner};
+  auto* file = new (f) MemFile{{&kMethods},     std::move(data),
+                               FileLock(state), (flags & SQLITE_OPEN_DELETEONCLOSE) != 0,
+                               std::move(key),  owner};
   (void)file;
   if (out_flags != nullptr) *out_flags = flags;
   return SQLITE_OK;

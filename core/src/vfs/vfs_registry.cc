@@ -40,8 +40,7 @@ int FileLock::Unlock(int level) {
 }
 
 bool FileLock::CheckReserved() const {
-  return state_->reserved != nullptr || state_->pending != nullptr ||
-         state_->exclusive != nullptr;
+  return state_->reserved != nullptr || state_->pending != nullptr || state_->exclusive != nullptr;
 }
 
 MemoryVfs* DefaultMemoryVfs() {

@@ -85,8 +85,8 @@ Statement* FindStatement(wsq_stmt id) {
 }
 
 int32_t BadConnection(wsq_conn id) {
-  return Fail(SQLITE_MISUSE, "the database connection is closed (handle " + std::to_string(id) +
-                                 " is not open)");
+  return Fail(SQLITE_MISUSE,
+              "the database connection is closed (handle " + std::to_string(id) + " is not open)");
 }
 
 int32_t BadStatement(wsq_stmt id) {
@@ -109,13 +109,15 @@ WSQ_EXPORT("wsq_init") int32_t wsq_init(void) {
   // Natively the unix VFS stays the default; the core's VFSes are added by name.
   if (rc == SQLITE_OK) rc = wsq::RegisterVfses(/*host_is_default=*/false);
 #endif
-  if (rc != SQLITE_OK) return Fail(rc, std::string("sqlite3_initialize failed: ") +
-                                           sqlite3_errstr(rc));
+  if (rc != SQLITE_OK)
+    return Fail(rc, std::string("sqlite3_initialize failed: ") + sqlite3_errstr(rc));
   s.initialized = true;
   return RespondEmpty(SQLITE_OK);
 }
 
-WSQ_EXPORT("wsq_last_response") const wsq_response* wsq_last_response(void) { return &S().response; }
+WSQ_EXPORT("wsq_last_response") const wsq_response* wsq_last_response(void) {
+  return &S().response;
+}
 
 WSQ_EXPORT("wsq_scratch") uint8_t* wsq_scratch(size_t n) {
   State& s = S();
@@ -143,8 +145,8 @@ WSQ_EXPORT("wsq_code_name") const char* wsq_code_name(int32_t code) {
 }
 
 WSQ_EXPORT("wsq_open")
-int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs,
-                 size_t vfs_len, wsq_conn* out) {
+int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs, size_t vfs_len,
+                 wsq_conn* out) {
   State& s = S();
   *out = 0;
   if (!s.initialized) return NotInitialized();
@@ -182,8 +184,8 @@ int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* 
   State& s = S();
   Connection* c = FindConnection(conn);
   if (c == nullptr) return BadConnection(conn);
-  int rc = c->Exec(std::string_view(sql, sql_len), params, params_len,
-                   static_cast<uint32_t>(flags), &s.out, &s.error);
+  int rc = c->Exec(std::string_view(sql, sql_len), params, params_len, static_cast<uint32_t>(flags),
+                   &s.out, &s.error);
   return rc == SQLITE_OK ? Respond(SQLITE_OK) : Fail(s.error);
 }
 

@@ -10,7 +10,13 @@ import {
   decodeError,
   decodeResult,
 } from "../codec/results.js";
-import { OpenFlag, PrepareFlag, ResultCode as RC, ResultFlag, RunFlag } from "../generated/constants.js";
+import {
+  OpenFlag,
+  PrepareFlag,
+  ResultCode as RC,
+  ResultFlag,
+  RunFlag,
+} from "../generated/constants.js";
 import { SQLiteError } from "../errors.js";
 import type { Runtime } from "../runtime/runtime.js";
 
@@ -69,7 +75,7 @@ export class Connection {
    * script). With rows, the result holds the rows of the last statement that returned columns.
    */
   exec(sql: string, params?: BindParams | null, options: { rows?: boolean } = {}): ResultSet {
-    return this.execEncoded(sql, encodeParams(params), options.rows ?? false);
+    return this.execEncoded(sql, encodeParams(params, false), options.rows ?? false);
   }
 
   /** exec() with parameters already encoded (the worker receives them so). */
@@ -197,7 +203,7 @@ export class PreparedStatement {
 
   /** Binds parameters (copied); they stay bound across reset() until clearBindings(). */
   bind(params: BindParams): this {
-    return this.bindEncoded(encodeParams(params));
+    return this.bindEncoded(encodeParams(params, false));
   }
 
   bindEncoded(params: Uint8Array | null): this {
@@ -240,7 +246,7 @@ export class PreparedStatement {
 
   /** One whole execution: bind params (when given), run to the end, reset. */
   run(params?: BindParams | null, options: { rows?: boolean } = {}): ResultSet {
-    return decodeResult(this.runRaw(encodeParams(params), options.rows ?? false, false));
+    return decodeResult(this.runRaw(encodeParams(params, false), options.rows ?? false, false));
   }
 
   /** run() with encoded parameters; copy=false returns a view valid until the next call. */

@@ -35,7 +35,8 @@ let sharedClient: WorkerClient | null = null;
 
 function client(options: OpenOptions): WorkerClient {
   sharedClient ??= new WorkerClient(defaultSpawn(options.wasm));
-  sharedClient.log = options.log ?? ((code, message) => console.warn(`sqlite (${code}): ${message}`));
+  sharedClient.log =
+    options.log ?? ((code, message) => console.warn(`sqlite (${code}): ${message}`));
   return sharedClient;
 }
 
@@ -79,7 +80,15 @@ export class Database {
   private closed = false;
 
   /** @internal use open() */
-  constructor(client: WorkerClient, generation: number, id: number, name: string, path: string, storage: Storage, sqliteVersion: string) {
+  constructor(
+    client: WorkerClient,
+    generation: number,
+    id: number,
+    name: string,
+    path: string,
+    storage: Storage,
+    sqliteVersion: string,
+  ) {
     this.client = client;
     this.generation = generation;
     this.id = id;
@@ -102,7 +111,11 @@ export class Database {
   /** Runs one statement or a script of several. params bind to the (one) statement that has parameters. */
   async exec(sql: string, params?: BindParams): Promise<RunResult> {
     const encoded = encodeParams(params);
-    const buffer = await this.client.request("exec", { db: this.handle(), sql, params: encoded, rows: false }, transferOf(encoded));
+    const buffer = await this.client.request(
+      "exec",
+      { db: this.handle(), sql, params: encoded, rows: false },
+      transferOf(encoded),
+    );
     const r = decodeResult(buffer);
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
@@ -114,9 +127,16 @@ export class Database {
   }
 
   /** Rows of a query as arrays, with the column names. */
-  async queryArrays(sql: string, params?: BindParams): Promise<{ columns: string[]; rows: SqlValue[][] }> {
+  async queryArrays(
+    sql: string,
+    params?: BindParams,
+  ): Promise<{ columns: string[]; rows: SqlValue[][] }> {
     const encoded = encodeParams(params);
-    const buffer = await this.client.request("exec", { db: this.handle(), sql, params: encoded, rows: true }, transferOf(encoded));
+    const buffer = await this.client.request(
+      "exec",
+      { db: this.handle(), sql, params: encoded, rows: true },
+      transferOf(encoded),
+    );
     const r = decodeResult(buffer);
     return { columns: r.columns, rows: r.rows };
   }
@@ -165,7 +185,11 @@ export class Statement {
   /** Executes the statement once. */
   async run(params?: BindParams): Promise<RunResult> {
     const encoded = encodeParams(params ?? [])!;
-    const buffer = await this.client.request("run", { stmt: this.handle(), params: encoded, rows: false }, transferOf(encoded));
+    const buffer = await this.client.request(
+      "run",
+      { stmt: this.handle(), params: encoded, rows: false },
+      transferOf(encoded),
+    );
     const r = decodeResult(buffer);
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
@@ -173,7 +197,11 @@ export class Statement {
   /** Every row, as objects. */
   async all<T = Row>(params?: BindParams): Promise<T[]> {
     const encoded = encodeParams(params ?? [])!;
-    const buffer = await this.client.request("run", { stmt: this.handle(), params: encoded, rows: true }, transferOf(encoded));
+    const buffer = await this.client.request(
+      "run",
+      { stmt: this.handle(), params: encoded, rows: true },
+      transferOf(encoded),
+    );
     const r = decodeResult(buffer);
     return toObjects<T>(r.columns, r.rows);
   }
@@ -181,7 +209,11 @@ export class Statement {
   /** The first row, or undefined when there is none. */
   async get<T = Row>(params?: BindParams): Promise<T | undefined> {
     const encoded = encodeParams(params ?? [])!;
-    const buffer = await this.client.request("get", { stmt: this.handle(), params: encoded }, transferOf(encoded));
+    const buffer = await this.client.request(
+      "get",
+      { stmt: this.handle(), params: encoded },
+      transferOf(encoded),
+    );
     const r = decodeResult(buffer, this.columns as string[]);
     return r.rows.length ? toObjects<T>(r.columns, r.rows)[0] : undefined;
   }

@@ -104,7 +104,11 @@ export class WorkerClient {
     port?.then((w) => w.terminate()).catch(() => {});
   }
 
-  async request<K extends RequestType>(type: K, args: Args<K>, transfer: ArrayBuffer[] = []): Promise<Result<K>> {
+  async request<K extends RequestType>(
+    type: K,
+    args: Args<K>,
+    transfer: ArrayBuffer[] = [],
+  ): Promise<Result<K>> {
     const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
     const port = await this.worker();
     const id = this.nextId++;

@@ -49,7 +49,24 @@ class Writer {
   /** A u32 length and the UTF-8 bytes of s. */
   text(s: string): void {
     // UTF-8 needs at most 3 bytes per UTF-16 code unit.
-    this.reserve(4 + s.length * 3);
+    const n = s.length;
+    this.reserve(4 + n * 3);
+    if (n < 64) {
+      // Short ASCII is written faster by hand than through TextEncoder.
+      const bytes = this.bytes;
+      const start = this.pos + 4;
+      let i = 0;
+      for (; i < n; i++) {
+        const c = s.charCodeAt(i);
+        if (c >= 0x80) break;
+        bytes[start + i] = c;
+      }
+      if (i === n) {
+        this.view.setUint32(this.pos, n, true);
+        this.pos = start + n;
+        return;
+      }
+    }
     const { written } = encoder.encodeInto(s, this.bytes.subarray(this.pos + 4));
     this.view.setUint32(this.pos, written, true);
     this.pos += 4 + written;
@@ -128,13 +145,22 @@ function describe(v: unknown): string {
   return ctor ? `of type ${ctor}` : "of type object";
 }
 
+const shared = new Writer(4096);
+
 /**
  * Encodes params, or returns null when there are none. Throws TypeError / RangeError naming the
  * offending parameter (e.g. "parameter 2" or "parameter :id").
+ *
+ * With copy false the bytes are a view of a buffer the next call overwrites: for callers that
+ * consume them at once (the synchronous bindings copy them into wasm memory).
  */
-export function encodeParams(params: BindParams | undefined | null): Uint8Array | null {
+export function encodeParams(
+  params: BindParams | undefined | null,
+  copy = true,
+): Uint8Array | null {
   if (params === undefined || params === null) return null;
-  const w = new Writer(256);
+  const w = shared;
+  w.pos = 0;
   if (Array.isArray(params)) {
     w.u8(ParamsKind.POSITIONAL);
     w.u32(params.length);
@@ -153,5 +179,6 @@ export function encodeParams(params: BindParams | undefined | null): Uint8Array 
       `parameters must be an array (positional) or a plain object (named), not ${describe(params)}`,
     );
   }
-  return w.bytes.subarray(0, w.pos);
+  const bytes = w.bytes.subarray(0, w.pos);
+  return copy ? bytes.slice() : bytes;
 }

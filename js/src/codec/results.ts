@@ -122,7 +122,10 @@ export function decodeResult(buffer: ArrayBuffer | Uint8Array, names?: string[])
 }
 
 /** Turns array rows into objects keyed by column name (a later duplicate name wins). */
-export function toObjects<T = Record<string, SqlValue>>(columns: string[], rows: SqlValue[][]): T[] {
+export function toObjects<T = Record<string, SqlValue>>(
+  columns: string[],
+  rows: SqlValue[][],
+): T[] {
   const out = new Array<T>(rows.length);
   const n = columns.length;
   for (let r = 0; r < rows.length; r++) {

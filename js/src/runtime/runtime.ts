@@ -21,12 +21,33 @@ export interface CoreExports {
   wsq_free(p: number): void;
   wsq_sqlite_version(): number;
   wsq_code_name(code: number): number;
-  wsq_open(path: number, pathLen: number, flags: number, vfs: number, vfsLen: number, out: number): number;
+  wsq_open(
+    path: number,
+    pathLen: number,
+    flags: number,
+    vfs: number,
+    vfsLen: number,
+    out: number,
+  ): number;
   wsq_close(conn: number): number;
   wsq_busy_timeout(conn: number, ms: number): number;
-  wsq_exec(conn: number, sql: number, sqlLen: number, params: number, paramsLen: number, flags: number): number;
+  wsq_exec(
+    conn: number,
+    sql: number,
+    sqlLen: number,
+    params: number,
+    paramsLen: number,
+    flags: number,
+  ): number;
   wsq_conn_state(conn: number): number;
-  wsq_prepare(conn: number, sql: number, sqlLen: number, flags: number, out: number, tail: number): number;
+  wsq_prepare(
+    conn: number,
+    sql: number,
+    sqlLen: number,
+    flags: number,
+    out: number,
+    tail: number,
+  ): number;
   wsq_stmt_bind(stmt: number, params: number, paramsLen: number): number;
   wsq_stmt_step(stmt: number, maxRows: number): number;
   wsq_stmt_run(stmt: number, params: number, paramsLen: number, flags: number): number;
@@ -48,7 +69,8 @@ export interface RuntimeOptions {
   log?: (code: number, message: string) => void;
 }
 
-export type LoadStage = "locate" | "fetch" | "compile" | "instantiate" | "initialize" | "sqlite-init";
+export type LoadStage =
+  "locate" | "fetch" | "compile" | "instantiate" | "initialize" | "sqlite-init";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -62,7 +84,8 @@ function defaultLog(code: number, message: string): void {
 function hostErrorCode(e: unknown, fallback: number): number {
   const name = (e as { name?: string } | null)?.name;
   const code = (e as { code?: string } | null)?.code;
-  if (name === "QuotaExceededError" || code === "ENOSPC" || code === "EDQUOT") return RC.SQLITE_FULL;
+  if (name === "QuotaExceededError" || code === "ENOSPC" || code === "EDQUOT")
+    return RC.SQLITE_FULL;
   return fallback;
 }
 
@@ -79,6 +102,8 @@ export class Runtime {
   private bytes: Uint8Array;
   private dataView: DataView;
   private readonly responsePtr: number;
+  private scratchPtr = 0;
+  private scratchSize = 0;
 
   /** Use loadRuntime(). */
   constructor(exports: CoreExports) {
@@ -145,10 +170,17 @@ export class Runtime {
   stage(text: string, params: Uint8Array | null = null): [number, number, number, number] {
     const paramsLen = params ? params.length : 0;
     const maxText = text.length * 3;
-    const ptr = this.exports.wsq_scratch(maxText + paramsLen + 8);
-    if (ptr === 0) {
-      throw new WebSqliteError("NOMEM", "out of wasm memory while passing SQL text to SQLite");
+    const need = maxText + paramsLen + 8;
+    if (need > this.scratchSize) {
+      // The core keeps the scratch buffer until a larger one is asked for.
+      this.scratchPtr = this.exports.wsq_scratch(Math.max(need, 4096));
+      if (this.scratchPtr === 0) {
+        this.scratchSize = 0;
+        throw new WebSqliteError("NOMEM", "out of wasm memory while passing SQL text to SQLite");
+      }
+      this.scratchSize = Math.max(need, 4096);
     }
+    const ptr = this.scratchPtr;
     const u8 = this.u8();
     const textLen =
       text.length === 0 ? 0 : encoder.encodeInto(text, u8.subarray(ptr, ptr + maxText)).written;
@@ -177,8 +209,14 @@ export class Runtime {
 
 function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOptions["log"]) {
   const rt = getRuntime;
-  const str = (ptr: number, len: number) => decoder.decode(rt().u8().subarray(ptr, ptr + len));
-  const guard = <A extends unknown[]>(fallback: number, fn: (...args: A) => number) =>
+  const str = (ptr: number, len: number) =>
+    decoder.decode(
+      rt()
+        .u8()
+        .subarray(ptr, ptr + len),
+    );
+  const guard =
+    <A extends unknown[]>(fallback: number, fn: (...args: A) => number) =>
     (...args: A): number => {
       try {
         return fn(...args);
@@ -188,24 +226,46 @@ function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOp
     };
   return {
     env: {
-      wsq_host_open: guard(RC.SQLITE_CANTOPEN, (p: number, n: number, flags: number, out: number) => {
-        const h = host.open(str(p, n), flags);
-        if (h < 0) return -h;
-        rt().view().setInt32(out, h, true);
-        return RC.SQLITE_OK;
-      }),
-      wsq_host_close: guard(RC.SQLITE_IOERR_CLOSE, (h: number) => host.close(h)),
-      wsq_host_read: guard(RC.SQLITE_IOERR_READ, (h: number, p: number, n: number, off: number, out: number) => {
-        const got = host.read(h, rt().u8().subarray(p, p + n), off);
-        if (got < 0) return -got;
-        rt().view().setUint32(out, got, true);
-        return RC.SQLITE_OK;
-      }),
-      wsq_host_write: guard(RC.SQLITE_IOERR_WRITE, (h: number, p: number, n: number, off: number) =>
-        host.write(h, rt().u8().subarray(p, p + n), off),
+      wsq_host_open: guard(
+        RC.SQLITE_CANTOPEN,
+        (p: number, n: number, flags: number, out: number) => {
+          const h = host.open(str(p, n), flags);
+          if (h < 0) return -h;
+          rt().view().setInt32(out, h, true);
+          return RC.SQLITE_OK;
+        },
       ),
-      wsq_host_truncate: guard(RC.SQLITE_IOERR_TRUNCATE, (h: number, size: number) => host.truncate(h, size)),
-      wsq_host_sync: guard(RC.SQLITE_IOERR_FSYNC, (h: number, flags: number) => host.sync(h, flags)),
+      wsq_host_close: guard(RC.SQLITE_IOERR_CLOSE, (h: number) => host.close(h)),
+      wsq_host_read: guard(
+        RC.SQLITE_IOERR_READ,
+        (h: number, p: number, n: number, off: number, out: number) => {
+          const got = host.read(
+            h,
+            rt()
+              .u8()
+              .subarray(p, p + n),
+            off,
+          );
+          if (got < 0) return -got;
+          rt().view().setUint32(out, got, true);
+          return RC.SQLITE_OK;
+        },
+      ),
+      wsq_host_write: guard(RC.SQLITE_IOERR_WRITE, (h: number, p: number, n: number, off: number) =>
+        host.write(
+          h,
+          rt()
+            .u8()
+            .subarray(p, p + n),
+          off,
+        ),
+      ),
+      wsq_host_truncate: guard(RC.SQLITE_IOERR_TRUNCATE, (h: number, size: number) =>
+        host.truncate(h, size),
+      ),
+      wsq_host_sync: guard(RC.SQLITE_IOERR_FSYNC, (h: number, flags: number) =>
+        host.sync(h, flags),
+      ),
       wsq_host_size: guard(RC.SQLITE_IOERR_FSTAT, (h: number, out: number) => {
         const size = host.size(h);
         if (size < 0) return -size;
@@ -215,10 +275,15 @@ function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOp
       wsq_host_delete: guard(RC.SQLITE_IOERR_DELETE, (p: number, n: number, syncDir: number) =>
         host.delete(str(p, n), syncDir !== 0),
       ),
-      wsq_host_access: guard(RC.SQLITE_IOERR_ACCESS, (p: number, n: number, flags: number, out: number) => {
-        rt().view().setInt32(out, host.access(str(p, n), flags), true);
-        return RC.SQLITE_OK;
-      }),
+      wsq_host_access: guard(
+        RC.SQLITE_IOERR_ACCESS,
+        (p: number, n: number, flags: number, out: number) => {
+          rt()
+            .view()
+            .setInt32(out, host.access(str(p, n), flags), true);
+          return RC.SQLITE_OK;
+        },
+      ),
       wsq_host_random: (p: number, n: number) => {
         // getRandomValues fills at most 65536 bytes per call.
         const u8 = rt().u8();
@@ -244,9 +309,13 @@ async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promise<T> {
   } catch (e) {
     if (e instanceof WebSqliteError) throw e;
     const what = e instanceof Error ? e.message : String(e);
-    throw new WebSqliteError("LOAD_FAILED", `web-sqlite failed to load at stage '${name}': ${what}`, {
-      cause: e,
-    });
+    throw new WebSqliteError(
+      "LOAD_FAILED",
+      `web-sqlite failed to load at stage '${name}': ${what}`,
+      {
+        cause: e,
+      },
+    );
   }
 }
 
@@ -261,7 +330,9 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
     return stage("compile", () => WebAssembly.compile(source as BufferSource));
   }
   const url = await stage("locate", () =>
-    source instanceof URL ? source : new URL(source, isNode ? `file://${process.cwd()}/` : location.href),
+    source instanceof URL
+      ? source
+      : new URL(source, isNode ? `file://${process.cwd()}/` : location.href),
   );
   if (url.protocol === "file:") {
     const bytes = await stage("fetch", async () => {

@@ -24,7 +24,9 @@ export interface DispatcherOptions {
   resolvePath: (name: string) => string;
 }
 
-type Handler<K extends RequestType> = (args: Args<K>) => Promise<RequestMap[K]["result"]> | RequestMap[K]["result"];
+type Handler<K extends RequestType> = (
+  args: Args<K>,
+) => Promise<RequestMap[K]["result"]> | RequestMap[K]["result"];
 
 class BadRequest extends WebSqliteError {
   constructor(message: string) {
@@ -36,7 +38,11 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
-function expect(args: Record<string, unknown>, key: string, type: "string" | "number" | "boolean"): void {
+function expect(
+  args: Record<string, unknown>,
+  key: string,
+  type: "string" | "number" | "boolean",
+): void {
   if (typeof args[key] !== type) throw new BadRequest(`'${key}' must be a ${type}`);
 }
 
@@ -48,9 +54,17 @@ function expectBytes(args: Record<string, unknown>, key: string, nullable: boole
 
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof SQLiteError) {
-    return { name: e.name, message: e.message, code: e.code, resultCode: e.resultCode, offset: e.offset, stack: e.stack };
+    return {
+      name: e.name,
+      message: e.message,
+      code: e.code,
+      resultCode: e.resultCode,
+      offset: e.offset,
+      stack: e.stack,
+    };
   }
-  if (e instanceof WebSqliteError) return { name: e.name, message: e.message, code: e.code, stack: e.stack };
+  if (e instanceof WebSqliteError)
+    return { name: e.name, message: e.message, code: e.code, stack: e.stack };
   if (e instanceof Error) return { name: e.name, message: e.message, stack: e.stack };
   return { name: "Error", message: String(e) };
 }
@@ -75,7 +89,9 @@ export class Dispatcher {
     return run;
   }
 
-  private async dispatch(message: unknown): Promise<{ response: Response; transfer: ArrayBuffer[] }> {
+  private async dispatch(
+    message: unknown,
+  ): Promise<{ response: Response; transfer: ArrayBuffer[] }> {
     const id = isObject(message) && Number.isInteger(message.id) ? (message.id as number) : -1;
     try {
       const request = this.validate(message);
@@ -84,7 +100,10 @@ export class Dispatcher {
       const transfer = result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : [];
       return { response: { v: PROTOCOL_VERSION, id, ok: true, result }, transfer };
     } catch (e) {
-      return { response: { v: PROTOCOL_VERSION, id, ok: false, error: serializeError(e) }, transfer: [] };
+      return {
+        response: { v: PROTOCOL_VERSION, id, ok: false, error: serializeError(e) },
+        transfer: [],
+      };
     }
   }
 
@@ -103,7 +122,7 @@ export class Dispatcher {
       case "open":
         expect(args, "name", "string");
         if (args.storage !== "file" && args.storage !== "memory") {
-          throw new BadRequest("'storage' must be \"file\" or \"memory\"");
+          throw new BadRequest('\'storage\' must be "file" or "memory"');
         }
         if (args.busyTimeoutMs !== null) expect(args, "busyTimeoutMs", "number");
         break;
@@ -156,13 +175,21 @@ export class Dispatcher {
   private database(db: number): Connection {
     const c = this.databases.get(db);
     if (c) return c;
-    throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", `database ${db} is not open (it was closed, or the worker restarted)`);
+    throw new SQLiteError(
+      RC.SQLITE_MISUSE,
+      "SQLITE_MISUSE",
+      `database ${db} is not open (it was closed, or the worker restarted)`,
+    );
   }
 
   private statement(stmt: number): PreparedStatement {
     const s = this.statements.get(stmt);
     if (s && !s.isFinalized) return s;
-    throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", "the statement is finalized or its database is closed");
+    throw new SQLiteError(
+      RC.SQLITE_MISUSE,
+      "SQLITE_MISUSE",
+      "the statement is finalized or its database is closed",
+    );
   }
 
   private readonly handlers: { [K in RequestType]: Handler<K> } = {
@@ -170,7 +197,9 @@ export class Dispatcher {
       if (name.length === 0) throw new TypeError("the database name must not be empty");
       const runtime = await this.ensureRuntime();
       const path = storage === "memory" ? name : this.options.resolvePath(name);
-      const connection = Connection.open(runtime, path, { vfs: storage === "memory" ? VFS.memory : VFS.host });
+      const connection = Connection.open(runtime, path, {
+        vfs: storage === "memory" ? VFS.memory : VFS.host,
+      });
       if (busyTimeoutMs !== null) connection.busyTimeout(busyTimeoutMs);
       // Ids are the worker's own, never reused, so a stale id cannot reach a later database.
       const db = this.nextId++;
@@ -181,14 +210,16 @@ export class Dispatcher {
       const connection = this.databases.get(db);
       if (!connection) return null; // closing twice is harmless
       this.databases.delete(db);
-      for (const [id, s] of this.statements) if (s.connection === connection) this.statements.delete(id);
+      for (const [id, s] of this.statements)
+        if (s.connection === connection) this.statements.delete(id);
       connection.close();
       return null;
     },
     exec: ({ db, sql, params, rows }) => this.database(db).execRaw(sql, params, rows),
     prepare: ({ db, sql }) => {
       const stmt = this.database(db).prepare(sql);
-      if (!stmt) throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", "the SQL text holds no statement");
+      if (!stmt)
+        throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", "the SQL text holds no statement");
       const id = this.nextId++;
       this.statements.set(id, stmt);
       return { stmt: id, columns: stmt.columns().names };

@@ -18,7 +18,10 @@ export interface RequestMap {
   };
   close: { args: { db: number }; result: null };
   /** Runs a script; the result buffer holds rows when rows is set. */
-  exec: { args: { db: number; sql: string; params: Uint8Array | null; rows: boolean }; result: Uint8Array };
+  exec: {
+    args: { db: number; sql: string; params: Uint8Array | null; rows: boolean };
+    result: Uint8Array;
+  };
   prepare: { args: { db: number; sql: string }; result: { stmt: number; columns: string[] } };
   /** One whole execution of a prepared statement. */
   run: { args: { stmt: number; params: Uint8Array; rows: boolean }; result: Uint8Array };
@@ -53,4 +56,9 @@ export type Response =
   | { v: typeof PROTOCOL_VERSION; id: number; ok: false; error: SerializedError };
 
 /** Messages the worker sends on its own. */
-export type WorkerEvent = { v: typeof PROTOCOL_VERSION; event: "log"; code: number; message: string };
+export type WorkerEvent = {
+  v: typeof PROTOCOL_VERSION;
+  event: "log";
+  code: number;
+  message: string;
+};

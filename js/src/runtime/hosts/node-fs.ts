@@ -15,7 +15,8 @@ function isFull(e: unknown): boolean {
 
 export class NodeFileSystem implements HostFileSystem {
   open(file: string, flags: number): number {
-    let oflags = flags & OpenFlag.SQLITE_OPEN_READWRITE ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
+    let oflags =
+      flags & OpenFlag.SQLITE_OPEN_READWRITE ? fs.constants.O_RDWR : fs.constants.O_RDONLY;
     if (flags & OpenFlag.SQLITE_OPEN_CREATE) oflags |= fs.constants.O_CREAT;
     if (flags & OpenFlag.SQLITE_OPEN_EXCLUSIVE) oflags |= fs.constants.O_EXCL;
     try {
@@ -90,7 +91,9 @@ export class NodeFileSystem implements HostFileSystem {
 
   access(file: string, flags: number): number {
     const mode =
-      flags === HostFlag.SQLITE_ACCESS_EXISTS ? fs.constants.F_OK : fs.constants.R_OK | fs.constants.W_OK;
+      flags === HostFlag.SQLITE_ACCESS_EXISTS
+        ? fs.constants.F_OK
+        : fs.constants.R_OK | fs.constants.W_OK;
     try {
       fs.accessSync(file, mode);
       return 1;
