@@ -80,23 +80,20 @@ export class Connection {
 
   /** exec() with parameters already encoded (the worker receives them so). */
   execEncoded(sql: string, params: Uint8Array | null, rows: boolean): ResultSet {
-    const handle = this.live();
-    return this.runtime.invoke((x) => {
-      const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
-      const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
-      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
-      return decodeResult(this.runtime.responseBytes());
-    });
+    return decodeResult(this.execRaw(sql, params, rows, false));
   }
 
-  /** exec() returning the raw result buffer (a copy the caller owns, e.g. to transfer). */
-  execRaw(sql: string, params: Uint8Array | null, rows: boolean): Uint8Array {
+  /**
+   * exec() returning the raw result buffer: a copy the caller owns (e.g. to transfer), or with
+   * copy false a view of wasm memory valid until the next call.
+   */
+  execRaw(sql: string, params: Uint8Array | null, rows: boolean, copy = true): Uint8Array {
     const handle = this.live();
     return this.runtime.invoke((x) => {
       const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
       const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
       if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
-      return this.runtime.responseCopy();
+      return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();
     });
   }
 
