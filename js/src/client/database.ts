@@ -108,21 +108,26 @@ export class Database {
     return !this.closed && this.generation === this.client.generation;
   }
 
-  /** Runs one statement or a script of several. params bind to the (one) statement that has parameters. */
-  async exec(sql: string, params?: BindParams): Promise<RunResult> {
+  /** One exec request; the result buffer is decoded here. */
+  private async request(sql: string, params: BindParams | undefined, rows: boolean) {
     const encoded = encodeParams(params);
     const buffer = await this.client.request(
       "exec",
-      { db: this.handle(), sql, params: encoded, rows: false },
+      { db: this.handle(), sql, params: encoded, rows },
       transferOf(encoded),
     );
-    const r = decodeResult(buffer);
+    return decodeResult(buffer);
+  }
+
+  /** Runs one statement or a script of several. params bind to the (one) statement that has parameters. */
+  async exec(sql: string, params?: BindParams): Promise<RunResult> {
+    const r = await this.request(sql, params, false);
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
 
-  /** Rows of a query as objects keyed by column name. */
+  /** Rows of a query as objects keyed by column name (a later duplicate name wins). */
   async query<T = Row>(sql: string, params?: BindParams): Promise<T[]> {
-    const { columns, rows } = await this.queryArrays(sql, params);
+    const { columns, rows } = await this.request(sql, params, true);
     return toObjects<T>(columns, rows);
   }
 
@@ -131,14 +136,8 @@ export class Database {
     sql: string,
     params?: BindParams,
   ): Promise<{ columns: string[]; rows: SqlValue[][] }> {
-    const encoded = encodeParams(params);
-    const buffer = await this.client.request(
-      "exec",
-      { db: this.handle(), sql, params: encoded, rows: true },
-      transferOf(encoded),
-    );
-    const r = decodeResult(buffer);
-    return { columns: r.columns, rows: r.rows };
+    const { columns, rows } = await this.request(sql, params, true);
+    return { columns, rows };
   }
 
   /** Prepares a statement for repeated use. Finalize it when done (close() does too). */
