@@ -104,6 +104,12 @@ int32_t wsq_busy_timeout(wsq_conn conn, int32_t ms);
 /// holds the rows of the last statement that returned columns.
 int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
                  size_t params_len, int32_t flags);
+/// Sets a deadline (milliseconds since the Unix epoch, as the host's clock tells): a statement
+/// still running then stops with SQLITE_INTERRUPT. 0 removes it.
+int32_t wsq_deadline(wsq_conn conn, double deadline_ms);
+/// Writes the main database file's bytes to the response (valid until the next call). Fails with
+/// SQLITE_MISUSE inside a transaction.
+int32_t wsq_export(wsq_conn conn);
 /// Writes the connection's state to the response as a result buffer without columns: changes()
 /// and last_insert_rowid() of the connection, WSQ_RESULT_AUTOCOMMIT when no transaction is open.
 int32_t wsq_conn_state(wsq_conn conn);

@@ -3,6 +3,7 @@
 #include <climits>
 
 #include "web_sqlite.h"
+#include "web_sqlite/host_file_system.h"
 #include "web_sqlite/param_decoder.h"
 #include "web_sqlite/result_encoder.h"
 
@@ -44,6 +45,42 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
   sqlite3_extended_result_codes(db, 1);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   out->reset(new Connection(db));
+  return SQLITE_OK;
+}
+
+void Connection::SetDeadline(double deadline_ms) {
+  if (deadline_ms == deadline_ms_) return;
+  deadline_ms_ = deadline_ms;
+  // The clock is read once per kProgressOps virtual machine steps: cheap, and fine-grained
+  // enough that a statement stops within a millisecond or so of its deadline.
+  constexpr int kProgressOps = 1000;
+  if (deadline_ms > 0) {
+    sqlite3_progress_handler(db_, kProgressOps, &Connection::Progress, this);
+  } else {
+    sqlite3_progress_handler(db_, 0, nullptr, nullptr);
+  }
+}
+
+int Connection::Progress(void* self) {
+  return DefaultHost()->NowMs() >= static_cast<Connection*>(self)->deadline_ms_ ? 1 : 0;
+}
+
+int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
+  error->Clear();
+  *data = nullptr;
+  *size = 0;
+  if (!autocommit()) {
+    return error->Set(SQLITE_MISUSE,
+                      "export cannot run inside a transaction: commit or roll back first");
+  }
+  sqlite3_int64 n = 0;
+  *data = sqlite3_serialize(db_, "main", &n, 0);
+  if (*data == nullptr) {
+    if (n == 0 && sqlite3_errcode(db_) == SQLITE_OK) return SQLITE_OK;  // an empty database
+    return error->FromDb(db_, sqlite3_errcode(db_) != SQLITE_OK ? sqlite3_errcode(db_)
+                                                                : SQLITE_NOMEM);
+  }
+  *size = n;
   return SQLITE_OK;
 }
 

@@ -5,6 +5,7 @@
 
 #include "test_util.h"
 #include "web_sqlite.h"
+#include "web_sqlite/host_file_system.h"
 
 namespace wsq {
 namespace {
@@ -186,6 +187,39 @@ TEST_F(ConnectionTest, CompiledFeaturesArePresent) {
   EXPECT_EQ(Exec("SELECT \"not a column\""), SQLITE_ERROR);
   // Loadable extensions are compiled out.
   EXPECT_EQ(Exec("SELECT load_extension('x')"), SQLITE_ERROR);
+}
+
+TEST_F(ConnectionTest, DeadlineInterruptsALongStatementAndTheConnectionStaysUsable) {
+  ASSERT_EQ(Exec("CREATE TABLE t(a); INSERT INTO t VALUES (1)"), SQLITE_OK);
+  conn_->SetDeadline(DefaultHost()->NowMs() + 20);
+  const char* endless =
+      "WITH RECURSIVE c(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM c) SELECT count(*) FROM c";
+  EXPECT_EQ(Exec(endless), SQLITE_INTERRUPT);
+  conn_->SetDeadline(0);
+  ASSERT_EQ(Exec("SELECT a FROM t"), SQLITE_OK) << error_.message;
+  EXPECT_EQ(result_.rows[0][0].i, 1);
+}
+
+TEST_F(ConnectionTest, ExportIsTheDatabaseFileAndIsRefusedInATransaction) {
+  ASSERT_EQ(Exec("CREATE TABLE t(a); INSERT INTO t VALUES ('exported')"), SQLITE_OK);
+  unsigned char* data = nullptr;
+  int64_t size = 0;
+  ASSERT_EQ(conn_->Export(&data, &size, &error_), SQLITE_OK) << error_.message;
+  ASSERT_GE(size, 512);
+  EXPECT_EQ(std::string(reinterpret_cast<char*>(data), 15), "SQLite format 3");
+  // The bytes open as the same database.
+  std::unique_ptr<Connection> copy;
+  ASSERT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE, "", &copy, &error_), SQLITE_OK);
+  ASSERT_EQ(sqlite3_deserialize(copy->db(), "main", data, size, size,
+                                SQLITE_DESERIALIZE_FREEONCLOSE | SQLITE_DESERIALIZE_RESIZEABLE),
+            SQLITE_OK);
+  ASSERT_EQ(copy->Exec("SELECT a FROM t", nullptr, 0, WSQ_RUN_ROWS, &out_, &error_), SQLITE_OK);
+  EXPECT_EQ(test::DecodeResult(out_.data(), out_.size()).rows[0][0].bytes, "exported");
+
+  ASSERT_EQ(Exec("BEGIN"), SQLITE_OK);
+  EXPECT_EQ(conn_->Export(&data, &size, &error_), SQLITE_MISUSE);
+  EXPECT_NE(error_.message.find("transaction"), std::string::npos);
+  ASSERT_EQ(Exec("ROLLBACK"), SQLITE_OK);
 }
 
 }  // namespace

@@ -46,6 +46,12 @@ class Connection {
   size_t statement_count() const { return statements_.size(); }
 
   int SetBusyTimeout(int ms) { return sqlite3_busy_timeout(db_, ms); }
+  /// Interrupts any statement still running at deadline_ms (Unix epoch, host clock) with
+  /// SQLITE_INTERRUPT; 0 removes the deadline.
+  void SetDeadline(double deadline_ms);
+  /// The main database's file as bytes (sqlite3_serialize), in one allocation the caller frees
+  /// with sqlite3_free. Refused inside a transaction, where the pages may not be committed.
+  int Export(unsigned char** data, int64_t* size, Error* error);
   int64_t changes() const { return sqlite3_changes64(db_); }
   int64_t total_changes() const { return sqlite3_total_changes64(db_); }
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }
@@ -58,7 +64,10 @@ class Connection {
  private:
   explicit Connection(sqlite3* db) : db_(db) {}
 
+  static int Progress(void* self);
+
   sqlite3* db_;
+  double deadline_ms_ = 0;
   StatementCache cache_;
   std::unordered_map<uint32_t, std::unique_ptr<Statement>> statements_;
 };

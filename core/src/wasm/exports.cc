@@ -40,6 +40,8 @@ struct State {
   wsq_conn next_connection = 0;
   Error error;
   bool initialized = false;
+  /// The bytes of the last wsq_export, owned until the next response.
+  std::unique_ptr<unsigned char, void (*)(void*)> exported{nullptr, sqlite3_free};
 };
 
 State& S() {
@@ -49,6 +51,7 @@ State& S() {
 
 int32_t Respond(int32_t status) {
   State& s = S();
+  s.exported.reset();
   s.response = {status, s.out.data(), s.out.size()};
   return status;
 }
@@ -187,6 +190,30 @@ int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* 
   int rc = c->Exec(std::string_view(sql, sql_len), params, params_len, static_cast<uint32_t>(flags),
                    &s.out, &s.error);
   return rc == SQLITE_OK ? Respond(SQLITE_OK) : Fail(s.error);
+}
+
+WSQ_EXPORT("wsq_deadline") int32_t wsq_deadline(wsq_conn conn, double deadline_ms) {
+  Connection* c = FindConnection(conn);
+  if (c == nullptr) return BadConnection(conn);
+  c->SetDeadline(deadline_ms);
+  return RespondEmpty(SQLITE_OK);
+}
+
+WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn) {
+  State& s = S();
+  Connection* c = FindConnection(conn);
+  if (c == nullptr) return BadConnection(conn);
+  unsigned char* data = nullptr;
+  int64_t size = 0;
+  if (c->Export(&data, &size, &s.error) != SQLITE_OK) return Fail(s.error);
+  if (static_cast<uint64_t>(size) > UINT32_MAX) {
+    sqlite3_free(data);
+    return Fail(SQLITE_TOOBIG, "the database is larger than 4 GiB and cannot be exported at once");
+  }
+  RespondEmpty(SQLITE_OK);
+  s.exported.reset(data);
+  s.response = {SQLITE_OK, data, static_cast<size_t>(size)};
+  return SQLITE_OK;
 }
 
 WSQ_EXPORT("wsq_conn_state") int32_t wsq_conn_state(wsq_conn conn) {
