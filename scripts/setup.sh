@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing; safe to run any number of times.
-#   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20
+#   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20, Chromium (browser tests)
 #   npm:  the pinned dev dependencies (npm ci)
 #   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256
 set -euo pipefail
@@ -18,6 +18,7 @@ APT_PACKAGES=(
   clang-14 lld-14 cmake ninja-build make pkg-config
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   libgtest-dev clang-format-14 nodejs npm
+  chromium
 )
 
 log() { printf 'setup: %s\n' "$*"; }

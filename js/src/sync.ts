@@ -9,3 +9,5 @@ export { encodeParams } from "./codec/params.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
 export { SQLiteError, WebSqliteError } from "./errors.js";
 export { ResultCode, OpenFlag, SQLITE_VERSION } from "./generated/constants.js";
+export { OpfsStore } from "./runtime/hosts/opfs.js";
+export type { DatabaseStore } from "./runtime/store.js";

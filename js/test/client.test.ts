@@ -6,7 +6,7 @@ import { after, describe, it } from "node:test";
 
 import { SQLiteError, WebSqliteError, open, shutdown } from "../src/index.js";
 import { Dispatcher } from "../src/worker/dispatcher.js";
-import { NodeFileSystem } from "../src/runtime/hosts/node-fs.js";
+import { NodeStore } from "../src/runtime/hosts/node-fs.js";
 import { loadRuntime } from "../src/runtime/runtime.js";
 import { tempDir } from "./helpers.js";
 
@@ -117,16 +117,28 @@ describe("open() in Node", () => {
 describe("worker dispatcher", () => {
   it("answers malformed messages with an error and keeps serving", async () => {
     const dispatcher = new Dispatcher({
-      load: () => loadRuntime({ host: new NodeFileSystem(), log: () => {} }),
-      resolvePath: (name) => name,
+      store: new NodeStore(),
+      load: (host) => loadRuntime({ host, log: () => {} }),
     });
     const bad = [
       null,
       42,
-      { v: 2, id: 1, type: "open", args: {} },
-      { v: 1, id: 2, type: "drop_everything", args: {} },
-      { v: 1, id: 3, type: "exec", args: { db: 1, sql: 7, params: null, rows: false } },
-      { v: 1, id: 4, type: "exec", args: { db: 1, sql: "SELECT 1", params: [1, 2], rows: false } },
+      { v: 1, id: 1, type: "open", args: {} },
+      { v: 2, id: 2, type: "drop_everything", args: {} },
+      {
+        v: 2,
+        id: 3,
+        type: "exec",
+        args: { db: 1, sql: 7, params: null, rows: false, deadline: 0 },
+      },
+      {
+        v: 2,
+        id: 4,
+        type: "exec",
+        args: { db: 1, sql: "SELECT 1", params: [1, 2], rows: false, deadline: 0 },
+      },
+      { v: 2, id: 5, type: "exec", args: { db: 1, sql: "SELECT 1", params: null, rows: false } },
+      { v: 2, id: 6, type: "open", args: { name: "x", storage: "disk", durability: "full" } },
     ];
     for (const message of bad) {
       const { response } = await dispatcher.handle(message);
@@ -134,27 +146,27 @@ describe("worker dispatcher", () => {
       if (!response.ok) assert.match(response.error.message, /malformed request/);
     }
     const opened = await dispatcher.handle({
-      v: 1,
+      v: 2,
       id: 5,
       type: "open",
-      args: { name: "d.db", storage: "memory", busyTimeoutMs: null },
+      args: { name: "d.db", storage: "memory", durability: "full", busyTimeoutMs: null },
     });
     assert.ok(opened.response.ok);
     const db = (opened.response as { result: { db: number } }).result.db;
     const { response, transfer } = await dispatcher.handle({
-      v: 1,
+      v: 2,
       id: 6,
       type: "exec",
-      args: { db, sql: "SELECT 1", params: null, rows: true },
+      args: { db, sql: "SELECT 1", params: null, rows: true, deadline: 0 },
     });
     assert.ok(response.ok);
     assert.equal(response.id, 6);
     assert.equal(transfer.length, 1, "the result buffer is transferred");
     const unknown = await dispatcher.handle({
-      v: 1,
+      v: 2,
       id: 7,
       type: "exec",
-      args: { db: 999, sql: "SELECT 1", params: null, rows: false },
+      args: { db: 999, sql: "SELECT 1", params: null, rows: false, deadline: 0 },
     });
     assert.ok(!unknown.response.ok && unknown.response.error.code === "SQLITE_MISUSE");
   });

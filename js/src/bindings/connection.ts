@@ -38,6 +38,7 @@ export class Connection {
   readonly runtime: Runtime;
   readonly path: string;
   private handle: number;
+  private deadlineMs = 0;
   private readonly statements = new Set<PreparedStatement>();
 
   private constructor(runtime: Runtime, handle: number, path: string) {
@@ -125,6 +126,26 @@ export class Connection {
       const r = decodeResult(this.runtime.responseBytes());
       const autocommit = (r.flags & ResultFlag.AUTOCOMMIT) !== 0;
       return { changes: r.changes, lastInsertRowid: r.lastInsertRowid, autocommit };
+    });
+  }
+
+  /**
+   * Statements still running at deadlineMs (Date.now() clock) stop with SQLITE_INTERRUPT; 0
+   * removes the deadline. It stays set for later calls until changed.
+   */
+  deadline(deadlineMs: number): void {
+    if (deadlineMs === this.deadlineMs) return;
+    const handle = this.live();
+    this.runtime.invoke((x) => x.wsq_deadline(handle, deadlineMs));
+    this.deadlineMs = deadlineMs;
+  }
+
+  /** The database file as bytes (a copy). Throws SQLITE_MISUSE inside a transaction. */
+  export(): Uint8Array {
+    const handle = this.live();
+    return this.runtime.invoke((x) => {
+      if (x.wsq_export(handle) !== 0) throw decodeError(this.runtime.responseBytes());
+      return this.runtime.responseCopy();
     });
   }
 

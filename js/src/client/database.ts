@@ -1,21 +1,40 @@
 /**
  * The Promise API of the main thread: open() returns a Database whose calls run in the worker.
  * Parameters are encoded here (so a bad value throws at the call site) and results decoded here.
+ *
+ * Transactions: while db.transaction(fn) runs, the database belongs to fn's `tx` argument. Calls
+ * made directly on `db` in that time reject at once with TRANSACTION_ACTIVE instead of waiting
+ * (waiting would deadlock a callback that awaits them). Prepared statements are the exception:
+ * a Statement runs on the connection and so joins whatever transaction is open.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeResult, toObjects } from "../codec/results.js";
 import { ResultCode as RC } from "../generated/constants.js";
-import { SQLiteError } from "../errors.js";
-import type { Storage } from "../worker/protocol.js";
-import { defaultSpawn } from "./spawn.js";
+import { SQLiteError, WebSqliteError } from "../errors.js";
+import type { Durability, Storage } from "../worker/protocol.js";
+import { defaultSpawn, isNode } from "./spawn.js";
 import { WorkerClient } from "./worker-client.js";
 
 export interface OpenOptions {
-  /** "file" (default in Node: a file at the path `name`, relative to the working directory) or "memory". */
+  /**
+   * "opfs" (the default in browsers: the OPFS file `name`), "file" (the default in Node: the
+   * file at path `name`, relative to the working directory) or "memory".
+   */
   storage?: Storage;
-  /** How long SQLite retries when another connection holds a lock. */
+  /**
+   * "full" (default): a commit resolves once it is flushed to disk, and survives a browser or OS
+   * crash. "relaxed": no flushes; faster, and a crash of the OS (not only the browser) can lose
+   * recent commits or damage the database. See docs/API.md.
+   */
+  durability?: Durability;
+  /**
+   * Every request on this database rejects with TIMEOUT after this many milliseconds, and a
+   * statement still running in the worker is interrupted. Default: no limit.
+   */
+  timeoutMs?: number;
+  /** How long SQLite retries when another connection of the worker holds a lock. */
   busyTimeoutMs?: number;
-  /** Receives SQLite's log (sqlite3_log) for every database of the worker. Default: console.warn. */
+  /** Receives SQLite's log (sqlite3_log) while this database is open. Default: not logged. */
   log?: (code: number, message: string) => void;
   /** Where the worker finds web-sqlite.wasm; used when the worker starts. */
   wasm?: string | URL;
@@ -31,36 +50,142 @@ export interface RunResult {
 
 export type Row = Record<string, SqlValue>;
 
-let sharedClient: WorkerClient | null = null;
-
-function client(options: OpenOptions): WorkerClient {
-  sharedClient ??= new WorkerClient(defaultSpawn(options.wasm));
-  sharedClient.log =
-    options.log ?? ((code, message) => console.warn(`sqlite (${code}): ${message}`));
-  return sharedClient;
+/** Rows as arrays, with their column names. */
+export interface ArrayRows {
+  columns: string[];
+  rows: SqlValue[][];
 }
 
-function closedError(name: string): SQLiteError {
-  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", `the database '${name}' is closed`);
+/** One statement of db.batch(): SQL text, or SQL with its parameters. */
+export type BatchStatement = string | [sql: string, params?: BindParams] | BatchObject;
+export interface BatchObject {
+  sql: string;
+  params?: BindParams;
+}
+
+/** What each statement of a batch produced. */
+export interface BatchResult<T = Row> extends RunResult {
+  /** The rows the statement returned (empty for statements without rows). */
+  rows: T[];
+}
+
+export interface TransactionOptions {
+  /** How the outermost transaction begins (BEGIN DEFERRED / IMMEDIATE / EXCLUSIVE). */
+  mode?: "deferred" | "immediate" | "exclusive";
+}
+
+export interface IterateOptions {
+  /** Rows per round trip to the worker (default 1024). */
+  chunkRows?: number;
+}
+
+let sharedClient: WorkerClient | null = null;
+
+function client(wasm?: string | URL): WorkerClient {
+  sharedClient ??= new WorkerClient(defaultSpawn(wasm));
+  return sharedClient;
 }
 
 function transferOf(bytes: Uint8Array | null): ArrayBuffer[] {
   return bytes ? [bytes.buffer as ArrayBuffer] : [];
 }
 
-/** Opens (creating if needed) a database. One worker serves every database of the process. */
-export async function open(name: string, options: OpenOptions = {}): Promise<Database> {
-  if (typeof name !== "string" || name.length === 0) {
-    throw new TypeError("open(name): name must be a non-empty string");
+function defaultStorage(): Storage {
+  return isNode ? "file" : "opfs";
+}
+
+/** The reason the page cannot use OPFS, checked before a worker is started. */
+function checkOpfsOnPage(): void {
+  if (isNode) return;
+  const g = globalThis as { isSecureContext?: boolean; navigator?: Navigator };
+  let missing: string | null = null;
+  if (g.isSecureContext === false) {
+    missing = "OPFS needs a secure context: serve the page over https:// or from localhost";
+  } else if (typeof g.navigator?.storage?.getDirectory !== "function") {
+    missing = "this browser has no Origin Private File System (navigator.storage.getDirectory)";
   }
-  const c = client(options);
-  const storage = options.storage ?? "file";
-  const result = await c.request("open", {
-    name,
-    storage,
-    busyTimeoutMs: options.busyTimeoutMs ?? null,
-  });
-  return new Database(c, c.generation, result.db, name, result.path, storage, result.sqliteVersion);
+  if (missing) {
+    throw new WebSqliteError(
+      "UNSUPPORTED",
+      `${missing}. Use open(name, { storage: "memory" }) where OPFS is unavailable.`,
+    );
+  }
+}
+
+function checkName(what: string, name: unknown): asserts name is string {
+  if (typeof name !== "string" || name.length === 0) {
+    throw new TypeError(`${what}: name must be a non-empty string`);
+  }
+}
+
+/** Opens (creating if needed) a database. One worker serves every database of the page. */
+export async function open(name: string, options: OpenOptions = {}): Promise<Database> {
+  checkName("open(name)", name);
+  const storage = options.storage ?? defaultStorage();
+  if (storage === "opfs") checkOpfsOnPage();
+  const timeoutMs = options.timeoutMs ?? 0;
+  if (!(timeoutMs >= 0)) throw new RangeError("open(): timeoutMs must be a positive number");
+  const c = client(options.wasm);
+  const result = await c.request(
+    "open",
+    {
+      name,
+      storage,
+      durability: options.durability ?? "full",
+      busyTimeoutMs: options.busyTimeoutMs ?? null,
+    },
+    [],
+    timeoutMs,
+  );
+  const core = new DatabaseCore(c, result.db, name, storage, timeoutMs, options.log);
+  return new Database(core, result.path, result.sqliteVersion);
+}
+
+/**
+ * Writes a database file (bytes or a stream of them) as the database `name`, replacing any
+ * database of that name. The bytes are checked first (SQLite header, quick_check): bad input is
+ * rejected and the existing database is left untouched. `name` must not be open.
+ */
+export async function importDatabase(
+  name: string,
+  source: Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>,
+  options: Pick<OpenOptions, "wasm" | "timeoutMs"> = {},
+): Promise<{ bytes: number }> {
+  checkName("importDatabase(name)", name);
+  let bytes: Uint8Array | ReadableStream<Uint8Array>;
+  if (source instanceof ArrayBuffer) bytes = new Uint8Array(source.slice(0));
+  else if (source instanceof Uint8Array) bytes = source.slice();
+  else if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
+    bytes = source;
+  } else {
+    throw new TypeError(
+      "importDatabase: source must be a Uint8Array, ArrayBuffer or ReadableStream",
+    );
+  }
+  if (!isNode) checkOpfsOnPage();
+  const transfer = bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [bytes];
+  return client(options.wasm).request(
+    "import",
+    { name, source: bytes },
+    transfer as Transferable[],
+    options.timeoutMs ?? 0,
+  );
+}
+
+/** Deletes a database and its journal. Resolves false when there was none; rejects while it is open. */
+export async function deleteDatabase(
+  name: string,
+  options: Pick<OpenOptions, "wasm"> = {},
+): Promise<boolean> {
+  checkName("deleteDatabase(name)", name);
+  if (!isNode) checkOpfsOnPage();
+  return client(options.wasm).request("delete", { name });
+}
+
+/** The databases in OPFS (browsers) or in the working directory (Node), sorted by name. */
+export async function listDatabases(options: Pick<OpenOptions, "wasm"> = {}): Promise<string[]> {
+  if (!isNode) checkOpfsOnPage();
+  return client(options.wasm).request("list", {});
 }
 
 /** Stops the worker. Open databases are closed; the next open() starts a new worker. */
@@ -68,90 +193,354 @@ export function shutdown(): void {
   sharedClient?.terminate();
 }
 
-export class Database {
+/** The state one Database and its transactions share. */
+class DatabaseCore {
+  readonly client: WorkerClient;
+  readonly generation: number;
+  readonly id: number;
   readonly name: string;
-  /** The path the host opened (Node: absolute), or the name for memory databases. */
-  readonly path: string;
   readonly storage: Storage;
-  readonly sqliteVersion: string;
-  private readonly client: WorkerClient;
-  private readonly generation: number;
-  private readonly id: number;
-  private closed = false;
+  readonly timeoutMs: number;
+  closed = false;
+  /** The transaction that owns the database now; null when calls on db itself may run. */
+  owner: Transaction | null = null;
+  private readonly log?: (code: number, message: string) => void;
 
-  /** @internal use open() */
   constructor(
     client: WorkerClient,
-    generation: number,
     id: number,
     name: string,
-    path: string,
     storage: Storage,
-    sqliteVersion: string,
+    timeoutMs: number,
+    log?: (code: number, message: string) => void,
   ) {
     this.client = client;
-    this.generation = generation;
+    this.generation = client.generation;
     this.id = id;
     this.name = name;
-    this.path = path;
     this.storage = storage;
-    this.sqliteVersion = sqliteVersion;
+    this.timeoutMs = timeoutMs;
+    this.log = log;
+    if (log) client.logListeners.add(log);
   }
 
-  /** @internal */
-  handle(): number {
-    if (this.closed) throw closedError(this.name);
-    return this.id;
-  }
-
-  get isOpen(): boolean {
+  get alive(): boolean {
     return !this.closed && this.generation === this.client.generation;
   }
 
-  /** One exec request; the result buffer is decoded here. */
-  private async request(sql: string, params: BindParams | undefined, rows: boolean) {
-    const encoded = encodeParams(params);
-    const buffer = await this.client.request(
+  /** Throws unless the database is open and `caller` may use it now. */
+  check(caller: Transaction | null, what: string): number {
+    if (this.closed) {
+      throw new SQLiteError(
+        RC.SQLITE_MISUSE,
+        "SQLITE_MISUSE",
+        `${what}: the database '${this.name}' is closed`,
+      );
+    }
+    if (this.generation !== this.client.generation) {
+      throw new WebSqliteError(
+        "WORKER_DIED",
+        `${what}: the worker of '${this.name}' stopped since it was opened; open it again`,
+      );
+    }
+    if (this.owner !== caller) {
+      if (caller === null) {
+        throw new WebSqliteError(
+          "TRANSACTION_ACTIVE",
+          `db.${what}() was called while db.transaction() is running on '${this.name}'. ` +
+            `Inside the transaction callback, use its tx argument; elsewhere, await the transaction first.`,
+        );
+      }
+      throw new WebSqliteError(
+        "TRANSACTION_ACTIVE",
+        caller.finished
+          ? `tx.${what}(): this transaction has already ended`
+          : `tx.${what}(): a nested transaction is running; use the tx of the innermost one`,
+      );
+    }
+    return this.id;
+  }
+
+  deadline(): number {
+    return this.timeoutMs > 0 ? Date.now() + this.timeoutMs : 0;
+  }
+
+  async exec(sql: string, params: Uint8Array | null, rows: boolean): Promise<Uint8Array> {
+    return this.client.request(
       "exec",
-      { db: this.handle(), sql, params: encoded, rows },
-      transferOf(encoded),
+      { db: this.id, sql, params, rows, deadline: this.deadline() },
+      transferOf(params),
+      this.timeoutMs,
     );
-    return decodeResult(buffer);
+  }
+
+  detach(): void {
+    this.closed = true;
+    if (this.log) this.client.logListeners.delete(this.log);
+  }
+}
+
+function batchItem(statement: BatchStatement, index: number): { sql: string; params?: BindParams } {
+  if (typeof statement === "string") return { sql: statement };
+  if (Array.isArray(statement)) return { sql: statement[0], params: statement[1] };
+  if (statement && typeof statement === "object" && typeof statement.sql === "string") {
+    return statement;
+  }
+  throw new TypeError(
+    `batch: statement ${index} must be a string, [sql, params] or { sql, params }`,
+  );
+}
+
+/** The query methods shared by a Database and a transaction's tx. */
+abstract class Queryable {
+  /** @internal */
+  protected readonly core: DatabaseCore;
+  /** @internal null for the database itself, the transaction for tx. */
+  protected abstract readonly caller: Transaction | null;
+
+  /** @internal */
+  constructor(core: DatabaseCore) {
+    this.core = core;
+  }
+
+  private async request(sql: string, params: BindParams | undefined, rows: boolean, what: string) {
+    this.core.check(this.caller, what);
+    const encoded = encodeParams(params);
+    return decodeResult(await this.core.exec(sql, encoded, rows));
   }
 
   /** Runs one statement or a script of several. params bind to the (one) statement that has parameters. */
   async exec(sql: string, params?: BindParams): Promise<RunResult> {
-    const r = await this.request(sql, params, false);
+    const r = await this.request(sql, params, false, "exec");
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
 
   /** Rows of a query as objects keyed by column name (a later duplicate name wins). */
   async query<T = Row>(sql: string, params?: BindParams): Promise<T[]> {
-    const { columns, rows } = await this.request(sql, params, true);
+    const { columns, rows } = await this.request(sql, params, true, "query");
     return toObjects<T>(columns, rows);
   }
 
   /** Rows of a query as arrays, with the column names. */
-  async queryArrays(
-    sql: string,
-    params?: BindParams,
-  ): Promise<{ columns: string[]; rows: SqlValue[][] }> {
-    const { columns, rows } = await this.request(sql, params, true);
+  async queryArrays(sql: string, params?: BindParams): Promise<ArrayRows> {
+    const { columns, rows } = await this.request(sql, params, true, "queryArrays");
     return { columns, rows };
+  }
+
+  /**
+   * A tagged template: every ${value} is bound as a parameter, never spliced into the text.
+   * Resolves with the rows as objects.
+   *
+   *     const rows = await db.sql`SELECT * FROM users WHERE id = ${id}`;
+   */
+  sql<T = Row>(strings: TemplateStringsArray, ...values: SqlValue[]): Promise<T[]> {
+    let text = strings[0];
+    for (let i = 1; i < strings.length; i++) text += `?${i}${strings[i]}`;
+    return this.query<T>(text, values);
   }
 
   /** Prepares a statement for repeated use. Finalize it when done (close() does too). */
   async prepare(sql: string): Promise<Statement> {
-    const { stmt, columns } = await this.client.request("prepare", { db: this.handle(), sql });
-    return new Statement(this, this.client, stmt, sql, columns);
+    const db = this.core.check(this.caller, "prepare");
+    const { stmt, columns } = await this.core.client.request(
+      "prepare",
+      { db, sql },
+      [],
+      this.core.timeoutMs,
+    );
+    return new Statement(this.core, stmt, sql, columns);
+  }
+
+  /**
+   * Streams the rows of one query, a chunk of rows per round trip, so no side ever holds the
+   * whole result. Leaving the loop early (break, return, throw) finalizes the query.
+   */
+  async *iterate<T = Row>(
+    sql: string,
+    params?: BindParams,
+    options: IterateOptions = {},
+  ): AsyncGenerator<T, void, undefined> {
+    const core = this.core;
+    const db = core.check(this.caller, "iterate");
+    const chunkRows = options.chunkRows ?? 1024;
+    const encoded = encodeParams(params);
+    const first = await core.client.request(
+      "iterate",
+      { db, sql, params: encoded, chunkRows, deadline: core.deadline() },
+      transferOf(encoded),
+      core.timeoutMs,
+    );
+    const { columns } = first;
+    let cursor = first.cursor;
+    const fetch = () =>
+      core.client.request(
+        "next",
+        { cursor, chunkRows, deadline: core.deadline() },
+        [],
+        core.timeoutMs,
+      );
+    // The next chunk is asked for while this one is consumed.
+    let ahead = cursor !== 0 ? fetch() : null;
+    let chunk = first.chunk;
+    try {
+      for (;;) {
+        yield* toObjects<T>(columns, decodeResult(chunk, columns).rows);
+        if (!ahead) return;
+        const next = await ahead;
+        chunk = next.chunk;
+        if (next.done) {
+          cursor = 0;
+          ahead = null;
+        } else {
+          ahead = fetch();
+        }
+      }
+    } finally {
+      if (cursor !== 0) {
+        const last = ahead ? await ahead.catch(() => ({ done: true })) : { done: false };
+        if (!last.done && core.alive) {
+          await core.client.request("finalize", { stmt: cursor }).catch(() => {});
+        }
+      }
+    }
+  }
+
+  /**
+   * Runs statements in one round trip, atomically: in a transaction of their own, or in a
+   * savepoint inside an open one. If one fails, none of them leaves a trace.
+   */
+  async batch<T = Row>(statements: BatchStatement[]): Promise<BatchResult<T>[]> {
+    const db = this.core.check(this.caller, "batch");
+    if (!Array.isArray(statements)) throw new TypeError("batch: expected an array of statements");
+    const items = statements.map((s, i) => {
+      const { sql, params } = batchItem(s, i);
+      return { sql, params: encodeParams(params) };
+    });
+    const buffers = await this.core.client.request(
+      "batch",
+      { db, items, deadline: this.core.deadline() },
+      items.flatMap((item) => transferOf(item.params)),
+      this.core.timeoutMs,
+    );
+    return buffers.map((buffer) => {
+      const r = decodeResult(buffer);
+      return {
+        rows: toObjects<T>(r.columns, r.rows),
+        changes: r.changes,
+        lastInsertRowid: r.lastInsertRowid,
+      };
+    });
+  }
+
+  /**
+   * Runs fn in a transaction: it commits when fn's promise resolves and rolls back when it
+   * rejects. Use the tx argument inside fn; tx.transaction() nests with a savepoint.
+   */
+  async transaction<R>(
+    fn: (tx: Transaction) => Promise<R> | R,
+    options: TransactionOptions = {},
+  ): Promise<R> {
+    const core = this.core;
+    core.check(this.caller, "transaction");
+    const depth = this.caller ? this.caller.depth + 1 : 0;
+    const savepoint = `wsq_tx_${depth}`;
+    const mode = (options.mode ?? "deferred").toUpperCase();
+    if (!["DEFERRED", "IMMEDIATE", "EXCLUSIVE"].includes(mode)) {
+      throw new TypeError('transaction: mode must be "deferred", "immediate" or "exclusive"');
+    }
+    const tx = new Transaction(core, depth);
+    const parent = this.caller;
+    const sql = (what: string) => core.exec(what, null, false);
+    core.owner = tx; // from here on, calls on the parent are refused
+    const end = () => {
+      tx.finished = true;
+      if (core.owner === tx) core.owner = parent;
+    };
+    try {
+      await sql(depth === 0 ? `BEGIN ${mode}` : `SAVEPOINT ${savepoint}`);
+    } catch (e) {
+      end();
+      throw e;
+    }
+    let result: R;
+    try {
+      result = await fn(tx);
+      tx.finished = true;
+      await sql(depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
+    } catch (e) {
+      tx.finished = true;
+      if (core.alive) {
+        await sql(
+          depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`,
+        ).catch(() => {
+          // SQLite already rolled back (after SQLITE_FULL or an interrupt, for example).
+        });
+      }
+      end();
+      throw e;
+    }
+    end();
+    return result;
+  }
+}
+
+/** A transaction in progress: the same query methods as Database, inside the transaction. */
+export class Transaction extends Queryable {
+  /** @internal */
+  protected readonly caller: Transaction;
+  /** 0 for the outermost transaction. */
+  readonly depth: number;
+  /** @internal */
+  finished = false;
+
+  /** @internal use Database.transaction() */
+  constructor(core: DatabaseCore, depth: number) {
+    super(core);
+    this.caller = this;
+    this.depth = depth;
+  }
+}
+
+export class Database extends Queryable {
+  /** @internal */
+  protected readonly caller = null;
+  /** The path the host opened (Node: absolute), or the name for OPFS and memory databases. */
+  readonly path: string;
+  readonly sqliteVersion: string;
+
+  /** @internal use open() */
+  constructor(core: DatabaseCore, path: string, sqliteVersion: string) {
+    super(core);
+    this.path = path;
+    this.sqliteVersion = sqliteVersion;
+  }
+
+  get name(): string {
+    return this.core.name;
+  }
+
+  get storage(): Storage {
+    return this.core.storage;
+  }
+
+  /** False after close(), or once the worker stopped. */
+  get isOpen(): boolean {
+    return this.core.alive;
+  }
+
+  /** The database file as bytes (for a download or importDatabase). Not inside a transaction. */
+  async export(): Promise<Uint8Array> {
+    const db = this.core.check(null, "export");
+    return this.core.client.request("export", { db }, [], this.core.timeoutMs);
   }
 
   /** Closes the database and its statements. Later calls reject; closing twice is harmless. */
   async close(): Promise<void> {
-    if (this.closed) return;
-    this.closed = true;
-    if (this.generation !== this.client.generation) return; // its worker is gone
-    await this.client.request("close", { db: this.id });
+    const core = this.core;
+    if (core.closed) return;
+    const alive = core.alive;
+    core.detach();
+    if (alive) await core.client.request("close", { db: core.id });
   }
 }
 
@@ -159,61 +548,65 @@ export class Statement {
   readonly sql: string;
   /** Column names of the statement's result (empty for statements that return no rows). */
   readonly columns: readonly string[];
-  private readonly db: Database;
-  private readonly client: WorkerClient;
+  private readonly core: DatabaseCore;
   private readonly id: number;
   private finalized = false;
 
   /** @internal use Database.prepare() */
-  constructor(db: Database, client: WorkerClient, id: number, sql: string, columns: string[]) {
-    this.db = db;
-    this.client = client;
+  constructor(core: DatabaseCore, id: number, sql: string, columns: string[]) {
+    this.core = core;
     this.id = id;
     this.sql = sql;
     this.columns = columns;
   }
 
-  private handle(): number {
-    this.db.handle();
+  /** Statements are not held back by transactions: they run on the connection as it is. */
+  private async send(
+    type: "run" | "get",
+    params: BindParams | undefined,
+    rows: boolean,
+  ): Promise<Uint8Array> {
+    const core = this.core;
+    core.check(core.owner, type);
     if (this.finalized) {
-      throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", "the statement is finalized");
+      throw new SQLiteError(
+        RC.SQLITE_MISUSE,
+        "SQLITE_MISUSE",
+        `${type}: the statement is finalized`,
+      );
     }
-    return this.id;
+    const encoded = encodeParams(params ?? [])!;
+    const deadline = core.deadline();
+    return type === "run"
+      ? core.client.request(
+          "run",
+          { stmt: this.id, params: encoded, rows, deadline },
+          [encoded.buffer as ArrayBuffer],
+          core.timeoutMs,
+        )
+      : core.client.request(
+          "get",
+          { stmt: this.id, params: encoded, deadline },
+          [encoded.buffer as ArrayBuffer],
+          core.timeoutMs,
+        );
   }
 
   /** Executes the statement once. */
   async run(params?: BindParams): Promise<RunResult> {
-    const encoded = encodeParams(params ?? [])!;
-    const buffer = await this.client.request(
-      "run",
-      { stmt: this.handle(), params: encoded, rows: false },
-      transferOf(encoded),
-    );
-    const r = decodeResult(buffer);
+    const r = decodeResult(await this.send("run", params, false));
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
 
   /** Every row, as objects. */
   async all<T = Row>(params?: BindParams): Promise<T[]> {
-    const encoded = encodeParams(params ?? [])!;
-    const buffer = await this.client.request(
-      "run",
-      { stmt: this.handle(), params: encoded, rows: true },
-      transferOf(encoded),
-    );
-    const r = decodeResult(buffer);
+    const r = decodeResult(await this.send("run", params, true));
     return toObjects<T>(r.columns, r.rows);
   }
 
   /** The first row, or undefined when there is none. */
   async get<T = Row>(params?: BindParams): Promise<T | undefined> {
-    const encoded = encodeParams(params ?? [])!;
-    const buffer = await this.client.request(
-      "get",
-      { stmt: this.handle(), params: encoded },
-      transferOf(encoded),
-    );
-    const r = decodeResult(buffer, this.columns as string[]);
+    const r = decodeResult(await this.send("get", params, true), this.columns as string[]);
     return r.rows.length ? toObjects<T>(r.columns, r.rows)[0] : undefined;
   }
 
@@ -221,7 +614,7 @@ export class Statement {
   async finalize(): Promise<void> {
     if (this.finalized) return;
     this.finalized = true;
-    if (!this.db.isOpen) return;
-    await this.client.request("finalize", { stmt: this.id });
+    if (!this.core.alive) return;
+    await this.core.client.request("finalize", { stmt: this.id });
   }
 }

@@ -1,17 +1,43 @@
-/** Starts the worker that runs SQLite: a worker_threads worker in Node. */
+/** Starts the worker that runs SQLite: a module Web Worker in browsers, worker_threads in Node. */
 import { WebSqliteError } from "../errors.js";
 import type { SpawnWorker } from "./worker-client.js";
 
-const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+export const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
-export function defaultSpawn(wasm?: string | URL): SpawnWorker {
+/** What the page lacks to run the worker, or null. */
+function missingBrowserCapability(): string | null {
+  if (typeof Worker === "undefined") {
+    return "this environment has no Web Workers (open() must run on a page or in a worker that can start workers)";
+  }
+  return null;
+}
+
+function browserSpawn(wasm?: string | URL): SpawnWorker {
   return async (handlers) => {
-    if (!isNode) {
-      throw new WebSqliteError(
-        "UNSUPPORTED",
-        "this build of web-sqlite runs its worker in Node.js only; use the synchronous bindings in a browser worker",
-      );
-    }
+    const missing = missingBrowserCapability();
+    if (missing) throw new WebSqliteError("UNSUPPORTED", missing);
+    const url = new URL("../worker/browser-worker.js", import.meta.url);
+    if (wasm !== undefined) url.searchParams.set("wasm", new URL(wasm, location.href).href);
+    const worker = new Worker(url, { type: "module", name: "web-sqlite" });
+    worker.addEventListener("message", (e) => handlers.message(e.data));
+    worker.addEventListener("error", (e) => {
+      e.preventDefault();
+      handlers.died(`worker error: ${e.message || "the worker script failed to load"}`);
+    });
+    worker.addEventListener("messageerror", () => handlers.died("a message could not be decoded"));
+    return {
+      postMessage(message, transfer) {
+        worker.postMessage(message, transfer);
+      },
+      terminate() {
+        worker.terminate();
+      },
+    };
+  };
+}
+
+function nodeSpawn(wasm?: string | URL): SpawnWorker {
+  return async (handlers) => {
     const { Worker } = await import("node:worker_threads");
     const url = new URL("../worker/node-worker.js", import.meta.url);
     const worker = new Worker(url, { workerData: { wasm: wasm?.toString() } });
@@ -27,11 +53,15 @@ export function defaultSpawn(wasm?: string | URL): SpawnWorker {
     return {
       postMessage(message, transfer) {
         if (pending++ === 0) worker.ref();
-        worker.postMessage(message, transfer);
+        worker.postMessage(message, transfer as never);
       },
       terminate() {
         void worker.terminate();
       },
     };
   };
+}
+
+export function defaultSpawn(wasm?: string | URL): SpawnWorker {
+  return isNode ? nodeSpawn(wasm) : browserSpawn(wasm);
 }

@@ -17,7 +17,7 @@ import {
 
 /** The little a client needs of a worker, in Node or in a browser. */
 export interface WorkerPort {
-  postMessage(message: unknown, transfer: ArrayBuffer[]): void;
+  postMessage(message: unknown, transfer: Transferable[]): void;
   terminate(): void;
 }
 
@@ -60,8 +60,8 @@ export class WorkerClient {
   private port: Promise<WorkerPort> | null = null;
   private readonly pending = new Map<number, Pending>();
   private nextId = 1;
-  /** Receives SQLite's log from the worker. */
-  log: (code: number, message: string) => void = () => {};
+  /** Receive SQLite's log from the worker (the log option of each open database). */
+  readonly logListeners = new Set<(code: number, message: string) => void>();
   /** Incremented each time a worker dies; databases opened before are gone. */
   generation = 0;
 
@@ -80,7 +80,13 @@ export class WorkerClient {
   private onMessage(data: unknown): void {
     const event = data as WorkerEvent;
     if (event && (event as { event?: string }).event === "log") {
-      this.log(event.code, event.message);
+      for (const listener of this.logListeners) {
+        try {
+          listener(event.code, event.message);
+        } catch {
+          // A failing log callback must not break the client.
+        }
+      }
       return;
     }
     const response = data as Response;
@@ -104,17 +110,46 @@ export class WorkerClient {
     port?.then((w) => w.terminate()).catch(() => {});
   }
 
+  /**
+   * Sends a request. With timeoutMs, the promise rejects with TIMEOUT when no answer came in
+   * time; the worker's late answer is dropped. (Requests carrying a deadline also stop in the
+   * worker: see protocol.ts.)
+   */
   async request<K extends RequestType>(
     type: K,
     args: Args<K>,
-    transfer: ArrayBuffer[] = [],
+    transfer: Transferable[] = [],
+    timeoutMs = 0,
   ): Promise<Result<K>> {
     const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
     const port = await this.worker();
     const id = this.nextId++;
     const message: Request<K> = { v: PROTOCOL_VERSION, id, type, args };
     return new Promise<Result<K>>((resolve, reject) => {
-      this.pending.set(id, { resolve: resolve as (v: unknown) => void, reject, stack });
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      if (timeoutMs > 0) {
+        timer = setTimeout(() => {
+          if (!this.pending.delete(id)) return;
+          const error = new WebSqliteError(
+            "TIMEOUT",
+            `${type} did not finish within timeoutMs (${timeoutMs} ms); ` +
+              `a statement still running in the worker is interrupted and its writes rolled back`,
+          );
+          error.stack = `${error.name}: ${error.message}\n${stack}`;
+          reject(error);
+        }, timeoutMs);
+      }
+      const settle =
+        <T>(fn: (v: T) => void) =>
+        (v: T) => {
+          if (timer !== undefined) clearTimeout(timer);
+          fn(v);
+        };
+      this.pending.set(id, {
+        resolve: settle(resolve as (v: unknown) => void),
+        reject: settle(reject),
+        stack,
+      });
       port.postMessage(message, transfer);
     });
   }

@@ -5,8 +5,10 @@
  */
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
-import { ResultCode as RC } from "../generated/constants.js";
+import { OpenFlag, ResultCode as RC, ResultFlag } from "../generated/constants.js";
+import type { HostFileSystem } from "../runtime/host.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { type DatabaseStore, chunksOf, openHere } from "../runtime/store.js";
 import {
   type Args,
   PROTOCOL_VERSION,
@@ -18,15 +20,28 @@ import {
 } from "./protocol.js";
 
 export interface DispatcherOptions {
-  /** Loads a runtime; called on the first open, and again after an instance died. */
-  load: () => Promise<Runtime>;
-  /** Maps a database name to the path the host opens (Node: an absolute path). */
-  resolvePath: (name: string) => string;
+  /** Loads a runtime over host; called on the first open, and again after an instance died. */
+  load: (host: HostFileSystem) => Promise<Runtime>;
+  /** Where "opfs" / "file" databases live. */
+  store: DatabaseStore;
 }
+
+/** Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md). */
+const FILE_PRAGMAS = "PRAGMA journal_mode = TRUNCATE";
+const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchronous = OFF" };
+/** Rows per chunk when a request does not say. */
+const DEFAULT_CHUNK_ROWS = 1024;
 
 type Handler<K extends RequestType> = (
   args: Args<K>,
 ) => Promise<RequestMap[K]["result"]> | RequestMap[K]["result"];
+
+interface OpenDatabase {
+  connection: Connection;
+  name: string;
+  /** Whether the store holds files for it (released on close). */
+  stored: boolean;
+}
 
 class BadRequest extends WebSqliteError {
   constructor(message: string) {
@@ -52,6 +67,61 @@ function expectBytes(args: Record<string, unknown>, key: string, nullable: boole
   throw new BadRequest(`'${key}' must be a Uint8Array${nullable ? " or null" : ""}`);
 }
 
+function expectOneOf(args: Record<string, unknown>, key: string, values: string[]): void {
+  if (!values.includes(args[key] as string)) {
+    throw new BadRequest(`'${key}' must be one of ${values.map((v) => `"${v}"`).join(", ")}`);
+  }
+}
+
+/** The buffers of a result, to transfer rather than copy. */
+function transferables(result: unknown): ArrayBuffer[] {
+  if (result instanceof Uint8Array) return [result.buffer as ArrayBuffer];
+  if (Array.isArray(result)) return result.flatMap(transferables);
+  if (isObject(result)) {
+    const chunk = (result as { chunk?: unknown }).chunk;
+    return chunk instanceof Uint8Array ? [chunk.buffer as ArrayBuffer] : [];
+  }
+  return [];
+}
+
+const SQLITE_HEADER = "SQLite format 3\0";
+
+/**
+ * Checks that a stream of bytes starts like a SQLite database, and switches a WAL-mode header
+ * to rollback mode (an imported file comes without its WAL). Counts the bytes into total.
+ */
+async function* databaseBytes(
+  chunks: AsyncIterable<Uint8Array>,
+  total: { bytes: number },
+): AsyncIterable<Uint8Array> {
+  let head: Uint8Array | null = new Uint8Array(0);
+  const notADatabase = () =>
+    new SQLiteError(
+      RC.SQLITE_NOTADB,
+      "SQLITE_NOTADB",
+      "importDatabase: the bytes are not a SQLite database (no 'SQLite format 3' header)",
+    );
+  for await (const chunk of chunks) {
+    total.bytes += chunk.length;
+    if (!head) {
+      yield chunk;
+      continue;
+    }
+    const joined: Uint8Array = new Uint8Array(head.length + chunk.length);
+    joined.set(head);
+    joined.set(chunk, head.length);
+    if (joined.length < 100) {
+      head = joined;
+      continue;
+    }
+    if (String.fromCharCode(...joined.subarray(0, 16)) !== SQLITE_HEADER) throw notADatabase();
+    if (joined[18] === 2 && joined[19] === 2) joined[18] = joined[19] = 1;
+    head = null;
+    yield joined;
+  }
+  if (head) throw notADatabase();
+}
+
 export function serializeError(e: unknown): SerializedError {
   if (e instanceof SQLiteError) {
     return {
@@ -69,11 +139,22 @@ export function serializeError(e: unknown): SerializedError {
   return { name: "Error", message: String(e) };
 }
 
+/** SQLITE_INTERRUPT caused by a passed deadline becomes TIMEOUT. */
+function timedOut(e: unknown, deadline: number): unknown {
+  if (!(e instanceof SQLiteError) || e.resultCode !== RC.SQLITE_INTERRUPT) return e;
+  if (deadline === 0 || Date.now() < deadline) return e;
+  return new WebSqliteError(
+    "TIMEOUT",
+    "the request ran past its timeoutMs and was interrupted; a write it made was rolled back",
+    { cause: e },
+  );
+}
+
 export class Dispatcher {
   private readonly options: DispatcherOptions;
   private runtime: Runtime | null = null;
   private loading: Promise<Runtime> | null = null;
-  private readonly databases = new Map<number, Connection>();
+  private readonly databases = new Map<number, OpenDatabase>();
   private readonly statements = new Map<number, PreparedStatement>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -96,9 +177,15 @@ export class Dispatcher {
     try {
       const request = this.validate(message);
       const handler = this.handlers[request.type] as Handler<RequestType>;
-      const result = await handler(request.args);
-      const transfer = result instanceof Uint8Array ? [result.buffer as ArrayBuffer] : [];
-      return { response: { v: PROTOCOL_VERSION, id, ok: true, result }, transfer };
+      try {
+        const result = await handler(request.args);
+        return {
+          response: { v: PROTOCOL_VERSION, id, ok: true, result },
+          transfer: transferables(result),
+        };
+      } catch (e) {
+        throw timedOut(e, (request.args as { deadline?: number }).deadline ?? 0);
+      }
     } catch (e) {
       return {
         response: { v: PROTOCOL_VERSION, id, ok: false, error: serializeError(e) },
@@ -118,15 +205,19 @@ export class Dispatcher {
     }
     if (!isObject(message.args)) throw new BadRequest("'args' must be an object");
     const args = message.args;
-    switch (message.type as RequestType) {
+    const type = message.type as RequestType;
+    if ("deadline" in args || ["exec", "run", "get", "iterate", "next", "batch"].includes(type)) {
+      expect(args, "deadline", "number");
+    }
+    switch (type) {
       case "open":
         expect(args, "name", "string");
-        if (args.storage !== "file" && args.storage !== "memory") {
-          throw new BadRequest('\'storage\' must be "file" or "memory"');
-        }
+        expectOneOf(args, "storage", ["opfs", "file", "memory"]);
+        expectOneOf(args, "durability", ["full", "relaxed"]);
         if (args.busyTimeoutMs !== null) expect(args, "busyTimeoutMs", "number");
         break;
       case "close":
+      case "export":
         expect(args, "db", "number");
         break;
       case "exec":
@@ -151,6 +242,39 @@ export class Dispatcher {
       case "finalize":
         expect(args, "stmt", "number");
         break;
+      case "iterate":
+        expect(args, "db", "number");
+        expect(args, "sql", "string");
+        expectBytes(args, "params", true);
+        expect(args, "chunkRows", "number");
+        break;
+      case "next":
+        expect(args, "cursor", "number");
+        expect(args, "chunkRows", "number");
+        break;
+      case "batch":
+        expect(args, "db", "number");
+        if (!Array.isArray(args.items)) throw new BadRequest("'items' must be an array");
+        for (const item of args.items as unknown[]) {
+          if (!isObject(item)) throw new BadRequest("every batch item must be an object");
+          expect(item, "sql", "string");
+          expectBytes(item, "params", true);
+        }
+        break;
+      case "import":
+        expect(args, "name", "string");
+        if (
+          !(args.source instanceof Uint8Array) &&
+          !(typeof ReadableStream !== "undefined" && args.source instanceof ReadableStream)
+        ) {
+          throw new BadRequest("'source' must be a Uint8Array or a ReadableStream");
+        }
+        break;
+      case "delete":
+        expect(args, "name", "string");
+        break;
+      case "list":
+        break;
     }
     return message as unknown as Request;
   }
@@ -163,7 +287,7 @@ export class Dispatcher {
       this.statements.clear();
       this.runtime = null;
     }
-    this.loading ??= this.options.load();
+    this.loading ??= this.options.load(this.options.store.host);
     try {
       this.runtime = await this.loading;
     } finally {
@@ -172,9 +296,13 @@ export class Dispatcher {
     return this.runtime;
   }
 
-  private database(db: number): Connection {
-    const c = this.databases.get(db);
-    if (c) return c;
+  /** The connection of db, with the request's deadline set. */
+  private database(db: number, deadline = 0): Connection {
+    const c = this.databases.get(db)?.connection;
+    if (c) {
+      c.deadline(deadline);
+      return c;
+    }
     throw new SQLiteError(
       RC.SQLITE_MISUSE,
       "SQLITE_MISUSE",
@@ -182,9 +310,12 @@ export class Dispatcher {
     );
   }
 
-  private statement(stmt: number): PreparedStatement {
+  private statement(stmt: number, deadline = 0): PreparedStatement {
     const s = this.statements.get(stmt);
-    if (s && !s.isFinalized) return s;
+    if (s && !s.isFinalized) {
+      s.connection.deadline(deadline);
+      return s;
+    }
     throw new SQLiteError(
       RC.SQLITE_MISUSE,
       "SQLITE_MISUSE",
@@ -192,41 +323,127 @@ export class Dispatcher {
     );
   }
 
-  private readonly handlers: { [K in RequestType]: Handler<K> } = {
-    open: async ({ name, storage, busyTimeoutMs }) => {
+  private register(stmt: PreparedStatement): number {
+    const id = this.nextId++;
+    this.statements.set(id, stmt);
+    return id;
+  }
+
+  /** Steps a cursor once; finalizes it after the last chunk. */
+  private chunk(id: number, stmt: PreparedStatement, chunkRows: number) {
+    const rows = Math.max(1, Math.floor(chunkRows) || DEFAULT_CHUNK_ROWS);
+    try {
+      const chunk = stmt.stepRaw(rows);
+      const more = (new DataView(chunk.buffer).getUint32(4, true) & ResultFlag.MORE) !== 0;
+      if (!more) this.finalizeStatement(id);
+      return { chunk, more };
+    } catch (e) {
+      this.finalizeStatement(id);
+      throw e;
+    }
+  }
+
+  private finalizeStatement(id: number): void {
+    this.statements.get(id)?.finalize();
+    this.statements.delete(id);
+  }
+
+  private async openConnection(
+    name: string,
+    storage: Args<"open">["storage"],
+  ): Promise<OpenDatabase> {
+    const runtime = await this.ensureRuntime();
+    if (storage === "memory") {
       if (name.length === 0) throw new TypeError("the database name must not be empty");
-      const runtime = await this.ensureRuntime();
-      const path = storage === "memory" ? name : this.options.resolvePath(name);
-      const connection = Connection.open(runtime, path, {
-        vfs: storage === "memory" ? VFS.memory : VFS.host,
+      return {
+        connection: Connection.open(runtime, name, { vfs: VFS.memory }),
+        name,
+        stored: false,
+      };
+    }
+    const store = this.options.store;
+    if (storage !== store.kind) {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        `storage "${storage}" is not available here; use "${store.kind}" or "memory"`,
+      );
+    }
+    const path = store.path(name);
+    await store.acquire(name);
+    try {
+      const connection = Connection.open(runtime, path, { vfs: VFS.host });
+      return { connection, name, stored: true };
+    } catch (e) {
+      await store.release(name);
+      throw e;
+    }
+  }
+
+  /** Opens scratch with SQLite and checks it: an import never replaces a database with junk. */
+  private async check(runtime: Runtime, scratch: string): Promise<void> {
+    const store = this.options.store;
+    await store.acquire(scratch);
+    try {
+      const c = Connection.open(runtime, scratch, {
+        vfs: VFS.host,
+        flags: OpenFlag.SQLITE_OPEN_READWRITE,
       });
-      if (busyTimeoutMs !== null) connection.busyTimeout(busyTimeoutMs);
+      try {
+        const { rows } = c.exec("PRAGMA quick_check", null, { rows: true });
+        if (rows.length !== 1 || rows[0][0] !== "ok") {
+          throw new SQLiteError(
+            RC.SQLITE_CORRUPT,
+            "SQLITE_CORRUPT",
+            `importDatabase: the database is corrupt (quick_check: ${String(rows[0]?.[0])})`,
+          );
+        }
+      } finally {
+        c.close();
+      }
+    } finally {
+      await store.release(scratch);
+    }
+  }
+
+  private readonly handlers: { [K in RequestType]: Handler<K> } = {
+    open: async ({ name, storage, durability, busyTimeoutMs }) => {
+      const db = await this.openConnection(name, storage);
+      const { connection } = db;
+      try {
+        if (db.stored) connection.exec(FILE_PRAGMAS);
+        connection.exec(SYNCHRONOUS[durability]);
+        if (busyTimeoutMs !== null) connection.busyTimeout(busyTimeoutMs);
+      } catch (e) {
+        connection.close();
+        if (db.stored) await this.options.store.release(name);
+        throw e;
+      }
       // Ids are the worker's own, never reused, so a stale id cannot reach a later database.
-      const db = this.nextId++;
-      this.databases.set(db, connection);
-      return { db, path, sqliteVersion: runtime.sqliteVersion };
+      const id = this.nextId++;
+      this.databases.set(id, db);
+      return { db: id, path: connection.path, sqliteVersion: connection.runtime.sqliteVersion };
     },
-    close: ({ db }) => {
-      const connection = this.databases.get(db);
-      if (!connection) return null; // closing twice is harmless
+    close: async ({ db }) => {
+      const open = this.databases.get(db);
+      if (!open) return null; // closing twice is harmless
       this.databases.delete(db);
       for (const [id, s] of this.statements)
-        if (s.connection === connection) this.statements.delete(id);
-      connection.close();
+        if (s.connection === open.connection) this.statements.delete(id);
+      open.connection.close();
+      if (open.stored) await this.options.store.release(open.name);
       return null;
     },
-    exec: ({ db, sql, params, rows }) => this.database(db).execRaw(sql, params, rows),
+    exec: ({ db, sql, params, rows, deadline }) =>
+      this.database(db, deadline).execRaw(sql, params, rows),
     prepare: ({ db, sql }) => {
       const stmt = this.database(db).prepare(sql);
       if (!stmt)
         throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", "the SQL text holds no statement");
-      const id = this.nextId++;
-      this.statements.set(id, stmt);
-      return { stmt: id, columns: stmt.columns().names };
+      return { stmt: this.register(stmt), columns: stmt.columns().names };
     },
-    run: ({ stmt, params, rows }) => this.statement(stmt).runRaw(params, rows),
-    get: ({ stmt, params }) => {
-      const s = this.statement(stmt);
+    run: ({ stmt, params, rows, deadline }) => this.statement(stmt, deadline).runRaw(params, rows),
+    get: ({ stmt, params, deadline }) => {
+      const s = this.statement(stmt, deadline);
       try {
         return s.bindEncoded(params).stepRaw(1);
       } finally {
@@ -234,9 +451,85 @@ export class Dispatcher {
       }
     },
     finalize: ({ stmt }) => {
-      this.statements.get(stmt)?.finalize();
-      this.statements.delete(stmt);
+      this.finalizeStatement(stmt);
       return null;
     },
+    iterate: ({ db, sql, params, chunkRows, deadline }) => {
+      const stmt = this.database(db, deadline).prepare(sql, { persistent: false });
+      if (!stmt)
+        throw new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", "the SQL text holds no statement");
+      const id = this.register(stmt);
+      try {
+        if (params) stmt.bindEncoded(params);
+      } catch (e) {
+        this.finalizeStatement(id);
+        throw e;
+      }
+      const columns = stmt.columns().names;
+      const { chunk, more } = this.chunk(id, stmt, chunkRows);
+      return { cursor: more ? id : 0, columns, chunk };
+    },
+    next: ({ cursor, chunkRows, deadline }) => {
+      const { chunk, more } = this.chunk(cursor, this.statement(cursor, deadline), chunkRows);
+      return { done: !more, chunk };
+    },
+    batch: ({ db, items, deadline }) => {
+      const c = this.database(db, deadline);
+      const outer = c.state().autocommit;
+      c.execRaw(outer ? "BEGIN" : "SAVEPOINT wsq_batch", null, false, false);
+      const results: Uint8Array[] = [];
+      try {
+        items.forEach(({ sql, params }, i) => {
+          try {
+            results.push(c.execRaw(sql, params, true));
+          } catch (e) {
+            if (e instanceof SQLiteError) {
+              throw new SQLiteError(
+                e.resultCode,
+                e.code,
+                `batch item ${i}: ${e.message}`,
+                e.offset,
+              );
+            }
+            throw e;
+          }
+        });
+        c.execRaw(outer ? "COMMIT" : "RELEASE wsq_batch", null, false, false);
+      } catch (e) {
+        try {
+          c.execRaw(
+            outer ? "ROLLBACK" : "ROLLBACK TO wsq_batch; RELEASE wsq_batch",
+            null,
+            false,
+            false,
+          );
+        } catch {
+          // SQLite already rolled back (after SQLITE_FULL or an interrupt, for example).
+        }
+        throw e;
+      }
+      return results;
+    },
+    export: ({ db }) => this.database(db).export(),
+    import: async ({ name, source }) => {
+      const store = this.options.store;
+      store.path(name);
+      if (store.isAcquired(name)) throw openHere(name, "import over");
+      const runtime = await this.ensureRuntime();
+      const total = { bytes: 0 };
+      let scratch: string | null = null;
+      try {
+        scratch = await store.writeScratch(name, databaseBytes(chunksOf(source), total));
+        await this.check(runtime, scratch);
+        if (store.isAcquired(name)) throw openHere(name, "import over");
+        await store.replace(scratch, name);
+      } catch (e) {
+        if (scratch) await store.discard(scratch);
+        throw e;
+      }
+      return { bytes: total.bytes };
+    },
+    delete: ({ name }) => this.options.store.remove(name),
+    list: () => this.options.store.list(),
   };
 }

@@ -1,8 +1,7 @@
-/** The worker_threads entry in Node: the dispatcher over node:fs. */
-import * as path from "node:path";
+/** The worker_threads entry in Node: the dispatcher over files. */
 import { parentPort, workerData } from "node:worker_threads";
 
-import { NodeFileSystem } from "../runtime/hosts/node-fs.js";
+import { NodeStore } from "../runtime/hosts/node-fs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import { PROTOCOL_VERSION, type WorkerEvent } from "./protocol.js";
@@ -12,16 +11,16 @@ if (!port) throw new Error("node-worker.js must run in a worker thread");
 const { wasm } = (workerData ?? {}) as { wasm?: string };
 
 const dispatcher = new Dispatcher({
-  load: () =>
+  store: new NodeStore(),
+  load: (host) =>
     loadRuntime({
       wasm,
-      host: new NodeFileSystem(),
+      host,
       log: (code, message) => {
         const event: WorkerEvent = { v: PROTOCOL_VERSION, event: "log", code, message };
         port.postMessage(event);
       },
     }),
-  resolvePath: (name) => path.resolve(name),
 });
 
 port.on("message", async (message: unknown) => {

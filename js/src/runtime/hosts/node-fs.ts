@@ -7,6 +7,7 @@ import * as path from "node:path";
 
 import { HostFlag, OpenFlag, ResultCode as RC } from "../../generated/constants.js";
 import type { HostFileSystem } from "../host.js";
+import { type DatabaseStore, SCRATCH_PREFIX, SIDE_FILES, invalidName, openHere } from "../store.js";
 
 function isFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
@@ -100,5 +101,97 @@ export class NodeFileSystem implements HostFileSystem {
     } catch {
       return 0;
     }
+  }
+}
+
+const SQLITE_HEADER = "SQLite format 3\0";
+
+/**
+ * Databases as files in Node: a name is a path, relative to the working directory. Locks are
+ * the core's, within this worker: two processes on one file are not kept apart.
+ */
+export class NodeStore implements DatabaseStore {
+  readonly kind = "file";
+  readonly host = new NodeFileSystem();
+  private readonly held = new Map<string, number>();
+
+  path(name: string): string {
+    if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
+    if (name.includes("\0")) throw invalidName(name, "it contains a NUL character");
+    return path.resolve(name);
+  }
+
+  isAcquired(name: string): boolean {
+    return this.held.has(this.path(name));
+  }
+
+  async acquire(name: string): Promise<void> {
+    const p = this.path(name);
+    this.held.set(p, (this.held.get(p) ?? 0) + 1);
+  }
+
+  async release(name: string): Promise<void> {
+    const p = this.path(name);
+    const refs = (this.held.get(p) ?? 0) - 1;
+    if (refs > 0) this.held.set(p, refs);
+    else this.held.delete(p);
+  }
+
+  /** The SQLite databases in the working directory (files that start with SQLite's header). */
+  async list(): Promise<string[]> {
+    const names: string[] = [];
+    for (const entry of await fs.promises.readdir(".", { withFileTypes: true })) {
+      if (!entry.isFile() || entry.name.startsWith(SCRATCH_PREFIX)) continue;
+      const header = Buffer.alloc(16);
+      const fd = await fs.promises.open(entry.name, "r");
+      try {
+        await fd.read(header, 0, 16, 0);
+      } finally {
+        await fd.close();
+      }
+      if (header.toString("latin1") === SQLITE_HEADER) names.push(entry.name);
+    }
+    return names.sort();
+  }
+
+  async remove(name: string): Promise<boolean> {
+    const p = this.path(name);
+    if (this.held.has(p)) throw openHere(name, "delete");
+    let existed = true;
+    for (const file of [p, ...SIDE_FILES.map((s) => p + s)]) {
+      try {
+        await fs.promises.unlink(file);
+      } catch (e) {
+        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+        if (file === p) existed = false;
+      }
+    }
+    return existed;
+  }
+
+  async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
+    const p = this.path(name);
+    const scratch = path.join(path.dirname(p), SCRATCH_PREFIX + path.basename(p));
+    const fd = await fs.promises.open(scratch, "w");
+    try {
+      for await (const chunk of chunks) await fd.write(chunk);
+      await fd.sync();
+    } catch (e) {
+      await fd.close();
+      await fs.promises.rm(scratch, { force: true });
+      throw e;
+    }
+    await fd.close();
+    return scratch;
+  }
+
+  async replace(scratch: string, name: string): Promise<void> {
+    const p = this.path(name);
+    for (const side of SIDE_FILES) await fs.promises.rm(p + side, { force: true });
+    await fs.promises.rename(scratch, p);
+  }
+
+  async discard(scratch: string): Promise<void> {
+    await fs.promises.rm(scratch, { force: true });
   }
 }

@@ -1,0 +1,333 @@
+/**
+ * OPFS storage for the worker: the host-file seam over FileSystemSyncAccessHandle, and the
+ * store operations around it.
+ *
+ * Assumes: a dedicated worker (sync access handles exist nowhere else), flat file names in the
+ * origin's OPFS root. Guarantees: a database `app.db` is the OPFS file `app.db`, its journal
+ * `app.db-journal` beside it. Access handles are exclusive per file across the whole origin, so
+ * holding them for as long as a database is open is what keeps a second tab out; that tab gets
+ * DATABASE_IN_USE instead of a raw DOMException.
+ *
+ * Handles can only be created asynchronously, while SQLite opens files synchronously. So
+ * acquire() opens the database's handle and those of its side files (journal, WAL) before the
+ * connection opens, and the host's open() only looks them up. A side file that SQLite has not
+ * created, or has deleted, stays behind its handle with zero length and is marked absent; when
+ * the database is released, absent side files are removed from OPFS.
+ */
+import { OpenFlag, ResultCode as RC } from "../../generated/constants.js";
+import { WebSqliteError } from "../../errors.js";
+import type { HostFileSystem } from "../host.js";
+import {
+  type DatabaseStore,
+  SCRATCH_PREFIX,
+  SIDE_FILES,
+  inUse,
+  invalidName,
+  openHere,
+} from "../store.js";
+
+/** The part of FileSystemSyncAccessHandle used here (in lib.webworker, not lib.dom). */
+interface SyncAccessHandle {
+  read(buffer: Uint8Array, options: { at: number }): number;
+  write(buffer: Uint8Array, options: { at: number }): number;
+  truncate(size: number): void;
+  getSize(): number;
+  flush(): void;
+  close(): void;
+}
+
+interface FileHandle {
+  createSyncAccessHandle(): Promise<SyncAccessHandle>;
+  move?(name: string): Promise<void>;
+}
+
+interface DirectoryHandle {
+  getFileHandle(name: string, options?: { create?: boolean }): Promise<FileHandle>;
+  removeEntry(name: string): Promise<void>;
+  keys(): AsyncIterable<string>;
+}
+
+interface OpfsFile {
+  handle: SyncAccessHandle;
+  /** Whether SQLite sees the file: false for a side file not created yet, or deleted. */
+  exists: boolean;
+}
+
+interface Held {
+  refs: number;
+  files: Map<string, OpfsFile>;
+}
+
+function isNamed(e: unknown, ...names: string[]): boolean {
+  return names.includes((e as { name?: string } | null)?.name ?? "");
+}
+
+/** What a page or worker lacks for OPFS storage, or null when everything is there. */
+export function missingOpfsCapability(): string | null {
+  const g: {
+    isSecureContext?: boolean;
+    navigator?: { storage?: { getDirectory?: unknown } };
+    FileSystemFileHandle?: { prototype: Record<string, unknown> };
+  } = globalThis as never;
+  if (g.isSecureContext === false) {
+    return "OPFS needs a secure context: serve the page over https:// or from localhost";
+  }
+  if (typeof g.navigator?.storage?.getDirectory !== "function") {
+    return "this browser has no Origin Private File System (navigator.storage.getDirectory)";
+  }
+  if (
+    g.FileSystemFileHandle &&
+    typeof g.FileSystemFileHandle.prototype.createSyncAccessHandle !== "function"
+  ) {
+    return "this browser has no OPFS synchronous access handles (createSyncAccessHandle)";
+  }
+  return null;
+}
+
+export class OpfsStore implements DatabaseStore {
+  readonly kind = "opfs";
+  readonly host: HostFileSystem;
+  private rootPromise: Promise<DirectoryHandle> | null = null;
+  private readonly held = new Map<string, Held>();
+  /** Open host handles: index = host handle. */
+  private readonly open: (OpfsFile | null)[] = [];
+  /** Every acquired file by name, for the host's open/delete/access. */
+  private readonly byPath = new Map<string, OpfsFile>();
+
+  constructor() {
+    this.host = this.makeHost();
+  }
+
+  private root(): Promise<DirectoryHandle> {
+    this.rootPromise ??= (async () => {
+      const missing = missingOpfsCapability();
+      if (missing) {
+        throw new WebSqliteError(
+          "UNSUPPORTED",
+          `${missing}. Use open(name, { storage: "memory" }) where OPFS is unavailable.`,
+        );
+      }
+      try {
+        return (await navigator.storage.getDirectory()) as unknown as DirectoryHandle;
+      } catch (e) {
+        throw new WebSqliteError(
+          "UNSUPPORTED",
+          `the Origin Private File System is not available here (${(e as Error).name}: ` +
+            `${(e as Error).message}); private browsing modes may block it. ` +
+            `Use { storage: "memory" } instead.`,
+        );
+      }
+    })();
+    this.rootPromise.catch(() => (this.rootPromise = null));
+    return this.rootPromise;
+  }
+
+  path(name: string): string {
+    if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
+    if (name === "." || name === "..") throw invalidName(name, "it is a directory name");
+    if (/[/\\]/.test(name)) throw invalidName(name, "OPFS database names cannot contain / or \\");
+    // eslint-disable-next-line no-control-regex
+    if (/[\u0000-\u001f\u007f]/.test(name)) {
+      throw invalidName(name, "it contains control characters");
+    }
+    if (name.startsWith(SCRATCH_PREFIX)) throw invalidName(name, "the prefix is reserved");
+    if (name.length > 200) throw invalidName(name, "it is longer than 200 characters");
+    return name;
+  }
+
+  isAcquired(name: string): boolean {
+    return this.held.has(name);
+  }
+
+  async acquire(name: string): Promise<void> {
+    const held = this.held.get(name);
+    if (held) {
+      held.refs++;
+      return;
+    }
+    const dir = await this.root();
+    const files = new Map<string, OpfsFile>();
+    try {
+      for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
+        let exists = true;
+        let handle: FileHandle;
+        try {
+          handle = await dir.getFileHandle(file);
+        } catch (e) {
+          if (!isNamed(e, "NotFoundError")) throw e;
+          exists = file === name; // the database itself is created when first opened
+          handle = await dir.getFileHandle(file, { create: true });
+        }
+        const access = await handle.createSyncAccessHandle();
+        if (exists && file !== name && access.getSize() === 0) exists = false;
+        files.set(file, { handle: access, exists });
+      }
+    } catch (e) {
+      for (const f of files.values()) f.handle.close();
+      if (isNamed(e, "NoModificationAllowedError", "InvalidStateError")) throw inUse(name);
+      throw e;
+    }
+    for (const [file, f] of files) this.byPath.set(file, f);
+    this.held.set(name, { refs: 1, files });
+  }
+
+  async release(name: string): Promise<void> {
+    const held = this.held.get(name);
+    if (!held || --held.refs > 0) return;
+    this.held.delete(name);
+    const dir = await this.root();
+    for (const [file, f] of held.files) {
+      this.byPath.delete(file);
+      const absent = !f.exists || (file !== name && f.handle.getSize() === 0);
+      f.handle.close();
+      if (absent && file !== name) await dir.removeEntry(file).catch(() => {});
+    }
+  }
+
+  async list(): Promise<string[]> {
+    const dir = await this.root();
+    const names: string[] = [];
+    for await (const file of dir.keys()) {
+      if (file.startsWith(SCRATCH_PREFIX)) continue;
+      if (SIDE_FILES.some((s) => file.endsWith(s))) continue;
+      names.push(file);
+    }
+    return names.sort();
+  }
+
+  async remove(name: string): Promise<boolean> {
+    this.path(name);
+    if (this.isAcquired(name)) throw openHere(name, "delete");
+    const dir = await this.root();
+    let existed = true;
+    for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
+      try {
+        await dir.removeEntry(file);
+      } catch (e) {
+        if (isNamed(e, "NotFoundError")) {
+          if (file === name) existed = false;
+          continue;
+        }
+        if (isNamed(e, "NoModificationAllowedError", "InvalidStateError")) throw inUse(name);
+        throw e;
+      }
+    }
+    return existed;
+  }
+
+  async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
+    const dir = await this.root();
+    const scratch = SCRATCH_PREFIX + name;
+    const access = await (
+      await dir.getFileHandle(scratch, { create: true })
+    ).createSyncAccessHandle();
+    try {
+      access.truncate(0);
+      let at = 0;
+      for await (const chunk of chunks) {
+        let done = 0;
+        while (done < chunk.length) done += access.write(chunk.subarray(done), { at: at + done });
+        at += chunk.length;
+      }
+      access.flush();
+    } catch (e) {
+      access.close();
+      await dir.removeEntry(scratch).catch(() => {});
+      throw e;
+    }
+    access.close();
+    return scratch;
+  }
+
+  async replace(scratch: string, name: string): Promise<void> {
+    const dir = await this.root();
+    for (const side of SIDE_FILES) await dir.removeEntry(name + side).catch(() => {});
+    const file = await dir.getFileHandle(scratch);
+    if (typeof file.move === "function") {
+      try {
+        await dir.removeEntry(name);
+      } catch (e) {
+        if (!isNamed(e, "NotFoundError")) throw e;
+      }
+      await file.move(name);
+      return;
+    }
+    // No move(): copy the bytes over, then drop the scratch file.
+    const from = await file.createSyncAccessHandle();
+    const to = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle();
+    try {
+      const buffer = new Uint8Array(1 << 20);
+      const size = from.getSize();
+      to.truncate(0);
+      for (let at = 0; at < size; at += buffer.length) {
+        const n = from.read(buffer, { at });
+        to.write(buffer.subarray(0, n), { at });
+      }
+      to.flush();
+    } finally {
+      from.close();
+      to.close();
+    }
+    await dir.removeEntry(scratch);
+  }
+
+  async discard(scratch: string): Promise<void> {
+    const dir = await this.root();
+    await dir.removeEntry(scratch).catch(() => {});
+  }
+
+  private makeHost(): HostFileSystem {
+    const file = (h: number): OpfsFile => {
+      const f = this.open[h];
+      if (!f) throw new Error(`OPFS host handle ${h} is not open`);
+      return f;
+    };
+    return {
+      open: (path, flags) => {
+        const f = this.byPath.get(path);
+        // Only acquired files can open: anything else (an unknown ATTACH target, a super-journal)
+        // would need an asynchronous handle first.
+        if (!f) return -RC.SQLITE_CANTOPEN;
+        if (!f.exists) {
+          if (!(flags & OpenFlag.SQLITE_OPEN_CREATE)) return -RC.SQLITE_CANTOPEN;
+          f.handle.truncate(0);
+          f.exists = true;
+        }
+        const free = this.open.indexOf(null);
+        const h = free >= 0 ? free : this.open.length;
+        this.open[h] = f;
+        return h;
+      },
+      close: (h) => {
+        this.open[h] = null;
+        return RC.SQLITE_OK;
+      },
+      read: (h, dest, offset) => file(h).handle.read(dest, { at: offset }),
+      write: (h, src, offset) => {
+        const written = file(h).handle.write(src, { at: offset });
+        return written === src.length ? RC.SQLITE_OK : RC.SQLITE_FULL;
+      },
+      truncate: (h, size) => {
+        file(h).handle.truncate(size);
+        return RC.SQLITE_OK;
+      },
+      sync: (h) => {
+        file(h).handle.flush();
+        return RC.SQLITE_OK;
+      },
+      size: (h) => file(h).handle.getSize(),
+      delete: (path) => {
+        const f = this.byPath.get(path);
+        if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
+        // The handle stays open (it cannot be reopened synchronously): the file is emptied,
+        // made durable, and marked absent. release() removes it from OPFS.
+        f.handle.truncate(0);
+        f.handle.flush();
+        f.exists = false;
+        return RC.SQLITE_OK;
+      },
+      // Acquired files are readable and writable, so every access flag asks whether it exists.
+      access: (path) => (this.byPath.get(path)?.exists ? 1 : 0),
+    };
+  }
+}

@@ -1,0 +1,32 @@
+/** The dedicated-worker entry in browsers: the dispatcher over OPFS. */
+import { OpfsStore } from "../runtime/hosts/opfs.js";
+import { loadRuntime } from "../runtime/runtime.js";
+import { Dispatcher } from "./dispatcher.js";
+import { PROTOCOL_VERSION, type WorkerEvent } from "./protocol.js";
+
+interface WorkerScope {
+  location: { search: string };
+  postMessage(message: unknown, transfer?: Transferable[]): void;
+  addEventListener(type: "message", listener: (e: MessageEvent) => void): void;
+}
+
+const scope = globalThis as unknown as WorkerScope;
+const wasm = new URLSearchParams(scope.location.search).get("wasm") ?? undefined;
+
+const dispatcher = new Dispatcher({
+  store: new OpfsStore(),
+  load: (host) =>
+    loadRuntime({
+      wasm,
+      host,
+      log: (code, message) => {
+        const event: WorkerEvent = { v: PROTOCOL_VERSION, event: "log", code, message };
+        scope.postMessage(event);
+      },
+    }),
+});
+
+scope.addEventListener("message", async (e) => {
+  const { response, transfer } = await dispatcher.handle(e.data);
+  scope.postMessage(response, transfer);
+});
