@@ -8,9 +8,9 @@ GENERATED := js/src/generated/constants.ts
 CMAKE_NATIVE := cmake -S . -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release
 CMAKE_WASM := cmake -S . -B $(WASM) -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32-wasi.cmake
 CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
-TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'bench/*.mjs')
+TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'e2e/*.mjs' 'e2e/*.js')
 
-.PHONY: all setup build native wasm js test test-native test-js demo bench format format-check clean distclean
+.PHONY: all setup build native wasm js test test-native test-js test-e2e demo bench format format-check clean distclean
 
 all: build
 
@@ -42,9 +42,14 @@ test-native: native
 test-js: js
 	node --test --test-reporter=spec $(DIST)/test/*.test.js
 
+# Real Chromium (Debian's, driven by playwright-core) on the real OPFS.
+test-e2e: js
+	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
+
 test: build
 	$(MAKE) --no-print-directory test-native
 	$(MAKE) --no-print-directory test-js
+	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory format-check
 
 demo: build

@@ -13,11 +13,12 @@ function missingBrowserCapability(): string | null {
 }
 
 function browserSpawn(wasm?: string | URL): SpawnWorker {
-  return async (handlers) => {
+  return async (handlers, restart) => {
     const missing = missingBrowserCapability();
     if (missing) throw new WebSqliteError("UNSUPPORTED", missing);
     const url = new URL("../worker/browser-worker.js", import.meta.url);
     if (wasm !== undefined) url.searchParams.set("wasm", new URL(wasm, location.href).href);
+    if (restart) url.searchParams.set("restart", "1");
     const worker = new Worker(url, { type: "module", name: "web-sqlite" });
     worker.addEventListener("message", (e) => handlers.message(e.data));
     worker.addEventListener("error", (e) => {

@@ -27,7 +27,8 @@ export interface WorkerHandlers {
   died(reason: string): void;
 }
 
-export type SpawnWorker = (handlers: WorkerHandlers) => Promise<WorkerPort>;
+/** Starts a worker; restart is true when an earlier worker of this client died. */
+export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promise<WorkerPort>;
 
 interface Pending {
   resolve(value: unknown): void;
@@ -70,10 +71,13 @@ export class WorkerClient {
   }
 
   private worker(): Promise<WorkerPort> {
-    this.port ??= this.spawn({
-      message: (data) => this.onMessage(data),
-      died: (reason) => this.onDied(reason),
-    });
+    this.port ??= this.spawn(
+      {
+        message: (data) => this.onMessage(data),
+        died: (reason) => this.onDied(reason),
+      },
+      this.generation > 0,
+    );
     return this.port;
   }
 

@@ -11,10 +11,13 @@ interface WorkerScope {
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const wasm = new URLSearchParams(scope.location.search).get("wasm") ?? undefined;
+const query = new URLSearchParams(scope.location.search);
+const wasm = query.get("wasm") ?? undefined;
+// After the page's previous worker died, its OPFS handles may take seconds to be released.
+const restarted = query.has("restart");
 
 const dispatcher = new Dispatcher({
-  store: new OpfsStore(),
+  store: new OpfsStore({ contentionMs: restarted ? 5000 : 400 }),
   load: (host) =>
     loadRuntime({
       wasm,

@@ -94,8 +94,16 @@ export class OpfsStore implements DatabaseStore {
   /** Every acquired file by name, for the host's open/delete/access. */
   private readonly byPath = new Map<string, OpfsFile>();
 
-  constructor() {
+  private readonly contentionMs: number;
+
+  /**
+   * @param contentionMs how long a conflicting handle is retried before DATABASE_IN_USE: a page
+   *   that just reloaded or a worker that was just terminated releases its handles late (up to
+   *   seconds when it was busy).
+   */
+  constructor(options: { contentionMs?: number } = {}) {
     this.host = this.makeHost();
+    this.contentionMs = options.contentionMs ?? 400;
   }
 
   private root(): Promise<DirectoryHandle> {
@@ -145,6 +153,20 @@ export class OpfsStore implements DatabaseStore {
       held.refs++;
       return;
     }
+    // A conflict is retried for a while before it counts as another tab (see constructor).
+    const giveUp = Date.now() + this.contentionMs;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+      try {
+        return await this.acquireOnce(name);
+      } catch (e) {
+        if (!(e instanceof WebSqliteError) || e.code !== "DATABASE_IN_USE") throw e;
+        if (Date.now() + wait > giveUp) throw e;
+        await new Promise((resolve) => setTimeout(resolve, wait));
+      }
+    }
+  }
+
+  private async acquireOnce(name: string): Promise<void> {
     const dir = await this.root();
     const files = new Map<string, OpfsFile>();
     try {

@@ -1,0 +1,529 @@
+// The Promise API in real Chromium, on the real OPFS, served without COOP/COEP headers.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { freshProfile, launch, removeProfile, testPage } from "./harness.mjs";
+import { serve } from "./server.mjs";
+
+const PORT = 8787; // fixed: OPFS belongs to the origin, port included
+
+let server;
+let context;
+let profile;
+
+before(async () => {
+  server = await serve({ port: PORT });
+  profile = freshProfile();
+  context = await launch(profile);
+});
+
+after(async () => {
+  await context?.close();
+  await server?.close();
+  removeProfile(profile);
+});
+
+/** Runs fn in a fresh tab (where window.wsq is the library) and returns what it returns. */
+async function inPage(fn, arg) {
+  const page = await testPage(context, server.url);
+  try {
+    return await page.evaluate(fn, arg);
+  } finally {
+    await page.close();
+  }
+}
+
+describe("the Promise API in Chromium", () => {
+  it("serves pages without cross-origin isolation", async () => {
+    const page = await testPage(context, server.url);
+    assert.equal(await page.evaluate(() => window.crossOriginIsolated), false);
+    assert.equal(await page.evaluate(() => typeof SharedArrayBuffer), "undefined");
+    await page.close();
+  });
+
+  it("runs exec, query, queryArrays, sql, prepare and close on OPFS", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("api.db");
+      const created = await db.exec(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT); INSERT INTO t(name) VALUES ('a'), ('b')",
+      );
+      const named = await db.exec("INSERT INTO t(name) VALUES (:name)", { name: "c" });
+      const rows = await db.query("SELECT id, name FROM t WHERE id > ? ORDER BY id", [1]);
+      const arrays = await db.queryArrays("SELECT id, name FROM t ORDER BY id");
+      const evil = "x'); DROP TABLE t; --";
+      const tagged = await db.sql`SELECT ${evil} AS v, ${2} + 1 AS n`;
+      const stmt = await db.prepare("SELECT name FROM t WHERE id = ?");
+      const got = await stmt.get([3]);
+      const none = await stmt.get([99]);
+      const all = await stmt.all([1]);
+      const ins = await db.prepare("INSERT INTO t(name) VALUES (?)");
+      const run = await ins.run(["d"]);
+      await stmt.finalize();
+      await ins.finalize();
+      const afterFinalize = await stmt.get([1]).then(
+        () => "resolved",
+        (e) => e.code,
+      );
+      const count = (await db.query("SELECT count(*) AS n FROM t"))[0].n;
+      await db.close();
+      const closed = await db.query("SELECT 1").then(
+        () => "resolved",
+        (e) => `${e.name}:${e.code}:${e.message}`,
+      );
+      return {
+        created,
+        named,
+        rows,
+        arrays,
+        tagged,
+        got,
+        none,
+        all,
+        run,
+        afterFinalize,
+        count,
+        closed,
+        isOpen: db.isOpen,
+      };
+    });
+    assert.deepEqual(r.created, { changes: 2, lastInsertRowid: 2 });
+    assert.deepEqual(r.named, { changes: 1, lastInsertRowid: 3 });
+    assert.deepEqual(r.rows, [
+      { id: 2, name: "b" },
+      { id: 3, name: "c" },
+    ]);
+    assert.deepEqual(r.arrays.columns, ["id", "name"]);
+    assert.deepEqual(r.arrays.rows[0], [1, "a"]);
+    assert.deepEqual(r.tagged, [{ v: "x'); DROP TABLE t; --", n: 3 }]);
+    assert.deepEqual(r.got, { name: "c" });
+    assert.equal(r.none, undefined);
+    assert.deepEqual(r.all, [{ name: "a" }]);
+    assert.deepEqual(r.run, { changes: 1, lastInsertRowid: 4 });
+    assert.equal(r.afterFinalize, "SQLITE_MISUSE");
+    assert.equal(r.count, 4);
+    assert.match(r.closed, /^SQLiteError:SQLITE_MISUSE:.*closed/);
+    assert.equal(r.isOpen, false);
+  });
+
+  it("round-trips every value type", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("values.db", { storage: "memory" });
+      await db.exec("CREATE TABLE v(x)");
+      const values = [
+        null,
+        0,
+        -1,
+        2 ** 31,
+        Number.MAX_SAFE_INTEGER,
+        9007199254740993n,
+        -(2n ** 63n),
+        2n ** 63n - 1n,
+        1.5,
+        -0.25,
+        "",
+        "héllo 🌍",
+        "nul\u0000inside",
+        true,
+        false,
+        new Uint8Array([0, 1, 255]),
+        new Uint8Array(0),
+        new Uint8Array([7, 8]).buffer,
+      ];
+      for (const v of values) await db.exec("INSERT INTO v VALUES (?)", [v]);
+      const rows = await db.queryArrays("SELECT x, typeof(x) FROM v ORDER BY rowid");
+      const errors = [];
+      for (const bad of [undefined, () => 1, Symbol("s"), { a: 1 }, new Date(0)]) {
+        try {
+          await db.exec("SELECT ?", [bad]);
+          errors.push("accepted");
+        } catch (e) {
+          errors.push(`${e.name}: ${e.message}`);
+        }
+      }
+      await db.close();
+      return {
+        rows: rows.rows.map(([x, t]) => [
+          typeof x === "bigint" ? `${x}n` : x instanceof Uint8Array ? [...x] : x,
+          t,
+        ]),
+        errors,
+      };
+    });
+    assert.deepEqual(r.rows, [
+      [null, "null"],
+      [0, "integer"],
+      [-1, "integer"],
+      [2 ** 31, "integer"],
+      [Number.MAX_SAFE_INTEGER, "integer"],
+      ["9007199254740993n", "integer"],
+      ["-9223372036854775808n", "integer"],
+      ["9223372036854775807n", "integer"],
+      [1.5, "real"],
+      [-0.25, "real"],
+      ["", "text"],
+      ["héllo 🌍", "text"],
+      ["nul\u0000inside", "text"],
+      [1, "integer"],
+      [0, "integer"],
+      [[0, 1, 255], "blob"],
+      [[], "blob"],
+      [[7, 8], "blob"],
+    ]);
+    assert.equal(r.errors.length, 5);
+    for (const e of r.errors) assert.match(e, /^TypeError: .*parameter 1/);
+  });
+
+  it("commits a transaction, rolls back on throw without a trace, nests with savepoints", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("tx.db");
+      await db.exec("CREATE TABLE t(v)");
+      const value = await db.transaction(async (tx) => {
+        await tx.exec("INSERT INTO t VALUES ('kept')");
+        await tx
+          .transaction(async (inner) => {
+            await inner.exec("INSERT INTO t VALUES ('inner-undone')");
+            throw new Error("inner failure");
+          })
+          .catch(() => {});
+        await tx.transaction(async (inner) => inner.exec("INSERT INTO t VALUES ('inner-kept')"));
+        return "returned";
+      });
+      const failed = await db
+        .transaction(async (tx) => {
+          await tx.exec("INSERT INTO t VALUES ('undone')");
+          await tx.exec("CREATE TABLE gone(x)");
+          throw new Error("boom");
+        })
+        .catch((e) => e.message);
+      // A call on db inside the callback fails fast instead of deadlocking.
+      const direct = await db.transaction(async () => db.query("SELECT 1")).catch((e) => e.code);
+      const rows = await db.query("SELECT v FROM t ORDER BY rowid");
+      const gone = await db.query("SELECT name FROM sqlite_schema WHERE name = 'gone'");
+      const stale = await (async () => {
+        let saved;
+        await db.transaction(async (tx) => {
+          saved = tx;
+        });
+        return saved.query("SELECT 1").catch((e) => e.code);
+      })();
+      await db.close();
+      return { value, failed, direct, rows, gone, stale };
+    });
+    assert.equal(r.value, "returned");
+    assert.equal(r.failed, "boom");
+    assert.equal(r.direct, "TRANSACTION_ACTIVE");
+    assert.deepEqual(r.rows, [{ v: "kept" }, { v: "inner-kept" }]);
+    assert.deepEqual(r.gone, []);
+    assert.equal(r.stale, "TRANSACTION_ACTIVE");
+  });
+
+  it("runs a batch atomically and reports the failing item", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("batch.db");
+      const ok = await db.batch([
+        "CREATE TABLE t(v UNIQUE)",
+        ["INSERT INTO t VALUES (?)", [1]],
+        { sql: "INSERT INTO t VALUES (:v)", params: { v: 2 } },
+        "SELECT v FROM t ORDER BY v",
+      ]);
+      const failed = await db
+        .batch([
+          ["INSERT INTO t VALUES (?)", [3]],
+          ["INSERT INTO t VALUES (?)", [1]],
+        ])
+        .catch((e) => `${e.code}: ${e.message}`);
+      const rows = await db.query("SELECT v FROM t ORDER BY v");
+      await db.close();
+      return { ok, failed, rows };
+    });
+    assert.equal(r.ok.length, 4);
+    assert.deepEqual(r.ok[1], { rows: [], changes: 1, lastInsertRowid: 1 });
+    assert.deepEqual(r.ok[3].rows, [{ v: 1 }, { v: 2 }]);
+    assert.match(r.failed, /^SQLITE_CONSTRAINT_UNIQUE: batch item 1:/);
+    assert.deepEqual(r.rows, [{ v: 1 }, { v: 2 }], "the batch left no trace");
+  });
+
+  it("streams 1,000,000 rows through iterate, and stops early on break", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("iterate.db", { storage: "memory" });
+      const sql =
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000) SELECT i FROM n";
+      let count = 0;
+      let sum = 0;
+      let last = 0;
+      let ordered = true;
+      for await (const row of db.iterate(sql, undefined, { chunkRows: 4096 })) {
+        count++;
+        sum += row.i;
+        if (row.i !== last + 1) ordered = false;
+        last = row.i;
+      }
+      let early = 0;
+      for await (const row of db.iterate(sql)) {
+        if (++early === 10) break;
+      }
+      // The connection is usable after the early exit (the cursor was finalized).
+      const after = await db.query("SELECT 42 AS x");
+      await db.close();
+      return { count, sum, ordered, early, after };
+    });
+    assert.equal(r.count, 1_000_000);
+    assert.equal(r.sum, (1_000_000 * 1_000_001) / 2);
+    assert.ok(r.ordered);
+    assert.equal(r.early, 10);
+    assert.deepEqual(r.after, [{ x: 42 }]);
+  });
+
+  it("keeps two databases apart at once", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const [a, b] = await Promise.all([wsq.open("two-a.db"), wsq.open("two-b.db")]);
+      await Promise.all([
+        a.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('a')"),
+        b.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('b')"),
+      ]);
+      const rows = await Promise.all([a.query("SELECT v FROM t"), b.query("SELECT v FROM t")]);
+      await a.close();
+      await b.close();
+      return rows;
+    });
+    assert.deepEqual(r, [[{ v: "a" }], [{ v: "b" }]]);
+  });
+
+  it("exports, imports the bytes under another name, and lists and deletes databases", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("export.db");
+      await db.exec(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, b BLOB); " +
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2000) " +
+          "INSERT INTO t SELECT i, randomblob(100) FROM n",
+      );
+      const before = (await db.query("SELECT sum(length(b)) AS s, count(*) AS n FROM t"))[0];
+      const hash = (await db.query("SELECT group_concat(hex(b), '') AS h FROM t"))[0].h.length;
+      const bytes = await db.export();
+      await db.close();
+      const imported = await wsq.importDatabase("copy.db", bytes);
+      // A stream works as well.
+      const stream = new Blob([bytes]).stream();
+      await wsq.importDatabase("copy2.db", stream);
+      const listed = await wsq.listDatabases();
+      const copy = await wsq.open("copy.db");
+      const same = (await copy.query("SELECT sum(length(b)) AS s, count(*) AS n FROM t"))[0];
+      const copyBytes = await copy.export();
+      const deleteWhileOpen = await wsq.deleteDatabase("copy.db").catch((e) => e.code);
+      await copy.close();
+      const copy2 = await wsq.open("copy2.db");
+      const same2 = (await copy2.query("SELECT count(*) AS n FROM t"))[0];
+      await copy2.close();
+      // Not a database: rejected, and the existing copy is untouched.
+      const junk = await wsq
+        .importDatabase("copy.db", new TextEncoder().encode("definitely not a database file"))
+        .catch((e) => e.code);
+      const stillThere = await wsq.open("copy.db");
+      const untouched = (await stillThere.query("SELECT count(*) AS n FROM t"))[0];
+      await stillThere.close();
+      const deleted = await wsq.deleteDatabase("copy.db");
+      const deletedAgain = await wsq.deleteDatabase("copy.db");
+      const listedAfter = await wsq.listDatabases();
+      return {
+        before,
+        hash,
+        size: bytes.length,
+        imported,
+        listed,
+        same,
+        equalBytes: copyBytes.length === bytes.length && copyBytes.every((x, i) => x === bytes[i]),
+        deleteWhileOpen,
+        same2,
+        junk,
+        untouched,
+        deleted,
+        deletedAgain,
+        listedAfter,
+      };
+    });
+    assert.equal(r.before.n, 2000);
+    assert.equal(r.imported.bytes, r.size);
+    assert.ok(r.listed.includes("export.db") && r.listed.includes("copy.db"));
+    assert.ok(!r.listed.some((n) => n.endsWith("-journal")), "journals are not listed");
+    assert.deepEqual(r.same, r.before);
+    assert.ok(r.equalBytes, "export of the import is byte-identical");
+    assert.equal(r.deleteWhileOpen, "DATABASE_OPEN");
+    assert.equal(r.same2.n, 2000);
+    assert.equal(r.junk, "SQLITE_NOTADB");
+    assert.equal(r.untouched.n, 2000);
+    assert.equal(r.deleted, true);
+    assert.equal(r.deletedAgain, false);
+    assert.ok(!r.listedAfter.includes("copy.db"));
+  });
+
+  it("keeps the database file where the user expects it in OPFS", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("visible.db");
+      await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
+      await db.close();
+      const root = await navigator.storage.getDirectory();
+      const names = [];
+      for await (const name of root.keys()) names.push(name);
+      const file = await (await root.getFileHandle("visible.db")).getFile();
+      const head = new TextDecoder().decode(new Uint8Array(await file.arrayBuffer()).slice(0, 15));
+      return { names, head };
+    });
+    assert.ok(r.names.includes("visible.db"));
+    assert.ok(!r.names.includes("visible.db-journal"), "no journal left beside a closed database");
+    assert.equal(r.head, "SQLite format 3");
+  });
+
+  it("rejects pending calls when the worker is terminated, and opens again after", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("crash.db");
+      await db.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES ('committed')");
+      const pending = db.query(
+        "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 50000000) SELECT count(*) FROM n",
+      );
+      await new Promise((resolve) => setTimeout(resolve, 50));
+      wsq.shutdown();
+      const error = await pending.then(
+        () => "resolved",
+        (e) => `${e.code}: ${e.message}`,
+      );
+      const later = await db.query("SELECT 1").catch((e) => e.code);
+      const again = await wsq.open("crash.db");
+      const rows = await again.query("SELECT v FROM t");
+      await again.close();
+      return { error, later, rows };
+    });
+    assert.match(r.error, /^WORKER_DIED: /);
+    assert.equal(r.later, "WORKER_DIED");
+    assert.deepEqual(r.rows, [{ v: "committed" }]);
+  });
+
+  it("interrupts a request that runs past timeoutMs and stays usable", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("timeout.db", { timeoutMs: 200 });
+      await db.exec("CREATE TABLE IF NOT EXISTS t(v)");
+      const started = performance.now();
+      const error = await db
+        .exec(
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 1000000000) INSERT INTO t SELECT i FROM n",
+        )
+        .catch((e) => e.code);
+      const elapsed = performance.now() - started;
+      const rows = await db.query("SELECT count(*) AS n FROM t");
+      await db.close();
+      return { error, elapsed, rows };
+    });
+    assert.equal(r.error, "TIMEOUT");
+    assert.deepEqual(r.rows, [{ n: 0 }], "the interrupted write was rolled back");
+  });
+
+  it("gives a second tab a typed DATABASE_IN_USE error, and the first keeps working", async () => {
+    const first = await testPage(context, server.url);
+    const second = await testPage(context, server.url);
+    try {
+      await first.evaluate(async () => {
+        window.db = await window.wsq.open("shared.db");
+        await window.db.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES (1)");
+      });
+      const error = await second.evaluate(() =>
+        window.wsq.open("shared.db").then(
+          () => "opened",
+          (e) => ({ name: e.name, code: e.code, message: e.message }),
+        ),
+      );
+      assert.equal(error.code, "DATABASE_IN_USE");
+      assert.equal(error.name, "WebSqliteError");
+      assert.match(error.message, /another tab/);
+      const rows = await first.evaluate(() => window.db.query("SELECT count(*) AS n FROM t"));
+      assert.deepEqual(rows, [{ n: 1 }]);
+      await first.evaluate(() => window.db.close());
+      // Once the first tab closed it, the second may open it.
+      const n = await second.evaluate(async () => {
+        const db = await window.wsq.open("shared.db");
+        const rows = await db.query("SELECT count(*) AS n FROM t");
+        await db.close();
+        return rows[0].n;
+      });
+      assert.equal(n, 1);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it("rejects bad names with a clear error", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const out = [];
+      for (const name of ["", "..", "a/b", "x\u0001y"]) {
+        out.push(
+          await wsq.open(name).then(
+            () => "opened",
+            (e) => `${e.name}:${e.code ?? ""}`,
+          ),
+        );
+      }
+      out.push(
+        await wsq.open("x", { storage: "file" }).then(
+          () => "opened",
+          (e) => e.code,
+        ),
+      );
+      return out;
+    });
+    assert.deepEqual(r, [
+      "TypeError:",
+      "WebSqliteError:INVALID_NAME",
+      "WebSqliteError:INVALID_NAME",
+      "WebSqliteError:INVALID_NAME",
+      "UNSUPPORTED",
+    ]);
+  });
+});
+
+describe("persistence", () => {
+  it("survives a page reload and a browser restart with the same profile", async () => {
+    const dir = freshProfile();
+    try {
+      let ctx = await launch(dir);
+      let page = await testPage(ctx, server.url);
+      await page.evaluate(async () => {
+        const db = await window.wsq.open("persist.db");
+        await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('before reload')");
+        // Left open on purpose: the reload must not lose a resolved commit.
+      });
+      await page.reload();
+      await page.waitForFunction(() => window.wsq !== undefined);
+      const afterReload = await page.evaluate(async () => {
+        const db = await window.wsq.open("persist.db");
+        await db.exec("INSERT INTO t VALUES ('before restart')");
+        return db.query("SELECT v FROM t ORDER BY rowid");
+      });
+      assert.deepEqual(afterReload, [{ v: "before reload" }, { v: "before restart" }]);
+      await ctx.close();
+      ctx = await launch(dir);
+      page = await testPage(ctx, server.url);
+      const afterRestart = await page.evaluate(async () => {
+        const db = await window.wsq.open("persist.db");
+        const rows = await db.query("SELECT v FROM t ORDER BY rowid");
+        const check = await db.query("PRAGMA integrity_check");
+        await db.close();
+        return { rows, check };
+      });
+      assert.deepEqual(afterRestart.rows, afterReload);
+      assert.deepEqual(afterRestart.check, [{ integrity_check: "ok" }]);
+      await ctx.close();
+    } finally {
+      removeProfile(dir);
+    }
+  });
+});

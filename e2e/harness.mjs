@@ -1,0 +1,50 @@
+/**
+ * Real Chromium for the browser tests and benchmarks: Debian's /usr/bin/chromium driven by
+ * playwright-core (which downloads nothing), one fresh profile per launch unless one is given,
+ * so OPFS starts empty and a test can restart the browser on the same profile.
+ */
+import { mkdtempSync, rmSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+import { chromium } from "playwright-core";
+
+export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
+
+const ARGS = [
+  "--no-sandbox",
+  "--disable-gpu",
+  "--disable-quic",
+  "--no-first-run",
+  "--disable-background-networking",
+  "--disable-component-update",
+  "--disable-sync",
+];
+
+export function freshProfile() {
+  return mkdtempSync(path.join(tmpdir(), "wsq-chromium-"));
+}
+
+export function removeProfile(dir) {
+  rmSync(dir, { recursive: true, force: true });
+}
+
+/** Launches chromium on a profile directory; returns the persistent context. */
+export async function launch(profile) {
+  return chromium.launchPersistentContext(profile, {
+    executablePath: CHROMIUM,
+    headless: true,
+    args: ARGS,
+  });
+}
+
+/** Opens the test page and waits until the library is loaded into window.wsq. */
+export async function testPage(context, base) {
+  const page = await context.newPage();
+  const errors = [];
+  page.on("pageerror", (e) => errors.push(e));
+  await page.goto(`${base}/e2e/pages/test.html`);
+  await page.waitForFunction(() => window.wsq !== undefined);
+  page.errors = errors;
+  return page;
+}

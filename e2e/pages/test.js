@@ -1,0 +1,4 @@
+// Exposes the library to the tests, which drive it with page.evaluate().
+import * as wsq from "../../js/dist/src/index.js";
+
+window.wsq = wsq;

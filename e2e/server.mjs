@@ -1,0 +1,64 @@
+/**
+ * A static file server for the browser tests, the benchmarks and the playground: serves the
+ * repository on 127.0.0.1, WITHOUT cross-origin isolation headers (web-sqlite must not need them).
+ * Responses are revalidated by ETag, so a second load is served from the HTTP cache.
+ */
+import { createReadStream, promises as fs } from "node:fs";
+import * as http from "node:http";
+import * as path from "node:path";
+import { fileURLToPath } from "node:url";
+
+export const ROOT = path.resolve(path.dirname(fileURLToPath(import.meta.url)), "..");
+
+const TYPES = {
+  ".html": "text/html; charset=utf-8",
+  ".js": "text/javascript; charset=utf-8",
+  ".mjs": "text/javascript; charset=utf-8",
+  ".css": "text/css; charset=utf-8",
+  ".json": "application/json",
+  ".map": "application/json",
+  ".wasm": "application/wasm",
+  ".svg": "image/svg+xml",
+  ".png": "image/png",
+};
+
+/**
+ * Starts the server. routes maps a URL path ("/") to a file under ROOT; headers are added to
+ * every response (a test may add a Content-Security-Policy, for example).
+ */
+export async function serve({ port, routes = {}, headers = {} } = {}) {
+  const server = http.createServer(async (req, res) => {
+    try {
+      const url = new URL(req.url, "http://127.0.0.1");
+      const rel = routes[url.pathname] ?? decodeURIComponent(url.pathname);
+      const file = path.join(ROOT, path.normalize(rel));
+      if (!file.startsWith(ROOT + path.sep)) throw Object.assign(new Error(), { code: "ENOENT" });
+      const stat = await fs.stat(file);
+      if (!stat.isFile()) throw Object.assign(new Error(), { code: "ENOENT" });
+      const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
+      const common = { ETag: etag, "Cache-Control": "no-cache", ...headers };
+      if (req.headers["if-none-match"] === etag) {
+        res.writeHead(304, common).end();
+        return;
+      }
+      res.writeHead(200, {
+        "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream",
+        "Content-Length": stat.size,
+        ...common,
+      });
+      createReadStream(file).pipe(res);
+    } catch (e) {
+      res.writeHead(e.code === "ENOENT" ? 404 : 500, { "Content-Type": "text/plain" });
+      res.end(e.code === "ENOENT" ? "not found" : String(e));
+    }
+  });
+  await new Promise((resolve, reject) => {
+    server.once("error", reject);
+    server.listen(port, "127.0.0.1", resolve);
+  });
+  const address = server.address();
+  return {
+    url: `http://127.0.0.1:${address.port}`,
+    close: () => new Promise((resolve) => server.close(resolve)),
+  };
+}
