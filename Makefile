@@ -52,8 +52,10 @@ test: build
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory format-check
 
+# The playground at http://127.0.0.1:8080 (examples/playground/); the Node example is
+# examples/node-demo.mjs.
 demo: build
-	node examples/node-demo.mjs
+	node examples/serve-playground.mjs
 
 bench: build
 	node bench/node-insert.mjs

@@ -23,14 +23,19 @@ const TYPES = {
 };
 
 /**
- * Starts the server. routes maps a URL path ("/") to a file under ROOT; headers are added to
- * every response (a test may add a Content-Security-Policy, for example).
+ * Starts the server. redirects maps a URL path ("/") to another; a path ending in / serves its
+ * index.html; headers are added to every response (a test may add a Content-Security-Policy).
  */
-export async function serve({ port, routes = {}, headers = {} } = {}) {
+export async function serve({ port, redirects = {}, headers = {} } = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://127.0.0.1");
-      const rel = routes[url.pathname] ?? decodeURIComponent(url.pathname);
+      if (redirects[url.pathname]) {
+        res.writeHead(302, { Location: redirects[url.pathname] }).end();
+        return;
+      }
+      let rel = decodeURIComponent(url.pathname);
+      if (rel.endsWith("/")) rel += "index.html";
       const file = path.join(ROOT, path.normalize(rel));
       if (!file.startsWith(ROOT + path.sep)) throw Object.assign(new Error(), { code: "ENOENT" });
       const stat = await fs.stat(file);
