@@ -1,0 +1,227 @@
+// The rest of the Promise API in Node, with the shapes the browser has: transactions, the sql
+// tag, iterate, batch, export / import / list / delete, timeouts, the log option.
+import assert from "node:assert/strict";
+import * as fs from "node:fs";
+import { after, describe, it } from "node:test";
+
+import {
+  type Database,
+  SQLiteError,
+  WebSqliteError,
+  deleteDatabase,
+  importDatabase,
+  listDatabases,
+  open,
+  shutdown,
+} from "../src/index.js";
+import { tempDir } from "./helpers.js";
+
+// Database names are paths relative to the working directory: work in a directory of our own
+// (before the worker starts, so it sees it too).
+const dir = tempDir();
+process.chdir(dir);
+
+const code = (e: unknown) => (e as WebSqliteError).code;
+
+describe("the Promise API in Node", () => {
+  after(() => {
+    shutdown();
+    fs.rmSync(dir, { recursive: true, force: true });
+  });
+
+  it("commits, rolls back without a trace, nests with savepoints, and refuses db inside", async () => {
+    const db = await open("tx.db");
+    await db.exec("CREATE TABLE t(v)");
+    const result = await db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO t VALUES (1)");
+      await assert.rejects(
+        tx.transaction(async (inner) => {
+          await inner.exec("INSERT INTO t VALUES (2)");
+          throw new Error("inner");
+        }),
+        /inner/,
+      );
+      await assert.rejects(db.query("SELECT 1"), (e) => code(e) === "TRANSACTION_ACTIVE");
+      return (await tx.query<{ n: number }>("SELECT count(*) AS n FROM t"))[0].n;
+    });
+    assert.equal(result, 1);
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.exec("INSERT INTO t VALUES (3)");
+        throw new RangeError("outer");
+      }),
+      RangeError,
+    );
+    assert.deepEqual(await db.query("SELECT v FROM t"), [{ v: 1 }]);
+    // A failing COMMIT (deferred foreign key) rolls back and rejects.
+    await db.exec(
+      "PRAGMA foreign_keys = ON; CREATE TABLE p(id PRIMARY KEY);" +
+        "CREATE TABLE c(p REFERENCES p(id) DEFERRABLE INITIALLY DEFERRED)",
+    );
+    await assert.rejects(
+      db.transaction((tx) => tx.exec("INSERT INTO c VALUES (99)")),
+      (e) => e instanceof SQLiteError && e.code === "SQLITE_CONSTRAINT_FOREIGNKEY",
+    );
+    assert.deepEqual(await db.query("SELECT * FROM c"), []);
+    assert.deepEqual(await db.exec("INSERT INTO t VALUES (4)"), { changes: 1, lastInsertRowid: 2 });
+    await db.close();
+  });
+
+  it("lets a prepared statement join an open transaction", async () => {
+    const db = await open("stmt-tx.db");
+    await db.exec("CREATE TABLE t(v)");
+    const insert = await db.prepare("INSERT INTO t VALUES (?)");
+    await assert.rejects(
+      db.transaction(async () => {
+        for (let i = 0; i < 10; i++) await insert.run([i]);
+        throw new Error("undo all ten");
+      }),
+    );
+    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }]);
+    await insert.finalize();
+    await db.close();
+  });
+
+  it("binds every value of the sql tag as a parameter", async () => {
+    const db = await open("tag.db", { storage: "memory" });
+    const name = "Robert'); DROP TABLE students;--";
+    await db.exec("CREATE TABLE students(name)");
+    await db.sql`INSERT INTO students VALUES (${name})`;
+    assert.deepEqual(await db.sql`SELECT name, ${10n ** 18n} AS big FROM students`, [
+      { name, big: 10n ** 18n },
+    ]);
+    await assert.rejects(db.sql`SELECT ${undefined as never}`, /parameter 1/);
+    await db.close();
+  });
+
+  it("streams rows with iterate without holding them, and cleans up on break", async () => {
+    const db = await open("iter.db", { storage: "memory" });
+    let n = 0;
+    for await (const row of db.iterate<{ i: number }>(
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) SELECT i FROM c",
+      [10_000],
+      { chunkRows: 333 },
+    )) {
+      assert.equal(row.i, ++n);
+    }
+    assert.equal(n, 10_000);
+    for await (const _ of db.iterate("SELECT 1 UNION ALL SELECT 2")) break;
+    const empty = [];
+    for await (const row of db.iterate("SELECT 1 WHERE 0")) empty.push(row);
+    assert.deepEqual(empty, []);
+    await assert.rejects(async () => {
+      for await (const _ of db.iterate("SELECT * FROM missing")) void _;
+    }, /no such table/);
+    assert.deepEqual(await db.query("SELECT 'still fine' AS s"), [{ s: "still fine" }]);
+    await db.close();
+  });
+
+  it("runs a batch atomically, inside a transaction as a savepoint", async () => {
+    const db = await open("batch.db");
+    const r = await db.batch([
+      "CREATE TABLE t(v UNIQUE)",
+      ["INSERT INTO t VALUES (?)", [1]],
+      { sql: "SELECT v FROM t" },
+    ]);
+    assert.deepEqual(r[2].rows, [{ v: 1 }]);
+    await assert.rejects(
+      db.batch(["INSERT INTO t VALUES (2)", "INSERT INTO t VALUES (1)"]),
+      (e) => e instanceof SQLiteError && /^batch item 1:/.test(e.message),
+    );
+    await db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO t VALUES (10)");
+      await assert.rejects(tx.batch(["INSERT INTO t VALUES (11)", "INSERT INTO t VALUES (10)"]));
+    });
+    assert.deepEqual(await db.query("SELECT v FROM t ORDER BY v"), [{ v: 1 }, { v: 10 }]);
+    await assert.rejects(db.batch([42 as never]), TypeError);
+    await db.close();
+  });
+
+  it("exports, imports (bytes and streams), lists and deletes", async () => {
+    const db = await open("source.db");
+    await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('payload')");
+    await assert.rejects(
+      db.transaction(() => db.export()),
+      (e) => code(e) === "TRANSACTION_ACTIVE",
+    );
+    const bytes = await db.export();
+    assert.equal(new TextDecoder().decode(bytes.subarray(0, 15)), "SQLite format 3");
+    await db.close();
+    assert.deepEqual(await importDatabase("copy.db", bytes), { bytes: bytes.length });
+    const stream = new ReadableStream<Uint8Array>({
+      start(controller) {
+        for (let at = 0; at < bytes.length; at += 7) controller.enqueue(bytes.slice(at, at + 7));
+        controller.close();
+      },
+    });
+    await importDatabase("streamed.db", stream);
+    for (const name of ["copy.db", "streamed.db"]) {
+      const copy = await open(name);
+      assert.deepEqual(await copy.query("SELECT v FROM t"), [{ v: "payload" }]);
+      await copy.close();
+    }
+    fs.writeFileSync("notes.txt", "not a database");
+    const listed = await listDatabases();
+    for (const name of ["copy.db", "source.db", "streamed.db"]) assert.ok(listed.includes(name));
+    assert.ok(!listed.includes("notes.txt"), "only SQLite files are listed");
+    assert.deepEqual(listed, [...listed].sort());
+    // Junk and corrupt files are refused, and the database keeps its content.
+    await assert.rejects(
+      importDatabase("copy.db", new Uint8Array(10)),
+      (e) => code(e) === "SQLITE_NOTADB",
+    );
+    const corrupt = bytes.slice();
+    corrupt.fill(0xa5, 100, corrupt.length);
+    await assert.rejects(importDatabase("copy.db", corrupt), (e) => e instanceof SQLiteError);
+    const kept = await open("copy.db");
+    assert.deepEqual(await kept.query("SELECT v FROM t"), [{ v: "payload" }]);
+    await assert.rejects(deleteDatabase("copy.db"), (e) => code(e) === "DATABASE_OPEN");
+    await assert.rejects(importDatabase("copy.db", bytes), (e) => code(e) === "DATABASE_OPEN");
+    await kept.close();
+    assert.ok(!fs.readdirSync(".").some((f) => f.startsWith(".wsq-import-")), "no scratch left");
+    assert.equal(await deleteDatabase("copy.db"), true);
+    assert.equal(await deleteDatabase("copy.db"), false);
+    assert.ok(!fs.existsSync("copy.db"));
+  });
+
+  it("times out a long request, interrupts it in the worker, and stays usable", async () => {
+    const db = await open("slow.db", { timeoutMs: 100 });
+    await db.exec("CREATE TABLE t(v)");
+    const started = Date.now();
+    await assert.rejects(
+      db.exec(
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) INSERT INTO t SELECT i FROM c",
+      ),
+      (e) => e instanceof WebSqliteError && e.code === "TIMEOUT",
+    );
+    assert.ok(Date.now() - started < 5000);
+    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }]);
+    await db.close();
+  });
+
+  it("delivers SQLite's log to the open option's callback", async () => {
+    const lines: string[] = [];
+    const db: Database = await open("log.db", {
+      storage: "memory",
+      log: (c, m) => lines.push(`${c}: ${m}`),
+    });
+    await assert.rejects(db.exec("SELECT * FROM nowhere"));
+    await db.query("SELECT 1"); // the log event arrives before this answer
+    assert.ok(
+      lines.some((l) => l.includes("no such table: nowhere")),
+      lines.join("\n"),
+    );
+    await db.close();
+  });
+
+  it("opens with relaxed durability and rejects unknown storage", async () => {
+    const db = await open("relaxed.db", { durability: "relaxed" });
+    assert.deepEqual(await db.query("PRAGMA synchronous"), [{ synchronous: 0 }]);
+    assert.deepEqual(await db.query("PRAGMA journal_mode"), [{ journal_mode: "truncate" }]);
+    await db.close();
+    const full = await open("relaxed.db");
+    assert.deepEqual(await full.query("PRAGMA synchronous"), [{ synchronous: 2 }]);
+    await full.close();
+    await assert.rejects(open("x.db", { storage: "opfs" }), (e) => code(e) === "UNSUPPORTED");
+  });
+});
