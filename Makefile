@@ -45,6 +45,7 @@ test-js: js
 # Real Chromium (Debian's, driven by playwright-core) on the real OPFS.
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
+	node bench/browser-api.mjs --quick > /dev/null
 
 test: build
 	$(MAKE) --no-print-directory test-native
@@ -59,6 +60,7 @@ demo: build
 
 bench: build
 	node bench/node-insert.mjs
+	node bench/browser-api.mjs
 
 format: setup
 	@clang-format-14 -i $(CXX_SOURCES)

@@ -282,7 +282,11 @@ export class Dispatcher {
   private async ensureRuntime(): Promise<Runtime> {
     if (this.runtime && !this.runtime.dead) return this.runtime;
     if (this.runtime?.dead) {
-      // The instance crashed: its connections are gone. Start over with a fresh one.
+      // The instance crashed: its connections are gone, and their files are let go. Start over
+      // with a fresh instance.
+      for (const db of this.databases.values()) {
+        if (db.stored) await this.options.store.release(db.name);
+      }
       this.databases.clear();
       this.statements.clear();
       this.runtime = null;
