@@ -77,8 +77,9 @@ int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
   *data = sqlite3_serialize(db_, "main", &n, 0);
   if (*data == nullptr) {
     if (n == 0 && sqlite3_errcode(db_) == SQLITE_OK) return SQLITE_OK;  // an empty database
-    return error->FromDb(db_,
-                         sqlite3_errcode(db_) != SQLITE_OK ? sqlite3_errcode(db_) : SQLITE_NOMEM);
+    if (sqlite3_errcode(db_) != SQLITE_OK) return error->FromDb(db_, sqlite3_errcode(db_));
+    return error->Set(SQLITE_NOMEM,
+                      "out of memory exporting the database (" + std::to_string(n) + " bytes)");
   }
   *size = n;
   return SQLITE_OK;

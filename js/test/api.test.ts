@@ -199,6 +199,63 @@ describe("the Promise API in Node", () => {
     await db.close();
   });
 
+  it("does not run a request that waited past its deadline behind another database", async () => {
+    const busy = await open("busy.db", { storage: "memory" });
+    const db = await open("queued.db", { timeoutMs: 50 });
+    await db.exec("CREATE TABLE t(v)");
+    const long = busy.query(
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000000) SELECT count(*) FROM c",
+    );
+    await assert.rejects(db.exec("INSERT INTO t VALUES (1)"), (e) => code(e) === "TIMEOUT");
+    await long;
+    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "it never ran");
+    await db.close();
+    await busy.close();
+  });
+
+  it("refuses to go on in a transaction that SQLite rolled back, and commits none of it", async () => {
+    const db = await open("rolled-back.db", { timeoutMs: 100 });
+    await db.exec("CREATE TABLE t(v)");
+    const insert = await db.prepare("INSERT INTO t VALUES (?)");
+    let afterwards = "";
+    let statement = "";
+    await assert.rejects(
+      db.transaction(async (tx) => {
+        await tx.exec("INSERT INTO t VALUES ('first')");
+        // Interrupted by the deadline: SQLite rolls back the whole transaction.
+        await tx
+          .exec(
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) INSERT INTO t SELECT i FROM c",
+          )
+          .catch((e) => assert.equal(code(e), "TIMEOUT"));
+        afterwards = await tx.exec("INSERT INTO t VALUES ('lost')").then(
+          () => "ran",
+          (e) => code(e),
+        );
+        statement = await insert.run(["also lost"]).then(
+          () => "ran",
+          (e) => code(e),
+        );
+      }),
+      (e) => code(e) === "TRANSACTION_ROLLED_BACK",
+    );
+    assert.equal(afterwards, "TRANSACTION_ROLLED_BACK");
+    assert.equal(statement, "TRANSACTION_ROLLED_BACK");
+    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }]);
+    // The database is usable, and the next transaction works.
+    await db.transaction((tx) => tx.exec("INSERT INTO t VALUES ('next')"));
+    assert.deepEqual(await db.query("SELECT v FROM t"), [{ v: "next" }]);
+    await insert.finalize();
+    await db.close();
+  });
+
+  it("rejects names that SQLite would take for side files, and bad timeouts", async () => {
+    await assert.rejects(open("data.db-journal"), (e) => code(e) === "INVALID_NAME");
+    await assert.rejects(open("data.db-wal"), (e) => code(e) === "INVALID_NAME");
+    await assert.rejects(open("x.db", { timeoutMs: Infinity }), RangeError);
+    await assert.rejects(open("x.db", { timeoutMs: -1 }), RangeError);
+  });
+
   it("delivers SQLite's log to the open option's callback", async () => {
     const lines: string[] = [];
     const db: Database = await open("log.db", {

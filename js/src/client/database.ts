@@ -13,7 +13,8 @@ import { ResultCode as RC } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { Durability, Storage } from "../worker/protocol.js";
 import { defaultSpawn, isNode } from "./spawn.js";
-import { WorkerClient } from "./worker-client.js";
+import { WorkerClient, autocommitErrors } from "./worker-client.js";
+import type { Args, RequestType, Result } from "../worker/protocol.js";
 
 export interface OpenOptions {
   /**
@@ -112,6 +113,14 @@ function checkOpfsOnPage(): void {
   }
 }
 
+function checkTimeout(timeoutMs: unknown): number {
+  if (timeoutMs === undefined) return 0;
+  if (typeof timeoutMs !== "number" || !(timeoutMs >= 0 && timeoutMs <= 2 ** 31 - 1)) {
+    throw new RangeError("timeoutMs must be a number of milliseconds from 0 (none) to 2^31 - 1");
+  }
+  return timeoutMs;
+}
+
 function checkName(what: string, name: unknown): asserts name is string {
   if (typeof name !== "string" || name.length === 0) {
     throw new TypeError(`${what}: name must be a non-empty string`);
@@ -123,20 +132,34 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
   checkName("open(name)", name);
   const storage = options.storage ?? defaultStorage();
   if (storage === "opfs") checkOpfsOnPage();
-  const timeoutMs = options.timeoutMs ?? 0;
-  if (!(timeoutMs >= 0)) throw new RangeError("open(): timeoutMs must be a positive number");
+  const timeoutMs = checkTimeout(options.timeoutMs);
   const c = client(options.wasm);
-  const result = await c.request(
-    "open",
-    {
-      name,
-      storage,
-      durability: options.durability ?? "full",
-      busyTimeoutMs: options.busyTimeoutMs ?? null,
-    },
-    [],
-    timeoutMs,
-  );
+  const opening = c.request("open", {
+    name,
+    storage,
+    durability: options.durability ?? "full",
+    busyTimeoutMs: options.busyTimeoutMs ?? null,
+  });
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  const result = await (
+    timeoutMs > 0
+      ? Promise.race([
+          opening,
+          new Promise<never>((_, reject) => {
+            timer = setTimeout(() => {
+              // If the worker opens it after all, close it: nobody holds a Database for it.
+              opening.then(({ db }) => c.request("close", { db })).catch(() => {});
+              reject(
+                new WebSqliteError(
+                  "TIMEOUT",
+                  `open('${name}') did not finish within ${timeoutMs} ms`,
+                ),
+              );
+            }, timeoutMs);
+          }),
+        ])
+      : opening
+  ).finally(() => clearTimeout(timer));
   const core = new DatabaseCore(c, result.db, name, storage, timeoutMs, options.log);
   return new Database(core, result.path, result.sqliteVersion);
 }
@@ -163,12 +186,13 @@ export async function importDatabase(
     );
   }
   if (!isNode) checkOpfsOnPage();
+  const timeoutMs = checkTimeout(options.timeoutMs);
   const transfer = bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [bytes];
   return client(options.wasm).request(
     "import",
-    { name, source: bytes },
+    { name, source: bytes, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : 0 },
     transfer as Transferable[],
-    options.timeoutMs ?? 0,
+    timeoutMs,
   );
 }
 
@@ -204,6 +228,8 @@ class DatabaseCore {
   closed = false;
   /** The transaction that owns the database now; null when calls on db itself may run. */
   owner: Transaction | null = null;
+  /** Set when SQLite rolled back the open transaction after an error; cleared when it ends. */
+  rolledBack: Error | null = null;
   private readonly log?: (code: number, message: string) => void;
 
   constructor(
@@ -228,8 +254,11 @@ class DatabaseCore {
     return !this.closed && this.generation === this.client.generation;
   }
 
-  /** Throws unless the database is open and `caller` may use it now. */
-  check(caller: Transaction | null, what: string): number {
+  /**
+   * Throws unless the database is open and `caller` may use it now. A statement `joins` the
+   * connection as it is: it is refused only when the open transaction was rolled back.
+   */
+  check(caller: Transaction | null, what: string, joins = false): number {
     if (this.closed) {
       throw new SQLiteError(
         RC.SQLITE_MISUSE,
@@ -243,6 +272,31 @@ class DatabaseCore {
         `${what}: the worker of '${this.name}' stopped since it was opened; open it again`,
       );
     }
+    if (joins) {
+      if (this.owner && !this.owner.finished && this.rolledBack) {
+        throw new WebSqliteError(
+          "TRANSACTION_ROLLED_BACK",
+          `${what}: the open transaction was rolled back after an error ` +
+            `(${this.rolledBack.message}); nothing more runs in it`,
+          { cause: this.rolledBack },
+        );
+      }
+      return this.id;
+    }
+    if (caller?.finished) {
+      throw new WebSqliteError(
+        "TRANSACTION_ACTIVE",
+        `tx.${what}(): this transaction has already ended`,
+      );
+    }
+    if (caller && this.rolledBack) {
+      throw new WebSqliteError(
+        "TRANSACTION_ROLLED_BACK",
+        `tx.${what}(): this transaction was rolled back after an error ` +
+          `(${this.rolledBack.message}); nothing more runs in it`,
+        { cause: this.rolledBack },
+      );
+    }
     if (this.owner !== caller) {
       if (caller === null) {
         throw new WebSqliteError(
@@ -253,9 +307,7 @@ class DatabaseCore {
       }
       throw new WebSqliteError(
         "TRANSACTION_ACTIVE",
-        caller.finished
-          ? `tx.${what}(): this transaction has already ended`
-          : `tx.${what}(): a nested transaction is running; use the tx of the innermost one`,
+        `tx.${what}(): a nested transaction is running; use the tx of the innermost one`,
       );
     }
     return this.id;
@@ -265,12 +317,41 @@ class DatabaseCore {
     return this.timeoutMs > 0 ? Date.now() + this.timeoutMs : 0;
   }
 
-  async exec(sql: string, params: Uint8Array | null, rows: boolean): Promise<Uint8Array> {
-    return this.client.request(
+  /**
+   * Sends a request with the database's timeout (control requests, the BEGIN / COMMIT of
+   * transaction(), go without one: their outcome must never be in doubt). Notes when SQLite
+   * rolled back the open transaction.
+   */
+  async request<K extends RequestType>(
+    type: K,
+    args: Args<K>,
+    transfer: Transferable[] = [],
+    control = false,
+  ): Promise<Result<K>> {
+    try {
+      return await this.client.request(type, args, transfer, control ? 0 : this.timeoutMs);
+    } catch (e) {
+      // A transaction() is open (its BEGIN succeeded), yet the connection is in autocommit
+      // mode after this error: SQLite rolled the transaction back. After a timeout the state
+      // is not known for sure: the transaction is given up as well (and rolled back at its end).
+      const lost = autocommitErrors.has(e as Error) || (e as WebSqliteError).code === "TIMEOUT";
+      if (this.owner && e instanceof Error && lost) this.rolledBack ??= e;
+      throw e;
+    }
+  }
+
+  async exec(
+    sql: string,
+    params: Uint8Array | null,
+    rows: boolean,
+    control = false,
+  ): Promise<Uint8Array> {
+    const deadline = control ? 0 : this.deadline();
+    return this.request(
       "exec",
-      { db: this.id, sql, params, rows, deadline: this.deadline() },
+      { db: this.id, sql, params, rows, deadline },
       transferOf(params),
-      this.timeoutMs,
+      control,
     );
   }
 
@@ -342,12 +423,7 @@ abstract class Queryable {
   /** Prepares a statement for repeated use. Finalize it when done (close() does too). */
   async prepare(sql: string): Promise<Statement> {
     const db = this.core.check(this.caller, "prepare");
-    const { stmt, columns } = await this.core.client.request(
-      "prepare",
-      { db, sql },
-      [],
-      this.core.timeoutMs,
-    );
+    const { stmt, columns } = await this.core.request("prepare", { db, sql });
     return new Statement(this.core, stmt, sql, columns);
   }
 
@@ -364,21 +440,14 @@ abstract class Queryable {
     const db = core.check(this.caller, "iterate");
     const chunkRows = options.chunkRows ?? 1024;
     const encoded = encodeParams(params);
-    const first = await core.client.request(
+    const first = await core.request(
       "iterate",
       { db, sql, params: encoded, chunkRows, deadline: core.deadline() },
       transferOf(encoded),
-      core.timeoutMs,
     );
     const { columns } = first;
     let cursor = first.cursor;
-    const fetch = () =>
-      core.client.request(
-        "next",
-        { cursor, chunkRows, deadline: core.deadline() },
-        [],
-        core.timeoutMs,
-      );
+    const fetch = () => core.request("next", { cursor, chunkRows, deadline: core.deadline() });
     // The next chunk is asked for while this one is consumed.
     let ahead = cursor !== 0 ? fetch() : null;
     let chunk = first.chunk;
@@ -397,7 +466,8 @@ abstract class Queryable {
       }
     } finally {
       if (cursor !== 0) {
-        const last = ahead ? await ahead.catch(() => ({ done: true })) : { done: false };
+        // Unless the worker said the cursor is done, finalize it (harmless if it already is).
+        const last = ahead ? await ahead.catch(() => ({ done: false })) : { done: false };
         if (!last.done && core.alive) {
           await core.client.request("finalize", { stmt: cursor }).catch(() => {});
         }
@@ -416,11 +486,10 @@ abstract class Queryable {
       const { sql, params } = batchItem(s, i);
       return { sql, params: encodeParams(params) };
     });
-    const buffers = await this.core.client.request(
+    const buffers = await this.core.request(
       "batch",
       { db, items, deadline: this.core.deadline() },
       items.flatMap((item) => transferOf(item.params)),
-      this.core.timeoutMs,
     );
     return buffers.map((buffer) => {
       const r = decodeResult(buffer);
@@ -450,7 +519,7 @@ abstract class Queryable {
     }
     const tx = new Transaction(core, depth);
     const parent = this.caller;
-    const sql = (what: string) => core.exec(what, null, false);
+    const sql = (what: string) => core.exec(what, null, false, true);
     core.owner = tx; // from here on, calls on the parent are refused
     const end = () => {
       tx.finished = true;
@@ -466,16 +535,26 @@ abstract class Queryable {
     try {
       result = await fn(tx);
       tx.finished = true;
+      if (core.rolledBack) {
+        throw new WebSqliteError(
+          "TRANSACTION_ROLLED_BACK",
+          `the transaction was rolled back after an error (${core.rolledBack.message}); ` +
+            `nothing of it was committed`,
+          { cause: core.rolledBack },
+        );
+      }
       await sql(depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
     } catch (e) {
       tx.finished = true;
-      if (core.alive) {
+      // After a rollback by SQLite (or a timeout) only the outermost level cleans up: a plain
+      // ROLLBACK, which fails harmlessly when SQLite already rolled everything back.
+      const lost = core.rolledBack !== null;
+      if (core.alive && (!lost || depth === 0)) {
         await sql(
           depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`,
-        ).catch(() => {
-          // SQLite already rolled back (after SQLITE_FULL or an interrupt, for example).
-        });
+        ).catch(() => {});
       }
+      if (depth === 0) core.rolledBack = null;
       end();
       throw e;
     }
@@ -531,7 +610,7 @@ export class Database extends Queryable {
   /** The database file as bytes (for a download or importDatabase). Not inside a transaction. */
   async export(): Promise<Uint8Array> {
     const db = this.core.check(null, "export");
-    return this.core.client.request("export", { db }, [], this.core.timeoutMs);
+    return this.core.request("export", { db });
   }
 
   /** Closes the database and its statements. Later calls reject; closing twice is harmless. */
@@ -567,7 +646,7 @@ export class Statement {
     rows: boolean,
   ): Promise<Uint8Array> {
     const core = this.core;
-    core.check(core.owner, type);
+    core.check(null, type, true);
     if (this.finalized) {
       throw new SQLiteError(
         RC.SQLITE_MISUSE,
@@ -577,19 +656,10 @@ export class Statement {
     }
     const encoded = encodeParams(params ?? [])!;
     const deadline = core.deadline();
+    const transfer = [encoded.buffer as ArrayBuffer];
     return type === "run"
-      ? core.client.request(
-          "run",
-          { stmt: this.id, params: encoded, rows, deadline },
-          [encoded.buffer as ArrayBuffer],
-          core.timeoutMs,
-        )
-      : core.client.request(
-          "get",
-          { stmt: this.id, params: encoded, deadline },
-          [encoded.buffer as ArrayBuffer],
-          core.timeoutMs,
-        );
+      ? core.request("run", { stmt: this.id, params: encoded, rows, deadline }, transfer)
+      : core.request("get", { stmt: this.id, params: encoded, deadline }, transfer);
   }
 
   /** Executes the statement once. */

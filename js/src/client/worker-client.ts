@@ -36,6 +36,9 @@ interface Pending {
   stack: string;
 }
 
+/** Errors after which the connection was in autocommit mode (see SerializedError). */
+export const autocommitErrors = new WeakSet<Error>();
+
 function rebuild(e: SerializedError, callerStack: string): Error {
   let error: Error;
   if (e.resultCode !== undefined && e.code) {
@@ -52,6 +55,7 @@ function rebuild(e: SerializedError, callerStack: string): Error {
   }
   // The caller's stack first (where the call was made), then where it failed in the worker.
   const head = `${error.name}: ${error.message}`;
+  if (e.autocommit) autocommitErrors.add(error);
   error.stack = `${head}\n${callerStack}${e.stack ? `\n    --- in the worker ---\n${e.stack.split("\n").slice(1).join("\n")}` : ""}`;
   return error;
 }
@@ -136,8 +140,8 @@ export class WorkerClient {
           if (!this.pending.delete(id)) return;
           const error = new WebSqliteError(
             "TIMEOUT",
-            `${type} did not finish within timeoutMs (${timeoutMs} ms); ` +
-              `a statement still running in the worker is interrupted and its writes rolled back`,
+            `${type} did not finish within timeoutMs (${timeoutMs} ms). Unless it had just ` +
+              `finished, the worker stops it (or never starts it) and rolls back what it wrote.`,
           );
           error.stack = `${error.name}: ${error.message}\n${stack}`;
           reject(error);

@@ -39,6 +39,12 @@ export interface DatabaseStore {
   discard(scratch: string): Promise<void>;
 }
 
+/** Rejects names that SQLite would take for the side file of another database. */
+export function checkNotSideFile(name: string): void {
+  const suffix = SIDE_FILES.find((s) => name.endsWith(s));
+  if (suffix) throw invalidName(name, `names ending in "${suffix}" are SQLite's own side files`);
+}
+
 export function invalidName(name: string, why: string): WebSqliteError {
   return new WebSqliteError(
     "INVALID_NAME",
@@ -61,18 +67,44 @@ export function openHere(name: string, what: string): WebSqliteError {
   );
 }
 
-/** Reads a stream of byte chunks (what importDatabase accepts) as an async iterable. */
+/**
+ * Reads a stream of byte chunks (what importDatabase accepts) as an async iterable. A stream
+ * that stalls past deadline (Date.now() clock, 0 for none) is cancelled with TIMEOUT, so it
+ * cannot hold up the worker.
+ */
 export async function* chunksOf(
   source: Uint8Array | ReadableStream<Uint8Array>,
+  deadline = 0,
 ): AsyncIterable<Uint8Array> {
   if (source instanceof Uint8Array) {
     yield source;
     return;
   }
   const reader = source.getReader();
+  const timeout = () =>
+    new WebSqliteError("TIMEOUT", "importDatabase: the stream did not end within timeoutMs");
   try {
     for (;;) {
-      const { done, value } = await reader.read();
+      let timer: ReturnType<typeof setTimeout> | undefined;
+      const read =
+        deadline > 0
+          ? Promise.race([
+              reader.read(),
+              new Promise<never>((_, reject) => {
+                timer = setTimeout(() => reject(timeout()), Math.max(0, deadline - Date.now()));
+              }),
+            ])
+          : reader.read();
+      let result: ReadableStreamReadResult<Uint8Array>;
+      try {
+        result = await read;
+      } catch (e) {
+        await reader.cancel().catch(() => {});
+        throw e;
+      } finally {
+        clearTimeout(timer);
+      }
+      const { done, value } = result;
       if (done) return;
       if (!(value instanceof Uint8Array)) {
         throw new TypeError("importDatabase: the stream must yield Uint8Array chunks");

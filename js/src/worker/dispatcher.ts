@@ -139,14 +139,19 @@ export function serializeError(e: unknown): SerializedError {
   return { name: "Error", message: String(e) };
 }
 
-/** SQLITE_INTERRUPT caused by a passed deadline becomes TIMEOUT. */
+/**
+ * SQLITE_INTERRUPT caused by a passed deadline becomes TIMEOUT (e null: the request never
+ * started).
+ */
 function timedOut(e: unknown, deadline: number): unknown {
-  if (!(e instanceof SQLiteError) || e.resultCode !== RC.SQLITE_INTERRUPT) return e;
+  if (e !== null && (!(e instanceof SQLiteError) || e.resultCode !== RC.SQLITE_INTERRUPT)) return e;
   if (deadline === 0 || Date.now() < deadline) return e;
   return new WebSqliteError(
     "TIMEOUT",
-    "the request ran past its timeoutMs and was interrupted; a write it made was rolled back",
-    { cause: e },
+    e === null
+      ? "the request waited past its timeoutMs in the worker's queue and did not run"
+      : "the request ran past its timeoutMs and was interrupted; what it wrote was rolled back",
+    { cause: e ?? undefined },
   );
 }
 
@@ -177,6 +182,10 @@ export class Dispatcher {
     try {
       const request = this.validate(message);
       const handler = this.handlers[request.type] as Handler<RequestType>;
+      const deadline = (request.args as { deadline?: number }).deadline ?? 0;
+      // A request that waited in the queue past its deadline does not start: the client has
+      // already reported TIMEOUT, and what it reports must be what happened.
+      if (deadline > 0 && Date.now() >= deadline) throw timedOut(null, deadline);
       try {
         const result = await handler(request.args);
         return {
@@ -184,7 +193,12 @@ export class Dispatcher {
           transfer: transferables(result),
         };
       } catch (e) {
-        throw timedOut(e, (request.args as { deadline?: number }).deadline ?? 0);
+        const error = serializeError(timedOut(e, deadline));
+        const connection = this.connectionOf(request);
+        if (connection?.isOpen && !connection.runtime.dead && connection.state().autocommit) {
+          error.autocommit = true;
+        }
+        return { response: { v: PROTOCOL_VERSION, id, ok: false, error }, transfer: [] };
       }
     } catch (e) {
       return {
@@ -206,7 +220,10 @@ export class Dispatcher {
     if (!isObject(message.args)) throw new BadRequest("'args' must be an object");
     const args = message.args;
     const type = message.type as RequestType;
-    if ("deadline" in args || ["exec", "run", "get", "iterate", "next", "batch"].includes(type)) {
+    if (
+      "deadline" in args ||
+      ["exec", "run", "get", "iterate", "next", "batch", "import"].includes(type)
+    ) {
       expect(args, "deadline", "number");
     }
     switch (type) {
@@ -325,6 +342,14 @@ export class Dispatcher {
       "SQLITE_MISUSE",
       "the statement is finalized or its database is closed",
     );
+  }
+
+  /** The connection a request runs on, if it names one that is open. */
+  private connectionOf(request: Request): Connection | undefined {
+    const args = request.args as { db?: number; stmt?: number; cursor?: number };
+    if (typeof args.db === "number") return this.databases.get(args.db)?.connection;
+    const stmt = this.statements.get(args.stmt ?? args.cursor ?? -1);
+    return stmt?.connection;
   }
 
   private register(stmt: PreparedStatement): number {
@@ -515,7 +540,7 @@ export class Dispatcher {
       return results;
     },
     export: ({ db }) => this.database(db).export(),
-    import: async ({ name, source }) => {
+    import: async ({ name, source, deadline }) => {
       const store = this.options.store;
       store.path(name);
       if (store.isAcquired(name)) throw openHere(name, "import over");
@@ -523,7 +548,7 @@ export class Dispatcher {
       const total = { bytes: 0 };
       let scratch: string | null = null;
       try {
-        scratch = await store.writeScratch(name, databaseBytes(chunksOf(source), total));
+        scratch = await store.writeScratch(name, databaseBytes(chunksOf(source, deadline), total));
         await this.check(runtime, scratch);
         if (store.isAcquired(name)) throw openHere(name, "import over");
         await store.replace(scratch, name);

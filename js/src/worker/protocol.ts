@@ -75,7 +75,7 @@ export interface RequestMap {
   export: { args: { db: number }; result: Uint8Array };
   /** Replaces (or creates) a database from a file's bytes, after checking them. */
   import: {
-    args: { name: string; source: Uint8Array | ReadableStream<Uint8Array> };
+    args: { name: string; source: Uint8Array | ReadableStream<Uint8Array>; deadline: number };
     result: { bytes: number };
   };
   delete: { args: { name: string }; result: boolean };
@@ -101,6 +101,11 @@ export interface SerializedError {
   resultCode?: number;
   offset?: number;
   stack?: string;
+  /**
+   * After the failure the connection is in autocommit mode: if the client had a transaction
+   * open, SQLite rolled it back (it does after SQLITE_FULL, IOERR, NOMEM, an interrupt).
+   */
+  autocommit?: boolean;
 }
 
 export type Response =

@@ -7,7 +7,14 @@ import * as path from "node:path";
 
 import { HostFlag, OpenFlag, ResultCode as RC } from "../../generated/constants.js";
 import type { HostFileSystem } from "../host.js";
-import { type DatabaseStore, SCRATCH_PREFIX, SIDE_FILES, invalidName, openHere } from "../store.js";
+import {
+  type DatabaseStore,
+  SCRATCH_PREFIX,
+  SIDE_FILES,
+  checkNotSideFile,
+  invalidName,
+  openHere,
+} from "../store.js";
 
 function isFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
@@ -118,6 +125,7 @@ export class NodeStore implements DatabaseStore {
   path(name: string): string {
     if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
     if (name.includes("\0")) throw invalidName(name, "it contains a NUL character");
+    checkNotSideFile(name);
     return path.resolve(name);
   }
 

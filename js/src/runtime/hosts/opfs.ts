@@ -21,6 +21,7 @@ import {
   type DatabaseStore,
   SCRATCH_PREFIX,
   SIDE_FILES,
+  checkNotSideFile,
   inUse,
   invalidName,
   openHere,
@@ -140,6 +141,7 @@ export class OpfsStore implements DatabaseStore {
     }
     if (name.startsWith(SCRATCH_PREFIX)) throw invalidName(name, "the prefix is reserved");
     if (name.length > 200) throw invalidName(name, "it is longer than 200 characters");
+    checkNotSideFile(name);
     return name;
   }
 
@@ -261,36 +263,37 @@ export class OpfsStore implements DatabaseStore {
     return scratch;
   }
 
+  /**
+   * Moves the old database aside, drops its side files, moves the scratch file in, and only
+   * then deletes the old one; a failure before the last step puts the old database back.
+   */
   async replace(scratch: string, name: string): Promise<void> {
     const dir = await this.root();
-    for (const side of SIDE_FILES) await dir.removeEntry(name + side).catch(() => {});
     const file = await dir.getFileHandle(scratch);
-    if (typeof file.move === "function") {
-      try {
-        await dir.removeEntry(name);
-      } catch (e) {
-        if (!isNamed(e, "NotFoundError")) throw e;
-      }
-      await file.move(name);
-      return;
+    if (typeof file.move !== "function") {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        "importDatabase needs FileSystemHandle.move() in OPFS, which this browser lacks",
+      );
     }
-    // No move(): copy the bytes over, then drop the scratch file.
-    const from = await file.createSyncAccessHandle();
-    const to = await (await dir.getFileHandle(name, { create: true })).createSyncAccessHandle();
+    const backup = `${SCRATCH_PREFIX}old-${name}`;
+    let old: FileHandle | null = null;
     try {
-      const buffer = new Uint8Array(1 << 20);
-      const size = from.getSize();
-      to.truncate(0);
-      for (let at = 0; at < size; at += buffer.length) {
-        const n = from.read(buffer, { at });
-        to.write(buffer.subarray(0, n), { at });
-      }
-      to.flush();
-    } finally {
-      from.close();
-      to.close();
+      old = await dir.getFileHandle(name);
+      await old.move!(backup);
+    } catch (e) {
+      if (isNamed(e, "NoModificationAllowedError", "InvalidStateError")) throw inUse(name);
+      if (!isNamed(e, "NotFoundError")) throw e;
+      old = null;
     }
-    await dir.removeEntry(scratch);
+    try {
+      for (const side of SIDE_FILES) await dir.removeEntry(name + side).catch(() => {});
+      await file.move(name);
+    } catch (e) {
+      if (old) await old.move!(name).catch(() => {});
+      throw e;
+    }
+    if (old) await dir.removeEntry(backup).catch(() => {});
   }
 
   async discard(scratch: string): Promise<void> {
