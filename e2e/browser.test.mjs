@@ -2,26 +2,20 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { freshProfile, launch, removeProfile, testPage } from "./harness.mjs";
-import { serve } from "./server.mjs";
+import { freshProfile, launch, removeProfile, startSession, testPage } from "./harness.mjs";
 
 const PORT = 8787; // fixed: OPFS belongs to the origin, port included
 
 let server;
 let context;
-let profile;
+let session;
 
 before(async () => {
-  server = await serve({ port: PORT });
-  profile = freshProfile();
-  context = await launch(profile);
+  session = await startSession({ port: PORT });
+  ({ server, context } = session);
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  removeProfile(profile);
-});
+after(() => session?.close());
 
 /** Runs fn in a fresh tab (where window.wsq is the library) and returns what it returns. */
 async function inPage(fn, arg) {

@@ -48,3 +48,23 @@ export async function testPage(context, base) {
   page.errors = errors;
   return page;
 }
+
+/**
+ * A server and a browser on a fresh profile for one test file: call in before(); the returned
+ * close() belongs in after().
+ */
+export async function startSession(serveOptions) {
+  const { serve } = await import("./server.mjs");
+  const server = await serve(serveOptions);
+  const profile = freshProfile();
+  const context = await launch(profile);
+  return {
+    server,
+    context,
+    async close() {
+      await context.close();
+      await server.close();
+      removeProfile(profile);
+    },
+  };
+}

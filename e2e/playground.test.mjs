@@ -4,24 +4,19 @@ import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { after, before, it } from "node:test";
 
-import { freshProfile, launch, removeProfile } from "./harness.mjs";
-import { ROOT, serve } from "./server.mjs";
+import { startSession } from "./harness.mjs";
+import { ROOT } from "./server.mjs";
 
 let server;
 let context;
-let profile;
+let session;
 
 before(async () => {
-  server = await serve({ port: 8788, redirects: { "/": "/examples/playground/" } });
-  profile = freshProfile();
-  context = await launch(profile);
+  session = await startSession({ port: 8788, redirects: { "/": "/examples/playground/" } });
+  ({ server, context } = session);
 });
 
-after(async () => {
-  await context?.close();
-  await server?.close();
-  removeProfile(profile);
-});
+after(() => session?.close());
 
 it("runs a query in the playground, lists the database, and keeps a screenshot", async () => {
   const page = await context.newPage();

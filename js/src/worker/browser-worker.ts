@@ -2,7 +2,7 @@
 import { OpfsStore } from "../runtime/hosts/opfs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { PROTOCOL_VERSION, type WorkerEvent } from "./protocol.js";
+import { logEvent } from "./protocol.js";
 
 interface WorkerScope {
   location: { search: string };
@@ -22,10 +22,7 @@ const dispatcher = new Dispatcher({
     loadRuntime({
       wasm,
       host,
-      log: (code, message) => {
-        const event: WorkerEvent = { v: PROTOCOL_VERSION, event: "log", code, message };
-        scope.postMessage(event);
-      },
+      log: (code, message) => scope.postMessage(logEvent(code, message)),
     }),
 });
 

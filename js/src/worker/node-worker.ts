@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { NodeStore } from "../runtime/hosts/node-fs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { PROTOCOL_VERSION, type WorkerEvent } from "./protocol.js";
+import { logEvent } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
@@ -16,10 +16,7 @@ const dispatcher = new Dispatcher({
     loadRuntime({
       wasm,
       host,
-      log: (code, message) => {
-        const event: WorkerEvent = { v: PROTOCOL_VERSION, event: "log", code, message };
-        port.postMessage(event);
-      },
+      log: (code, message) => port.postMessage(logEvent(code, message)),
     }),
 });
 

@@ -119,3 +119,8 @@ export type WorkerEvent = {
   code: number;
   message: string;
 };
+
+/** SQLite's log line as the event a worker posts. */
+export function logEvent(code: number, message: string): WorkerEvent {
+  return { v: PROTOCOL_VERSION, event: "log", code, message };
+}
