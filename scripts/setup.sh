@@ -18,7 +18,7 @@ APT_PACKAGES=(
   clang-14 lld-14 cmake ninja-build make pkg-config
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   libgtest-dev clang-format-14 nodejs npm
-  chromium
+  chromium fonts-liberation
 )
 
 log() { printf 'setup: %s\n' "$*"; }
