@@ -484,6 +484,37 @@ describe("the Promise API in Chromium", () => {
   });
 });
 
+describe("capabilities", () => {
+  it("explains what is missing on a page that is not a secure context, and memory still works", async () => {
+    // http://insecure.test is not a secure context (unlike 127.0.0.1 and localhost).
+    const dir = freshProfile();
+    const ctx = await launch(dir, [`--host-resolver-rules=MAP insecure.test 127.0.0.1`]);
+    try {
+      const page = await ctx.newPage();
+      await page.goto(`http://insecure.test:${PORT}/e2e/pages/test.html`);
+      await page.waitForFunction(() => window.wsq !== undefined);
+      const r = await page.evaluate(async () => {
+        const secure = window.isSecureContext;
+        const opfs = await window.wsq.open("x.db").then(
+          () => "opened",
+          (e) => `${e.code}: ${e.message}`,
+        );
+        const db = await window.wsq.open("x.db", { storage: "memory" });
+        const rows = await db.query("SELECT 'memory works' AS m");
+        await db.close();
+        return { secure, opfs, rows };
+      });
+      assert.equal(r.secure, false);
+      assert.match(r.opfs, /^UNSUPPORTED: OPFS needs a secure context: serve the page over https/);
+      assert.match(r.opfs, /storage: "memory"/);
+      assert.deepEqual(r.rows, [{ m: "memory works" }]);
+    } finally {
+      await ctx.close();
+      removeProfile(dir);
+    }
+  });
+});
+
 describe("persistence", () => {
   it("survives a page reload and a browser restart with the same profile", async () => {
     const dir = freshProfile();

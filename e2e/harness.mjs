@@ -30,11 +30,11 @@ export function removeProfile(dir) {
 }
 
 /** Launches chromium on a profile directory; returns the persistent context. */
-export async function launch(profile) {
+export async function launch(profile, extraArgs = []) {
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
-    args: ARGS,
+    args: [...ARGS, ...extraArgs],
   });
 }
 
