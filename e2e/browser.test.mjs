@@ -1,5 +1,6 @@
 // The Promise API in real Chromium, on the real OPFS, served without COOP/COEP headers.
 import assert from "node:assert/strict";
+import { execFileSync } from "node:child_process";
 import { after, before, describe, it } from "node:test";
 
 import { freshProfile, launch, removeProfile, startSession, testPage } from "./harness.mjs";
@@ -271,6 +272,38 @@ describe("the Promise API in Chromium", () => {
     assert.ok(r.ordered);
     assert.equal(r.early, 10);
     assert.deepEqual(r.after, [{ x: 42 }]);
+  });
+
+  it("shares one database between two handles of a page, and keeps it until both close", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const a = await wsq.open("shared-handles.db");
+      const b = await wsq.open("shared-handles.db");
+      await a.exec(
+        "CREATE TABLE IF NOT EXISTS t(v); DELETE FROM t; INSERT INTO t VALUES ('from a')",
+      );
+      const seen = await b.query("SELECT v FROM t");
+      await a.close();
+      await b.exec("INSERT INTO t VALUES ('from b after a closed')");
+      const rows = await b.query("SELECT v FROM t ORDER BY rowid");
+      await b.close();
+      return { seen, rows };
+    });
+    assert.deepEqual(r.seen, [{ v: "from a" }]);
+    assert.deepEqual(r.rows, [{ v: "from a" }, { v: "from b after a closed" }]);
+  });
+
+  it("opens with relaxed durability", async () => {
+    const r = await inPage(async () => {
+      const db = await window.wsq.open("relaxed.db", { durability: "relaxed" });
+      await db.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES (1)");
+      const rows = await db.query("PRAGMA synchronous");
+      const mode = await db.query("PRAGMA journal_mode");
+      await db.close();
+      return { rows, mode };
+    });
+    assert.deepEqual(r.rows, [{ synchronous: 0 }]);
+    assert.deepEqual(r.mode, [{ journal_mode: "truncate" }]);
   });
 
   it("keeps two databases apart at once", async () => {
@@ -547,6 +580,47 @@ describe("persistence", () => {
       assert.deepEqual(afterRestart.rows, afterReload);
       assert.deepEqual(afterRestart.check, [{ integrity_check: "ok" }]);
       await ctx.close();
+    } finally {
+      removeProfile(dir);
+    }
+  });
+
+  it("keeps every resolved commit and no uncommitted write when the browser is killed", async () => {
+    const dir = freshProfile();
+    try {
+      let ctx = await launch(dir);
+      let page = await testPage(ctx, server.url);
+      await page.evaluate(async () => {
+        const db = await window.wsq.open("killed.db");
+        await db.exec("CREATE TABLE t(v, pad)");
+        for (let i = 0; i < 20; i++) {
+          await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
+        }
+        // A large transaction, never committed: with a tiny page cache it spills into the
+        // database file, so only the journal can undo it.
+        await db.exec("PRAGMA cache_size = 5; BEGIN");
+        await db.exec(
+          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
+            "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
+        );
+        await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
+      });
+      // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
+      execFileSync("pkill", ["-KILL", "-f", `user-data-dir=${dir}`]);
+      await ctx.close().catch(() => {});
+      ctx = await launch(dir);
+      page = await testPage(ctx, server.url);
+      const r = await page.evaluate(async () => {
+        const db = await window.wsq.open("killed.db");
+        const rows = await db.query("SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v");
+        const check = await db.query("PRAGMA integrity_check");
+        await db.close();
+        return { rows, check };
+      });
+      await ctx.close();
+      assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
+      assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
+      assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
     } finally {
       removeProfile(dir);
     }
