@@ -120,6 +120,9 @@ int32_t wsq_prepare(wsq_conn conn, const char* sql, size_t sql_len, int32_t flag
                     uint32_t* tail);
 /// Binds a parameter buffer (copied: the buffer may be reused after the call).
 int32_t wsq_stmt_bind(wsq_stmt stmt, const uint8_t* params, size_t params_len);
+/// Binds a buffer holding exactly one value, leaving the other parameters as they are: a named
+/// value binds to its parameter, a positional one to index (1-based). Resets the statement.
+int32_t wsq_stmt_bind_one(wsq_stmt stmt, const uint8_t* params, size_t params_len, int32_t index);
 /// Steps up to max_rows times (max_rows >= 1) and encodes the rows read. Returns SQLITE_ROW when
 /// the statement has more rows (WSQ_RESULT_MORE is set too) and SQLITE_DONE when it finished.
 int32_t wsq_stmt_step(wsq_stmt stmt, uint32_t max_rows);

@@ -19,6 +19,41 @@ std::string ParamLabel(sqlite3_stmt* stmt, int i) {
 
 }  // namespace
 
+int ParameterIndex(sqlite3_stmt* stmt, std::string_view name) {
+  std::string lookup;
+  char first = name.empty() ? '\0' : name.front();
+  if (first == ':' || first == '@' || first == '$' || first == '?') {
+    lookup.assign(name);
+    return sqlite3_bind_parameter_index(stmt, lookup.c_str());
+  }
+  for (char prefix : {':', '@', '$'}) {
+    lookup.assign(1, prefix);
+    lookup.append(name);
+    int index = sqlite3_bind_parameter_index(stmt, lookup.c_str());
+    if (index != 0) return index;
+  }
+  return 0;
+}
+
+int ParamDecoder::BindOne(sqlite3_stmt* stmt, int index, Error* error) const {
+  if (values_.size() != 1) return error->Set(SQLITE_MISUSE, "expected exactly one value to bind");
+  const ParamValue& v = values_.front();
+  int count = sqlite3_bind_parameter_count(stmt);
+  if (named_) {
+    index = ParameterIndex(stmt, v.name);
+    if (index == 0) {
+      return error->Set(SQLITE_RANGE,
+                        "the statement has no parameter named '" + std::string(v.name) + "'");
+    }
+  } else if (index < 1 || index > count) {
+    return error->Set(SQLITE_RANGE, "parameter index " + std::to_string(index) +
+                                        " is out of range: the statement has " +
+                                        std::to_string(count) + " parameter(s), numbered from 1");
+  }
+  int rc = BindValue(stmt, index, v, /*copy=*/true);
+  return rc == SQLITE_OK ? SQLITE_OK : error->FromDb(sqlite3_db_handle(stmt), rc);
+}
+
 bool ParamDecoder::Decode(const uint8_t* data, size_t size, Error* error) {
   values_.clear();
   named_ = false;
@@ -127,21 +162,8 @@ int ParamDecoder::BindPositional(sqlite3_stmt* stmt, bool copy, Error* error) co
 int ParamDecoder::BindNamed(sqlite3_stmt* stmt, bool copy, Error* error) const {
   int count = sqlite3_bind_parameter_count(stmt);
   std::vector<bool> bound(static_cast<size_t>(count) + 1, false);
-  std::string lookup;
   for (const ParamValue& v : values_) {
-    int index = 0;
-    char first = v.name.front();
-    if (first == ':' || first == '@' || first == '$' || first == '?') {
-      lookup.assign(v.name);
-      index = sqlite3_bind_parameter_index(stmt, lookup.c_str());
-    } else {
-      for (char prefix : {':', '@', '$'}) {
-        lookup.assign(1, prefix);
-        lookup.append(v.name);
-        index = sqlite3_bind_parameter_index(stmt, lookup.c_str());
-        if (index != 0) break;
-      }
-    }
+    int index = ParameterIndex(stmt, v.name);
     if (index == 0) {
       return error->Set(SQLITE_RANGE,
                         "the statement has no parameter named '" + std::string(v.name) + "'");

@@ -38,6 +38,13 @@ int Statement::Bind(const uint8_t* params, size_t size, Error* error) {
   return decoder.Bind(stmt_, /*copy=*/true, error);
 }
 
+int Statement::BindOne(const uint8_t* params, size_t size, int index, Error* error) {
+  ParamDecoder decoder;
+  if (!decoder.Decode(params, size, error)) return error->code;
+  sqlite3_reset(stmt_);
+  return decoder.BindOne(stmt_, index, error);
+}
+
 int Statement::Step(uint32_t max_rows, ByteWriter* out, Error* error) {
   if (max_rows == 0) max_rows = 1;
   sqlite3* db = sqlite3_db_handle(stmt_);

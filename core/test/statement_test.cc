@@ -84,6 +84,25 @@ TEST_F(StatementTest, BindPersistsAcrossResetUntilCleared) {
   EXPECT_TRUE(test::DecodeResult(out_.data(), out_.size()).rows.empty());
 }
 
+TEST_F(StatementTest, BindOneSetsOneParameterAndLeavesTheOthers) {
+  Statement* stmt = Prepare("SELECT ?1, :name, ?3");
+  auto bind = [&](Params p, int index) {
+    const auto& bytes = p.bytes();
+    return stmt->BindOne(bytes.data(), bytes.size(), index, &error_);
+  };
+  ASSERT_EQ(bind(std::move(Params::Positional().Int(7)), 1), SQLITE_OK);
+  ASSERT_EQ(bind(std::move(Params::Named().Text("ada", "name")), 0), SQLITE_OK);
+  ASSERT_EQ(stmt->Step(1, &out_, &error_), SQLITE_ROW);
+  test::Result r = test::DecodeResult(out_.data(), out_.size());
+  EXPECT_EQ(r.rows[0][0].i, 7);
+  EXPECT_EQ(r.rows[0][1].bytes, "ada");
+  EXPECT_EQ(r.rows[0][2].kind, test::Value::kNull);  // never bound: NULL, as in SQLite
+  EXPECT_EQ(bind(std::move(Params::Positional().Int(1)), 4), SQLITE_RANGE);
+  EXPECT_NE(error_.message.find("out of range"), std::string::npos);
+  EXPECT_EQ(bind(std::move(Params::Named().Int(1, "nope")), 0), SQLITE_RANGE);
+  EXPECT_EQ(bind(std::move(Params::Positional().Int(1).Int(2)), 1), SQLITE_MISUSE);
+}
+
 TEST_F(StatementTest, BoundTextIsCopied) {
   Statement* stmt = Prepare("SELECT ?");
   {

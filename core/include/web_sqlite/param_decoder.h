@@ -37,6 +37,9 @@ class ParamDecoder {
   /// With copy false, text and blobs are bound SQLITE_STATIC: the decoded buffer must then outlive
   /// the statement's use of them (true within one wsq_* call).
   int Bind(sqlite3_stmt* stmt, bool copy, Error* error) const;
+  /// Binds the one decoded value, leaving the statement's other parameters as they are: a named
+  /// value to its parameter, a positional one to index (1-based). Text and blobs are copied.
+  int BindOne(sqlite3_stmt* stmt, int index, Error* error) const;
 
  private:
   int BindPositional(sqlite3_stmt* stmt, bool copy, Error* error) const;
@@ -45,6 +48,9 @@ class ParamDecoder {
   std::vector<ParamValue> values_;
   bool named_ = false;
 };
+
+/// The index of the parameter called name (":x", "@x", "$x", "?1", or "x" with any prefix), or 0.
+int ParameterIndex(sqlite3_stmt* stmt, std::string_view name);
 
 /// Binds one value to parameter index i (1-based).
 int BindValue(sqlite3_stmt* stmt, int i, const ParamValue& v, bool copy);

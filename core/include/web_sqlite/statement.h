@@ -31,6 +31,8 @@ class Statement {
 
   /// Binds a parameter buffer, copying text and blobs. Bindings persist across Reset().
   int Bind(const uint8_t* params, size_t size, Error* error);
+  /// Binds a buffer of exactly one value (see ParamDecoder::BindOne); other bindings stay.
+  int BindOne(const uint8_t* params, size_t size, int index, Error* error);
   /// Steps up to max_rows times, encoding the rows read (no column names) into out. Returns
   /// SQLITE_ROW if more rows remain, SQLITE_DONE when finished, or an error (statement reset).
   int Step(uint32_t max_rows, ByteWriter* out, Error* error);

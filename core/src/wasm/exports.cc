@@ -255,6 +255,16 @@ int32_t wsq_stmt_bind(wsq_stmt stmt, const uint8_t* params, size_t params_len) {
   return rc == SQLITE_OK ? RespondEmpty(SQLITE_OK) : Fail(s.error);
 }
 
+WSQ_EXPORT("wsq_stmt_bind_one")
+int32_t wsq_stmt_bind_one(wsq_stmt stmt, const uint8_t* params, size_t params_len, int32_t index) {
+  Statement* st = FindStatement(stmt);
+  if (st == nullptr) return BadStatement(stmt);
+  State& s = S();
+  s.error.Clear();
+  int rc = st->BindOne(params, params_len, index, &s.error);
+  return rc == SQLITE_OK ? RespondEmpty(SQLITE_OK) : Fail(s.error);
+}
+
 WSQ_EXPORT("wsq_stmt_step") int32_t wsq_stmt_step(wsq_stmt stmt, uint32_t max_rows) {
   Statement* st = FindStatement(stmt);
   if (st == nullptr) return BadStatement(stmt);
