@@ -2,7 +2,7 @@
  * Synchronous bindings over the wasm exports: one wasm call per operation, results decoded from
  * the core's buffers. Used directly in workers and in Node, and by the worker's message loop.
  */
-import { type BindParams, encodeParams } from "../codec/params.js";
+import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import {
   type ColumnInfo,
   type ResultSet,
@@ -229,6 +229,22 @@ export class PreparedStatement {
     this.runtime.invoke((x) => {
       const [, , pptr, plen] = this.runtime.stage("", params);
       const rc = x.wsq_stmt_bind(id, pptr, plen);
+      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
+    });
+    return this;
+  }
+
+  /**
+   * Binds one value, leaving the other parameters as they are: at a 1-based index, or to the
+   * parameter called name (":x", "@x", "$x", or "x").
+   */
+  bindOne(at: number | string, value: SqlValue): this {
+    const id = this.live();
+    const encoded =
+      typeof at === "string" ? encodeParams({ [at]: value }, false) : encodeParams([value], false);
+    this.runtime.invoke((x) => {
+      const [, , pptr, plen] = this.runtime.stage("", encoded);
+      const rc = x.wsq_stmt_bind_one(id, pptr, plen, typeof at === "number" ? at : 0);
       if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
     });
     return this;

@@ -51,6 +51,7 @@ export interface CoreExports {
     tail: number,
   ): number;
   wsq_stmt_bind(stmt: number, params: number, paramsLen: number): number;
+  wsq_stmt_bind_one(stmt: number, params: number, paramsLen: number, index: number): number;
   wsq_stmt_step(stmt: number, maxRows: number): number;
   wsq_stmt_run(stmt: number, params: number, paramsLen: number, flags: number): number;
   wsq_stmt_columns(stmt: number): number;

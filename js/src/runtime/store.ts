@@ -23,7 +23,7 @@ export interface DatabaseStore {
    * Makes the database and its side files openable by the host. Counted: every acquire is
    * matched by a release. Throws DATABASE_IN_USE when another tab or worker holds the file.
    */
-  acquire(name: string): Promise<void>;
+  acquire(name: string, options?: { create?: boolean }): Promise<void>;
   release(name: string): Promise<void>;
   /** Whether this worker holds the database open. */
   isAcquired(name: string): boolean;

@@ -4,6 +4,7 @@
  * listed for transfer. Requests run strictly in arrival order.
  */
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
+import { Database } from "../bindings/database.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import { OpenFlag, ResultCode as RC, ResultFlag } from "../generated/constants.js";
 import type { HostFileSystem } from "../runtime/host.js";
@@ -27,8 +28,6 @@ export interface DispatcherOptions {
 }
 
 /** Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md). */
-const FILE_PRAGMAS = "PRAGMA journal_mode = TRUNCATE";
-const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchronous = OFF" };
 /** Rows per chunk when a request does not say. */
 const DEFAULT_CHUNK_ROWS = 1024;
 
@@ -36,12 +35,6 @@ type Handler<K extends RequestType> = (
   args: Args<K>,
 ) => Promise<RequestMap[K]["result"]> | RequestMap[K]["result"];
 
-interface OpenDatabase {
-  connection: Connection;
-  name: string;
-  /** Whether the store holds files for it (released on close). */
-  stored: boolean;
-}
 
 class BadRequest extends WebSqliteError {
   constructor(message: string) {
@@ -159,7 +152,7 @@ export class Dispatcher {
   private readonly options: DispatcherOptions;
   private runtime: Runtime | null = null;
   private loading: Promise<Runtime> | null = null;
-  private readonly databases = new Map<number, OpenDatabase>();
+  private readonly databases = new Map<number, Database>();
   private readonly statements = new Map<number, PreparedStatement>();
   private nextId = 1;
   private queue: Promise<unknown> = Promise.resolve();
@@ -301,9 +294,7 @@ export class Dispatcher {
     if (this.runtime?.dead) {
       // The instance crashed: its connections are gone, and their files are let go. Start over
       // with a fresh instance.
-      for (const db of this.databases.values()) {
-        if (db.stored) await this.options.store.release(db.name);
-      }
+      for (const db of this.databases.values()) await db.closeAsync();
       this.databases.clear();
       this.statements.clear();
       this.runtime = null;
@@ -377,37 +368,6 @@ export class Dispatcher {
     this.statements.delete(id);
   }
 
-  private async openConnection(
-    name: string,
-    storage: Args<"open">["storage"],
-  ): Promise<OpenDatabase> {
-    const runtime = await this.ensureRuntime();
-    if (storage === "memory") {
-      if (name.length === 0) throw new TypeError("the database name must not be empty");
-      return {
-        connection: Connection.open(runtime, name, { vfs: VFS.memory }),
-        name,
-        stored: false,
-      };
-    }
-    const store = this.options.store;
-    if (storage !== store.kind) {
-      throw new WebSqliteError(
-        "UNSUPPORTED",
-        `storage "${storage}" is not available here; use "${store.kind}" or "memory"`,
-      );
-    }
-    const path = store.path(name);
-    await store.acquire(name);
-    try {
-      const connection = Connection.open(runtime, path, { vfs: VFS.host });
-      return { connection, name, stored: true };
-    } catch (e) {
-      await store.release(name);
-      throw e;
-    }
-  }
-
   /** Opens scratch with SQLite and checks it: an import never replaces a database with junk. */
   private async check(runtime: Runtime, scratch: string): Promise<void> {
     const store = this.options.store;
@@ -436,17 +396,14 @@ export class Dispatcher {
 
   private readonly handlers: { [K in RequestType]: Handler<K> } = {
     open: async ({ name, storage, durability, busyTimeoutMs }) => {
-      const db = await this.openConnection(name, storage);
+      const runtime = await this.ensureRuntime();
+      const db = await Database.open(name, {
+        storage,
+        durability,
+        environment: { runtime, store: this.options.store },
+      });
       const { connection } = db;
-      try {
-        if (db.stored) connection.exec(FILE_PRAGMAS);
-        connection.exec(SYNCHRONOUS[durability]);
-        if (busyTimeoutMs !== null) connection.busyTimeout(busyTimeoutMs);
-      } catch (e) {
-        connection.close();
-        if (db.stored) await this.options.store.release(name);
-        throw e;
-      }
+      if (busyTimeoutMs !== null) connection.busyTimeout(busyTimeoutMs);
       // Ids are the worker's own, never reused, so a stale id cannot reach a later database.
       const id = this.nextId++;
       this.databases.set(id, db);
@@ -458,8 +415,7 @@ export class Dispatcher {
       this.databases.delete(db);
       for (const [id, s] of this.statements)
         if (s.connection === open.connection) this.statements.delete(id);
-      open.connection.close();
-      if (open.stored) await this.options.store.release(open.name);
+      await open.closeAsync();
       return null;
     },
     exec: ({ db, sql, params, rows, deadline }) =>

@@ -15,7 +15,7 @@
  * the database is released, absent side files are removed from OPFS.
  */
 import { OpenFlag, ResultCode as RC } from "../../generated/constants.js";
-import { WebSqliteError } from "../../errors.js";
+import { SQLiteError, WebSqliteError } from "../../errors.js";
 import type { HostFileSystem } from "../host.js";
 import {
   type DatabaseStore,
@@ -149,7 +149,8 @@ export class OpfsStore implements DatabaseStore {
     return this.held.has(name);
   }
 
-  async acquire(name: string): Promise<void> {
+  /** With create false, a database that does not exist is SQLITE_CANTOPEN (nothing is created). */
+  async acquire(name: string, options: { create?: boolean } = {}): Promise<void> {
     const held = this.held.get(name);
     if (held) {
       held.refs++;
@@ -159,7 +160,7 @@ export class OpfsStore implements DatabaseStore {
     const giveUp = Date.now() + this.contentionMs;
     for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
       try {
-        return await this.acquireOnce(name);
+        return await this.acquireOnce(name, options.create ?? true);
       } catch (e) {
         if (!(e instanceof WebSqliteError) || e.code !== "DATABASE_IN_USE") throw e;
         if (Date.now() + wait > giveUp) throw e;
@@ -168,8 +169,20 @@ export class OpfsStore implements DatabaseStore {
     }
   }
 
-  private async acquireOnce(name: string): Promise<void> {
+  private async acquireOnce(name: string, create: boolean): Promise<void> {
     const dir = await this.root();
+    if (!create) {
+      try {
+        await dir.getFileHandle(name);
+      } catch (e) {
+        if (!isNamed(e, "NotFoundError")) throw e;
+        throw new SQLiteError(
+          RC.SQLITE_CANTOPEN,
+          "SQLITE_CANTOPEN",
+          `unable to open database file: '${name}' does not exist (open it with mode "create")`,
+        );
+      }
+    }
     const files = new Map<string, OpfsFile>();
     try {
       for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {

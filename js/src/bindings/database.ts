@@ -1,0 +1,306 @@
+/**
+ * Database of the synchronous API, for code that runs next to the wasm (a worker, or Node): no
+ * round trips, every call returns its result. The worker of the Promise API opens its databases
+ * through Database.open too, so both APIs share one way of opening and configuring them.
+ */
+import type { BindParams, SqlValue } from "../codec/params.js";
+import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { SQLiteError, WebSqliteError } from "../errors.js";
+import type { WasmSource } from "../runtime/runtime.js";
+import { Connection, VFS } from "./connection.js";
+import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
+import { type Row, Statement } from "./statement.js";
+
+export type { Row } from "./statement.js";
+
+/** Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md). */
+export const PERSISTENT_PRAGMAS = "PRAGMA journal_mode = TRUNCATE";
+const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchronous = OFF" };
+
+export interface DatabaseOptions {
+  /**
+   * "opfs" (in a dedicated worker: the OPFS file `name`), "file" (Node: the file at path
+   * `name`) or "memory". Default: the persistent storage of the environment, else memory.
+   */
+  storage?: "opfs" | "file" | "memory";
+  /** "create" (default: read-write, created if missing), "readwrite" or "readonly". */
+  mode?: "create" | "readwrite" | "readonly";
+  /** "full" (default) or "relaxed", as in the Promise API (docs/API.md). */
+  durability?: "full" | "relaxed";
+  /** Where web-sqlite.wasm is, for the first load in this thread. */
+  wasm?: WasmSource;
+}
+
+/** @internal how the worker opens databases on its own runtime and store. */
+export interface InternalOptions extends DatabaseOptions {
+  environment?: Environment;
+}
+
+export interface ExecOptions {
+  /** Parameters of the (one) statement of the script that has parameters. */
+  bind?: BindParams;
+  /** How rows are given: "array" (default), "object", or "value" (the first column). */
+  rowMode?: "array" | "object" | "value";
+  /** Called with each row of the last statement that returns rows, and its index. */
+  callback?: (row: unknown, index: number) => void;
+  /** Rows are appended here too. */
+  resultRows?: unknown[];
+  /** Filled with the column names of those rows. */
+  columnNames?: string[];
+  /** "this" (default): exec returns the database, for chaining; "resultRows": the rows. */
+  returnValue?: "this" | "resultRows";
+}
+
+const FLAGS = {
+  create: OpenFlag.SQLITE_OPEN_READWRITE | OpenFlag.SQLITE_OPEN_CREATE,
+  readwrite: OpenFlag.SQLITE_OPEN_READWRITE,
+  readonly: OpenFlag.SQLITE_OPEN_READONLY,
+};
+
+function misuse(message: string): SQLiteError {
+  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", message);
+}
+
+function isThenable(v: unknown): boolean {
+  return typeof (v as { then?: unknown } | null)?.then === "function";
+}
+
+export class Database {
+  readonly name: string;
+  readonly storage: "opfs" | "file" | "memory";
+  /** The path SQLite opened (Node: absolute), or the name. */
+  readonly filename: string;
+  /** @internal the connection under this database (the worker reads raw buffers from it). */
+  readonly connection: Connection;
+  private readonly environment: Environment;
+  /** Whether the store holds files for this database (released on close). */
+  private acquired: boolean;
+  private savepoints = 0;
+
+  /**
+   * Loads the wasm for this thread (once), so that `new Database(...)` can open memory and Node
+   * file databases synchronously.
+   */
+  static async ready(options: { wasm?: WasmSource } = {}): Promise<void> {
+    await sharedEnvironment(options.wasm);
+  }
+
+  /**
+   * Opens a database, loading the wasm first if needed. OPFS databases can only be opened this
+   * way: their files are reached through access handles that open asynchronously, so they are
+   * acquired here, before SQLite opens the database synchronously.
+   */
+  static async open(name: string, options: InternalOptions = {}): Promise<Database> {
+    const environment = options.environment ?? (await sharedEnvironment(options.wasm));
+    const storage = options.storage ?? environment.store?.kind ?? "memory";
+    const store = environment.store;
+    if (storage === "memory" || !store) return new Database(name, { ...options, environment });
+    if (storage !== store.kind) {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        `storage "${storage}" is not available here; use "${store.kind}" or "memory"`,
+      );
+    }
+    store.path(name); // a bad name fails before anything is touched
+    await store.acquire(name, { create: (options.mode ?? "create") === "create" });
+    try {
+      return new Database(name, { ...options, environment }, true);
+    } catch (e) {
+      await store.release(name);
+      throw e;
+    }
+  }
+
+  /**
+   * Opens a memory database, or (in Node) a file database, synchronously: the wasm must be
+   * loaded (Database.ready()). OPFS databases need `await Database.open()`.
+   */
+  constructor(name: string, options: InternalOptions = {}, acquired = false) {
+    if (typeof name !== "string" || name.length === 0) {
+      throw new TypeError("Database: name must be a non-empty string");
+    }
+    const environment = options.environment ?? loadedEnvironment();
+    const store = environment.store;
+    const storage = options.storage ?? store?.kind ?? "memory";
+    const mode = options.mode ?? "create";
+    if (!(mode in FLAGS)) throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
+    if (storage === "opfs" && !acquired) {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        "OPFS databases open asynchronously: use `await Database.open(name)` instead of `new Database()`",
+      );
+    }
+    if (storage !== "memory" && (!store || store.kind !== storage)) {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        `storage "${storage}" is not available here; use ${store ? `"${store.kind}" or ` : ""}"memory"`,
+      );
+    }
+    const path = storage === "memory" ? name : store!.path(name);
+    const connection = Connection.open(environment.runtime, path, {
+      vfs: storage === "memory" ? VFS.memory : VFS.host,
+      flags: FLAGS[mode],
+    });
+    try {
+      if (storage !== "memory" && mode !== "readonly") connection.exec(PERSISTENT_PRAGMAS);
+      connection.exec(SYNCHRONOUS[options.durability ?? "full"]);
+    } catch (e) {
+      connection.close();
+      throw e;
+    }
+    this.name = name;
+    this.storage = storage;
+    this.filename = path;
+    this.connection = connection;
+    this.environment = environment;
+    this.acquired = acquired;
+  }
+
+  get isOpen(): boolean {
+    return this.connection.isOpen;
+  }
+
+  /**
+   * Runs a script of one or more statements. Without options it only runs it; with them, the
+   * rows of the script's last statement that returns rows are handed out as rowMode says.
+   */
+  exec(sql: string, options?: ExecOptions): this | unknown[] {
+    const wantsRows = !!(options?.callback || options?.resultRows || options?.columnNames) ||
+      options?.returnValue === "resultRows";
+    const r = this.connection.exec(sql, options?.bind ?? null, { rows: wantsRows });
+    if (!options) return this;
+    const mode = options.rowMode ?? "array";
+    const rows =
+      mode === "array"
+        ? r.rows
+        : mode === "value"
+          ? r.rows.map((row) => row[0])
+          : mode === "object"
+            ? r.rows.map((row) => toObject(r.columns, row))
+            : null;
+    if (!rows) throw new TypeError('exec: rowMode must be "array", "object" or "value"');
+    options.columnNames?.push(...r.columns);
+    options.resultRows?.push(...rows);
+    if (options.callback) rows.forEach((row, i) => options.callback!(row, i));
+    return options.returnValue === "resultRows" ? rows : this;
+  }
+
+  /** Prepares one statement (the first of sql). */
+  prepare(sql: string): Statement {
+    const prepared = this.connection.prepare(sql);
+    if (!prepared) throw misuse("prepare: the SQL text holds no statement");
+    return new Statement(this, prepared);
+  }
+
+  /** The first column of the first row, or undefined when there is no row. */
+  selectValue(sql: string, bind?: BindParams): SqlValue | undefined {
+    const { rows } = this.connection.exec(sql, bind ?? null, { rows: true });
+    return rows.length ? rows[0][0] : undefined;
+  }
+
+  /** The first column of every row. */
+  selectValues(sql: string, bind?: BindParams): SqlValue[] {
+    return this.connection.exec(sql, bind ?? null, { rows: true }).rows.map((row) => row[0]);
+  }
+
+  /** The first row as an object, or undefined. */
+  selectObject<T = Row>(sql: string, bind?: BindParams): T | undefined {
+    const r = this.connection.exec(sql, bind ?? null, { rows: true });
+    return r.rows.length ? (toObject(r.columns, r.rows[0]) as T) : undefined;
+  }
+
+  /** Every row as an object keyed by column name. */
+  selectObjects<T = Row>(sql: string, bind?: BindParams): T[] {
+    const r = this.connection.exec(sql, bind ?? null, { rows: true });
+    return r.rows.map((row) => toObject(r.columns, row) as T);
+  }
+
+  /** Every row as an array. */
+  selectArrays(sql: string, bind?: BindParams): SqlValue[][] {
+    return this.connection.exec(sql, bind ?? null, { rows: true }).rows;
+  }
+
+  /**
+   * Runs fn(db) in a transaction: COMMIT when it returns, ROLLBACK when it throws. fn must be
+   * synchronous (a returned promise is refused and rolled back: the transaction would commit
+   * before it settled). Nested calls, and calls inside savepoint(), become savepoints.
+   */
+  transaction<R>(fn: (db: this) => R, mode: "deferred" | "immediate" | "exclusive" = "deferred"): R {
+    if (!["deferred", "immediate", "exclusive"].includes(mode)) {
+      throw new TypeError('transaction: mode must be "deferred", "immediate" or "exclusive"');
+    }
+    if (!this.connection.state().autocommit) return this.savepoint(fn);
+    return this.guarded(fn, `BEGIN ${mode.toUpperCase()}`, "COMMIT", "ROLLBACK");
+  }
+
+  /** Runs fn(db) inside a savepoint: released when it returns, rolled back when it throws. */
+  savepoint<R>(fn: (db: this) => R): R {
+    const name = `wsq_sp_${this.savepoints++}`;
+    try {
+      return this.guarded(
+        fn,
+        `SAVEPOINT ${name}`,
+        `RELEASE ${name}`,
+        `ROLLBACK TO ${name}; RELEASE ${name}`,
+      );
+    } finally {
+      this.savepoints--;
+    }
+  }
+
+  private guarded<R>(fn: (db: this) => R, begin: string, commit: string, rollback: string): R {
+    this.connection.exec(begin);
+    let result: R;
+    try {
+      result = fn(this);
+      if (isThenable(result)) {
+        throw new TypeError(
+          "transaction/savepoint callbacks must be synchronous; use the Promise API's db.transaction() for async code",
+        );
+      }
+      this.connection.exec(commit);
+    } catch (e) {
+      try {
+        this.connection.exec(rollback);
+      } catch {
+        // SQLite already rolled back (after SQLITE_FULL or an interrupt, for example).
+      }
+      throw e;
+    }
+    return result;
+  }
+
+  /** Rows changed by the last INSERT, UPDATE or DELETE. */
+  changes(): number {
+    return this.connection.state().changes;
+  }
+
+  /** The rowid of the last INSERT (a bigint beyond ±2^53). */
+  lastInsertRowid(): number | bigint {
+    return this.connection.state().lastInsertRowid;
+  }
+
+  /** Closes the database, finalizing its statements; later calls throw. Twice is harmless. */
+  close(): void {
+    if (!this.connection.isOpen) return;
+    this.connection.close();
+    if (this.acquired) {
+      this.acquired = false;
+      void this.environment.store?.release(this.name);
+    }
+  }
+
+  /** close() that also waits until the store let go of the files (OPFS: another tab may open). */
+  async closeAsync(): Promise<void> {
+    const acquired = this.acquired;
+    this.acquired = false;
+    if (this.connection.isOpen) this.connection.close();
+    if (acquired) await this.environment.store?.release(this.name);
+  }
+}
+
+function toObject(columns: string[], row: SqlValue[]): Row {
+  const out: Row = {};
+  for (let i = 0; i < columns.length; i++) out[columns[i]] = row[i];
+  return out;
+}

@@ -1,0 +1,74 @@
+/**
+ * The runtime and the store the synchronous API uses when it is not given its own: loaded once
+ * per thread, with OPFS in a dedicated worker, files in Node, and no file storage elsewhere.
+ */
+import { WebSqliteError } from "../errors.js";
+import type { DatabaseStore } from "../runtime/store.js";
+import { OpfsStore, missingOpfsCapability } from "../runtime/hosts/opfs.js";
+import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
+
+export interface Environment {
+  runtime: Runtime;
+  /** Where "opfs" / "file" databases live; null where there is none (a page's main thread). */
+  store: DatabaseStore | null;
+}
+
+const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
+
+/** SQLite's log lines of the shared runtime go to every listener. */
+export const logListeners = new Set<(code: number, message: string) => void>();
+
+let loading: Promise<Environment> | null = null;
+let current: Environment | null = null;
+let store: Promise<DatabaseStore | null> | null = null;
+
+function inDedicatedWorker(): boolean {
+  const g = globalThis as { DedicatedWorkerGlobalScope?: unknown };
+  return typeof g.DedicatedWorkerGlobalScope !== "undefined";
+}
+
+async function defaultStore(): Promise<DatabaseStore | null> {
+  if (isNode) {
+    const { NodeStore } = await import("../runtime/hosts/node-fs.js");
+    return new NodeStore();
+  }
+  if (inDedicatedWorker() && missingOpfsCapability() === null) return new OpfsStore();
+  return null;
+}
+
+/** Loads (once) the shared runtime; a runtime that crashed is replaced by a fresh one. */
+export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {
+  if (current && !current.runtime.dead) return Promise.resolve(current);
+  loading ??= (async () => {
+    store ??= defaultStore();
+    const s = await store;
+    const runtime = await loadRuntime({
+      wasm,
+      host: s?.host,
+      log: (code, message) => {
+        for (const listener of logListeners) {
+          try {
+            listener(code, message);
+          } catch {
+            // A failing log callback must not break SQLite.
+          }
+        }
+      },
+    });
+    current = { runtime, store: s };
+    return current;
+  })().finally(() => (loading = null));
+  return loading;
+}
+
+/** The loaded shared environment, for synchronous constructors. */
+export function loadedEnvironment(): Environment {
+  if (!current || current.runtime.dead) {
+    throw new WebSqliteError(
+      "NOT_LOADED",
+      "web-sqlite's wasm is not loaded in this thread yet: `await Database.ready()` once first " +
+        "(or use `await Database.open(...)`, which loads it)",
+    );
+  }
+  return current;
+}

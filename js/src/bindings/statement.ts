@@ -1,0 +1,127 @@
+/**
+ * Statement of the synchronous API: bind, step a row at a time, read the current row. One wasm
+ * call per step (never per cell): the row arrives decoded and get() reads from it.
+ */
+import type { BindParams, SqlValue } from "../codec/params.js";
+import { ResultCode as RC } from "../generated/constants.js";
+import { SQLiteError } from "../errors.js";
+import type { PreparedStatement } from "./connection.js";
+import type { Database } from "./database.js";
+
+export type Row = Record<string, SqlValue>;
+
+function misuse(message: string): SQLiteError {
+  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", message);
+}
+
+export class Statement {
+  readonly db: Database;
+  readonly sql: string;
+  private readonly prepared: PreparedStatement;
+  private row: SqlValue[] | null = null;
+
+  /** @internal use db.prepare() */
+  constructor(db: Database, prepared: PreparedStatement) {
+    this.db = db;
+    this.prepared = prepared;
+    this.sql = prepared.sql;
+  }
+
+  /** The number of result columns (0 for statements that return no rows). */
+  get columnCount(): number {
+    return this.prepared.columns().names.length;
+  }
+
+  getColumnNames(): string[] {
+    return [...this.prepared.columns().names];
+  }
+
+  get isFinalized(): boolean {
+    return this.prepared.isFinalized;
+  }
+
+  /**
+   * bind(values): every parameter at once — an array by position, an object by name (every
+   * parameter must get exactly one value). bind(at, value): one parameter, by 1-based index or
+   * by name (":x", "@x", "$x" or "x"), the others left as they are. Either resets the statement.
+   */
+  bind(values: BindParams): this;
+  bind(at: number | string, value: SqlValue): this;
+  bind(a: BindParams | number | string, value?: SqlValue): this {
+    this.row = null;
+    if (typeof a === "number" || typeof a === "string") this.prepared.bindOne(a, value as SqlValue);
+    else this.prepared.bind(a);
+    return this;
+  }
+
+  /** Steps to the next row; true when there is one (read it with get()), false at the end. */
+  step(): boolean {
+    const r = this.prepared.step(1);
+    this.row = r.rows.length ? r.rows[0] : null;
+    return this.row !== null;
+  }
+
+  /**
+   * Reads the current row: get(i) one column's value; get() or get([]) the row as an array;
+   * get({}) as an object keyed by column name.
+   */
+  get(): SqlValue[];
+  get(index: number): SqlValue;
+  get(target: SqlValue[]): SqlValue[];
+  get(target: Record<string, never>): Row;
+  get(target?: number | SqlValue[] | Record<string, never>): SqlValue | SqlValue[] | Row {
+    const row = this.row;
+    if (!row) {
+      throw misuse(
+        this.isFinalized
+          ? "the statement is finalized"
+          : "there is no current row: call step() first, and only while it returns true",
+      );
+    }
+    if (typeof target === "number") {
+      if (!Number.isInteger(target) || target < 0 || target >= row.length) {
+        throw new RangeError(`column index ${target} is out of range (0 to ${row.length - 1})`);
+      }
+      return row[target];
+    }
+    if (target === undefined || Array.isArray(target)) {
+      if (!target) return row.slice();
+      target.length = 0;
+      target.push(...row);
+      return target;
+    }
+    const names = this.prepared.columns().names;
+    const out = target as Row;
+    for (let i = 0; i < names.length; i++) out[names[i]] = row[i];
+    return out;
+  }
+
+  /** Rewinds the statement to run again; with clearBindings, the parameters go back to NULL. */
+  reset(clearBindings = false): this {
+    this.row = null;
+    this.prepared.reset();
+    if (clearBindings) this.prepared.clearBindings();
+    return this;
+  }
+
+  clearBindings(): this {
+    this.row = null;
+    this.prepared.clearBindings();
+    return this;
+  }
+
+  /** Releases the statement; later use throws SQLITE_MISUSE. Finalizing twice is harmless. */
+  finalize(): void {
+    this.row = null;
+    this.prepared.finalize();
+  }
+
+  /** The remaining rows as objects; the statement is reset when the loop ends. */
+  *[Symbol.iterator](): IterableIterator<Row> {
+    try {
+      while (this.step()) yield this.get({});
+    } finally {
+      if (!this.isFinalized && this.db.isOpen) this.reset();
+    }
+  }
+}
