@@ -1,4 +1,8 @@
-// The synchronous bindings, for code that runs next to the wasm (a worker, or Node).
+// The synchronous API, for code that runs next to the wasm (a worker, or Node).
+export { Database } from "./bindings/database.js";
+export type { DatabaseOptions, ExecOptions, Row } from "./bindings/database.js";
+export { Statement } from "./bindings/statement.js";
+// The bindings under it.
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
 export type { OpenOptions } from "./bindings/connection.js";
 export { loadRuntime, Runtime, defaultWasmUrl } from "./runtime/runtime.js";

@@ -123,7 +123,8 @@ export class Database {
     const store = environment.store;
     const storage = options.storage ?? store?.kind ?? "memory";
     const mode = options.mode ?? "create";
-    if (!(mode in FLAGS)) throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
+    if (!(mode in FLAGS))
+      throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
     if (storage === "opfs" && !acquired) {
       throw new WebSqliteError(
         "UNSUPPORTED",
@@ -165,7 +166,8 @@ export class Database {
    * rows of the script's last statement that returns rows are handed out as rowMode says.
    */
   exec(sql: string, options?: ExecOptions): this | unknown[] {
-    const wantsRows = !!(options?.callback || options?.resultRows || options?.columnNames) ||
+    const wantsRows =
+      !!(options?.callback || options?.resultRows || options?.columnNames) ||
       options?.returnValue === "resultRows";
     const r = this.connection.exec(sql, options?.bind ?? null, { rows: wantsRows });
     if (!options) return this;
@@ -225,7 +227,10 @@ export class Database {
    * synchronous (a returned promise is refused and rolled back: the transaction would commit
    * before it settled). Nested calls, and calls inside savepoint(), become savepoints.
    */
-  transaction<R>(fn: (db: this) => R, mode: "deferred" | "immediate" | "exclusive" = "deferred"): R {
+  transaction<R>(
+    fn: (db: this) => R,
+    mode: "deferred" | "immediate" | "exclusive" = "deferred",
+  ): R {
     if (!["deferred", "immediate", "exclusive"].includes(mode)) {
       throw new TypeError('transaction: mode must be "deferred", "immediate" or "exclusive"');
     }

@@ -35,7 +35,6 @@ type Handler<K extends RequestType> = (
   args: Args<K>,
 ) => Promise<RequestMap[K]["result"]> | RequestMap[K]["result"];
 
-
 class BadRequest extends WebSqliteError {
   constructor(message: string) {
     super("BAD_REQUEST", `malformed request to the web-sqlite worker: ${message}`);

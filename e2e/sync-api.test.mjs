@@ -1,0 +1,36 @@
+// The synchronous API suite (js/test/suites/sync-api.ts) inside a dedicated worker in Chromium,
+// on the real OPFS: the same cases node:test runs on files in Node.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { cases } from "../js/dist/test/suites/sync-api.js";
+import { startSession, testPage } from "./harness.mjs";
+
+let session;
+let results;
+
+before(async () => {
+  session = await startSession({ port: 8791 });
+  const page = await testPage(session.context, session.server.url);
+  results = await page.evaluate(
+    () =>
+      new Promise((resolve, reject) => {
+        const worker = new Worker("/e2e/pages/sync-worker.js", { type: "module" });
+        worker.onmessage = (e) => resolve(e.data);
+        worker.onerror = (e) => reject(new Error(e.message || "the suite worker failed to load"));
+      }),
+  );
+  await page.close();
+});
+
+after(() => session?.close());
+
+describe("synchronous API (Chromium worker, OPFS)", () => {
+  for (const [name] of cases) {
+    it(name, () => {
+      const result = results.find((r) => r.name === name);
+      assert.ok(result, "the worker ran this case");
+      assert.ok(result.ok, result.error);
+    });
+  }
+});

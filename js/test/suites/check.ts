@@ -1,0 +1,57 @@
+/**
+ * The few assertions the shared suites need, usable where node:assert is not (a browser worker).
+ * Each throws an Error whose message says what differed.
+ */
+
+function show(v: unknown): string {
+  if (typeof v === "bigint") return `${v}n`;
+  if (v instanceof Uint8Array) return `Uint8Array[${[...v].join(",")}]`;
+  if (Array.isArray(v)) return `[${v.map(show).join(", ")}]`;
+  if (v && typeof v === "object") {
+    return `{${Object.entries(v)
+      .map(([k, x]) => `${k}: ${show(x)}`)
+      .join(", ")}}`;
+  }
+  return typeof v === "string" ? JSON.stringify(v) : String(v);
+}
+
+function same(a: unknown, b: unknown): boolean {
+  if (Object.is(a, b)) return true;
+  if (a instanceof Uint8Array && b instanceof Uint8Array) {
+    return a.length === b.length && a.every((x, i) => x === b[i]);
+  }
+  if (Array.isArray(a) && Array.isArray(b)) {
+    return a.length === b.length && a.every((x, i) => same(x, b[i]));
+  }
+  if (a && b && typeof a === "object" && typeof b === "object") {
+    if (Object.getPrototypeOf(a) !== Object.getPrototypeOf(b)) return false;
+    const ka = Object.keys(a);
+    const kb = Object.keys(b);
+    return (
+      ka.length === kb.length &&
+      ka.every((k) => same((a as Record<string, unknown>)[k], (b as Record<string, unknown>)[k]))
+    );
+  }
+  return false;
+}
+
+export function eq(actual: unknown, expected: unknown, what = "value"): void {
+  if (!same(actual, expected)) {
+    throw new Error(`${what}: expected ${show(expected)}, got ${show(actual)}`);
+  }
+}
+
+export function ok(value: unknown, what: string): void {
+  if (!value) throw new Error(`expected ${what}`);
+}
+
+/** Expects fn to throw an error for which match returns true; returns the error. */
+export function throws(fn: () => unknown, match: (e: any) => boolean, what: string): unknown {
+  try {
+    fn();
+  } catch (e) {
+    if (!match(e)) throw new Error(`${what}: unexpected error ${String(e)}`);
+    return e;
+  }
+  throw new Error(`${what}: expected an error, none was thrown`);
+}

@@ -1,0 +1,270 @@
+/**
+ * The synchronous API suite, one suite for two contexts: node:test runs it in Node on files
+ * (js/test/sync-api.test.ts), and a dedicated worker in Chromium runs it on OPFS
+ * (e2e/sync-api.test.mjs). A case throws to fail.
+ */
+import { Database, SQLiteError, WebSqliteError } from "../../src/sync.js";
+import { eq, ok, throws } from "./check.js";
+
+export interface SuiteContext {
+  /** The persistent storage of this context. */
+  storage: "opfs" | "file";
+  /** A database name of its own for a case (a path in Node). */
+  name(base: string): string;
+}
+
+export type Case = [name: string, run: (ctx: SuiteContext) => void | Promise<void>];
+
+const code = (e: unknown) => (e as WebSqliteError).code;
+
+export const cases: Case[] = [
+  [
+    "opens, runs scripts and selects in every shape",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("select.db"), { storage: ctx.storage });
+      eq(db.storage, ctx.storage, "storage");
+      db.exec(
+        "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, score REAL);" +
+          "INSERT INTO t(name, score) VALUES ('ada', 1.5), ('bob', 2), ('cy', NULL)",
+      );
+      eq(db.selectValue("SELECT count(*) FROM t"), 3, "selectValue");
+      eq(db.selectValue("SELECT name FROM t WHERE id = ?", [99]), undefined, "no row");
+      eq(db.selectValues("SELECT name FROM t ORDER BY id"), ["ada", "bob", "cy"], "selectValues");
+      eq(db.selectObject("SELECT * FROM t WHERE name = :n", { n: "bob" }), {
+        id: 2,
+        name: "bob",
+        score: 2,
+      });
+      eq(db.selectObjects("SELECT id FROM t WHERE score IS NOT NULL ORDER BY id"), [
+        { id: 1 },
+        { id: 2 },
+      ]);
+      eq(db.selectArrays("SELECT id, score FROM t ORDER BY id"), [
+        [1, 1.5],
+        [2, 2],
+        [3, null],
+      ]);
+      db.close();
+    },
+  ],
+  [
+    "exec hands rows out as arrays, objects or values, to a callback or an array",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("exec.db"), { storage: ctx.storage });
+      eq(db.exec("CREATE TABLE t(a, b); INSERT INTO t VALUES (1, 'x'), (2, 'y')"), db, "chains");
+      const seen: unknown[] = [];
+      const columnNames: string[] = [];
+      const rows = db.exec("SELECT a, b FROM t WHERE a >= ? ORDER BY a", {
+        bind: [1],
+        rowMode: "object",
+        callback: (row, i) => seen.push([i, row]),
+        columnNames,
+        returnValue: "resultRows",
+      });
+      eq(rows, [
+        { a: 1, b: "x" },
+        { a: 2, b: "y" },
+      ]);
+      eq(seen, [
+        [0, { a: 1, b: "x" }],
+        [1, { a: 2, b: "y" }],
+      ]);
+      eq(columnNames, ["a", "b"], "columnNames");
+      const resultRows: unknown[] = [];
+      db.exec("SELECT b FROM t ORDER BY a", { rowMode: "value", resultRows });
+      eq(resultRows, ["x", "y"], "value rows");
+      eq(db.exec("SELECT a FROM t ORDER BY a", { returnValue: "resultRows" }), [[1], [2]]);
+      throws(
+        () => db.exec("SELECT 1", { rowMode: "bogus" as never, returnValue: "resultRows" }),
+        (e) => e instanceof TypeError,
+        "bad rowMode",
+      );
+      db.close();
+    },
+  ],
+  [
+    "binds, steps and reads a statement every way, and iterates it",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("stmt.db"), { storage: ctx.storage });
+      db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, data BLOB)");
+      const insert = db.prepare("INSERT INTO t(name, data) VALUES (?, ?)");
+      insert.bind(["ada", new Uint8Array([1, 2])]).step();
+      insert.reset().bind(1, "bob").bind(2, null).step();
+      eq(db.changes(), 1, "changes");
+      eq(db.lastInsertRowid(), 2, "lastInsertRowid");
+      insert.finalize();
+      const q = db.prepare("SELECT id, name, data FROM t WHERE id >= :min ORDER BY id");
+      eq(q.columnCount, 3, "columnCount");
+      eq(q.getColumnNames(), ["id", "name", "data"], "names");
+      q.bind(":min", 1);
+      ok(q.step(), "a first row");
+      eq(q.get(1), "ada", "get(index)");
+      eq(q.get([]), [1, "ada", new Uint8Array([1, 2])], "get([])");
+      eq(q.get({}), { id: 1, name: "ada", data: new Uint8Array([1, 2]) }, "get({})");
+      ok(q.step(), "a second row");
+      eq(q.get(), [2, "bob", null], "get()");
+      ok(!q.step(), "the end");
+      throws(
+        () => q.get(0),
+        (e) => code(e) === "SQLITE_MISUSE",
+        "get after the end",
+      );
+      q.reset();
+      eq(
+        [...q].map((r) => r.name),
+        ["ada", "bob"],
+        "iteration",
+      );
+      q.bind({ min: 2 });
+      eq([...q], [{ id: 2, name: "bob", data: null }], "iteration after bind");
+      throws(
+        () => q.bind(5, 1),
+        (e) => code(e) === "SQLITE_RANGE",
+        "index out of range",
+      );
+      throws(
+        () => q.bind("nope", 1),
+        (e) => code(e) === "SQLITE_RANGE",
+        "unknown name",
+      );
+      throws(
+        () => q.bind([undefined as never]),
+        (e) => e instanceof TypeError,
+        "bad value",
+      );
+      q.clearBindings();
+      eq([...q], [], "NULL min matches nothing");
+      q.finalize();
+      q.finalize();
+      throws(
+        () => q.step(),
+        (e) => code(e) === "SQLITE_MISUSE",
+        "finalized",
+      );
+      db.close();
+    },
+  ],
+  [
+    "commits and rolls back transactions, nests savepoints, refuses async callbacks",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("tx.db"), { storage: ctx.storage });
+      db.exec("CREATE TABLE t(v)");
+      eq(
+        db.transaction((d) => {
+          d.exec("INSERT INTO t VALUES (1)");
+          try {
+            d.savepoint((s) => {
+              s.exec("INSERT INTO t VALUES (2)");
+              throw new Error("undo 2");
+            });
+          } catch {
+            // the savepoint is rolled back; the transaction goes on
+          }
+          d.transaction((inner) => inner.exec("INSERT INTO t VALUES (3)"));
+          return "done";
+        }),
+        "done",
+        "transaction result",
+      );
+      throws(
+        () =>
+          db.transaction((d) => {
+            d.exec("INSERT INTO t VALUES (4)");
+            throw new RangeError("undo 4");
+          }),
+        (e) => e instanceof RangeError,
+        "the callback's error",
+      );
+      throws(
+        () => db.transaction(async () => {}),
+        (e) => e instanceof TypeError && /synchronous/.test(e.message),
+        "async callback",
+      );
+      eq(db.selectValues("SELECT v FROM t ORDER BY v"), [1, 3], "rows");
+      eq(db.selectValue("SELECT count(*) FROM t WHERE v = 4"), 0, "no trace");
+      db.close();
+    },
+  ],
+  [
+    "reports typed errors, and keeps the database usable after them",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("errors.db"), { storage: ctx.storage });
+      db.exec("CREATE TABLE t(v UNIQUE)");
+      db.exec("INSERT INTO t VALUES (1)");
+      const e = throws(
+        () => db.exec("INSERT INTO t VALUES (1)"),
+        (x) => x instanceof SQLiteError && x.code === "SQLITE_CONSTRAINT_UNIQUE",
+        "constraint",
+      ) as SQLiteError;
+      eq(e.resultCode, 2067, "extended code");
+      const syntax = throws(
+        () => db.exec("SELECT * FRM t"),
+        (x) => x instanceof SQLiteError && x.code === "SQLITE_ERROR",
+        "syntax",
+      ) as SQLiteError;
+      eq(syntax.offset, 9, "offset of the bad token");
+      eq(db.selectValue("SELECT count(*) FROM t"), 1, "intact");
+      const open = db.prepare("SELECT v FROM t");
+      db.close();
+      db.close();
+      throws(
+        () => open.step(),
+        (x) => code(x) === "SQLITE_MISUSE",
+        "statement of a closed db",
+      );
+      throws(
+        () => db.exec("SELECT 1"),
+        (x) => /closed/.test(x.message),
+        "closed db",
+      );
+    },
+  ],
+  [
+    "opens read-only and read-write without creating, and persists across reopening",
+    async (ctx) => {
+      const name = ctx.name("modes.db");
+      let err: unknown = null;
+      try {
+        await Database.open(ctx.name("missing.db"), { storage: ctx.storage, mode: "readwrite" });
+      } catch (e) {
+        err = e;
+      }
+      eq(code(err), "SQLITE_CANTOPEN", "readwrite on a missing database");
+      const db = await Database.open(name, { storage: ctx.storage });
+      db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('kept')");
+      await db.closeAsync();
+      const ro = await Database.open(name, { storage: ctx.storage, mode: "readonly" });
+      eq(ro.selectValue("SELECT v FROM t"), "kept", "persisted");
+      throws(
+        () => ro.exec("INSERT INTO t VALUES (1)"),
+        (e) => e instanceof SQLiteError && e.code.startsWith("SQLITE_READONLY"),
+        "read-only",
+      );
+      await ro.closeAsync();
+    },
+  ],
+  [
+    "keeps 64-bit integers and every value type",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("values.db"), { storage: ctx.storage });
+      db.exec("CREATE TABLE t(v)");
+      const values = [null, 0, -1.5, 2n ** 62n, "héllo 🌍", "", new Uint8Array(0), true];
+      const insert = db.prepare("INSERT INTO t VALUES (?)");
+      for (const v of values) insert.bind([v]).step();
+      insert.finalize();
+      eq(db.selectValues("SELECT v FROM t ORDER BY rowid"), [
+        null,
+        0,
+        -1.5,
+        2n ** 62n,
+        "héllo 🌍",
+        "",
+        new Uint8Array(0),
+        1,
+      ]);
+      db.exec("INSERT INTO t(rowid, v) VALUES (9007199254740993, 'big')");
+      eq(db.lastInsertRowid(), 9007199254740993n, "bigint rowid");
+      db.close();
+    },
+  ],
+];

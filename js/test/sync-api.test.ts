@@ -1,0 +1,27 @@
+// The synchronous API in Node, on real files: the shared suite (suites/sync-api.ts), also run
+// in a Chromium worker on OPFS by e2e/sync-api.test.mjs.
+import * as fs from "node:fs";
+import * as path from "node:path";
+import { after, describe, it } from "node:test";
+
+import { Database } from "../src/sync.js";
+import { tempDir } from "./helpers.js";
+import { cases } from "./suites/sync-api.js";
+
+describe("synchronous API (Node, files)", () => {
+  const dir = tempDir();
+  after(() => fs.rmSync(dir, { recursive: true, force: true }));
+  for (const [name, run] of cases) {
+    it(name, () => run({ storage: "file", name: (base) => path.join(dir, base) }));
+  }
+
+  it("opens memory and file databases synchronously once the wasm is loaded", async () => {
+    await Database.ready();
+    const mem = new Database("sync-memory", { storage: "memory" });
+    mem.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
+    const file = new Database(path.join(dir, "sync.db"));
+    file.exec("CREATE TABLE IF NOT EXISTS t(v)");
+    mem.close();
+    file.close();
+  });
+});
