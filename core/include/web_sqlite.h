@@ -110,6 +110,14 @@ int32_t wsq_deadline(wsq_conn conn, double deadline_ms);
 /// Writes the main database file's bytes to the response (valid until the next call). Fails with
 /// SQLITE_MISUSE inside a transaction.
 int32_t wsq_export(wsq_conn conn);
+/// Writes the I/O counters of the connection's main database (its files on the host VFS) to the
+/// response as a one-row result: reads, readBytes, writes, writeBytes, syncs, truncates, readMs,
+/// writeMs, syncMs, truncateMs. Zeros for databases not on the host VFS.
+int32_t wsq_conn_stats(wsq_conn conn);
+/// Runs the self-test of a VFS ("" for the default) with a scratch file at path; the response is
+/// a result with one row per step (step, ok, ms, detail). Returns SQLITE_OK when every step passed,
+/// SQLITE_ERROR otherwise (the report is in the response either way).
+int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t path_len);
 /// Writes the connection's state to the response as a result buffer without columns: changes()
 /// and last_insert_rowid() of the connection, WSQ_RESULT_AUTOCOMMIT when no transaction is open.
 int32_t wsq_conn_state(wsq_conn conn);

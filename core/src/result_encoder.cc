@@ -31,21 +31,47 @@ void ResultEncoder::Begin(sqlite3_stmt* stmt, bool with_names) {
   }
 }
 
+void ResultEncoder::Begin(std::initializer_list<std::string_view> names) {
+  out_->Clear();
+  columns_ = static_cast<uint32_t>(names.size());
+  rows_ = 0;
+  with_names_ = true;
+  out_->PutU32(WSQ_MAGIC_RESULT);
+  out_->PutU32(0);
+  out_->PutU32(columns_);
+  out_->PutU32(0);
+  out_->PutI64(0);
+  out_->PutI64(0);
+  for (std::string_view name : names) out_->PutSized(name.data(), name.size());
+}
+
+void ResultEncoder::AddInt(int64_t v) {
+  if (v >= INT32_MIN && v <= INT32_MAX) {
+    out_->PutU8(WSQ_TAG_INT32);
+    out_->PutI32(static_cast<int32_t>(v));
+  } else {
+    out_->PutU8(WSQ_TAG_INT64);
+    out_->PutI64(v);
+  }
+}
+
+void ResultEncoder::AddFloat(double v) {
+  out_->PutU8(WSQ_TAG_FLOAT);
+  out_->PutF64(v);
+}
+
+void ResultEncoder::AddText(std::string_view v) {
+  out_->PutU8(WSQ_TAG_TEXT);
+  out_->PutSized(v.data(), v.size());
+}
+
 void ResultEncoder::AddRow(sqlite3_stmt* stmt) {
   for (uint32_t c = 0; c < columns_; ++c) {
     int i = static_cast<int>(c);
     switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_INTEGER: {
-        int64_t v = sqlite3_column_int64(stmt, i);
-        if (v >= INT32_MIN && v <= INT32_MAX) {
-          out_->PutU8(WSQ_TAG_INT32);
-          out_->PutI32(static_cast<int32_t>(v));
-        } else {
-          out_->PutU8(WSQ_TAG_INT64);
-          out_->PutI64(v);
-        }
+      case SQLITE_INTEGER:
+        AddInt(sqlite3_column_int64(stmt, i));
         break;
-      }
       case SQLITE_FLOAT:
         out_->PutU8(WSQ_TAG_FLOAT);
         out_->PutF64(sqlite3_column_double(stmt, i));

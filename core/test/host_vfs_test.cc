@@ -8,6 +8,7 @@
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
+#include "web_sqlite/result_encoder.h"
 #include "web_sqlite/vfs.h"
 
 namespace wsq {
@@ -203,6 +204,48 @@ TEST_F(HostVfsTest, ShortReadOfTruncatedFileIsZeroFilled) {
   EXPECT_EQ(file->pMethods->xFileSize(file, &size), SQLITE_OK);
   EXPECT_EQ(size, 1);
   EXPECT_EQ(file->pMethods->xClose(file), SQLITE_OK);
+}
+
+}  // namespace
+}  // namespace wsq
+
+namespace wsq {
+namespace {
+
+TEST_F(HostVfsTest, CountsIoPerDatabaseWithItsJournal) {
+  std::string path = dir_.File("stats.db");
+  auto c = Open(path, "wsq-host-recording");
+  ASSERT_EQ(
+      Exec(c.get(), "PRAGMA synchronous=FULL; PRAGMA journal_mode=TRUNCATE; CREATE TABLE t(a)"),
+      SQLITE_OK);
+  IoStats before = *vfs_->FindStats(path);
+  ASSERT_EQ(Exec(c.get(), "INSERT INTO t VALUES (randomblob(10000))"), SQLITE_OK);
+  const IoStats* after = vfs_->FindStats(path);
+  ASSERT_NE(after, nullptr);
+  EXPECT_EQ(vfs_->FindStats(path + "-journal"), nullptr) << "the journal counts for its database";
+  // One commit: journal x2, database, journal after its truncation.
+  EXPECT_EQ(after->syncs - before.syncs, 4u);
+  EXPECT_EQ(after->truncates - before.truncates, 1u);
+  EXPECT_GT(after->writes, before.writes);
+  EXPECT_GE(after->write_bytes - before.write_bytes, 10000u);
+  EXPECT_GE(after->sync_ms, before.sync_ms);
+}
+
+TEST(SelfTest, PassesOnTheHostAndMemoryVfses) {
+  ASSERT_EQ(wsq_init(), SQLITE_OK);
+  test::TempDir dir;
+  for (const char* name : {kHostVfsName, kMemoryVfsName}) {
+    ByteWriter out;
+    ResultEncoder encoder(&out);
+    std::string path = std::string(name) == kHostVfsName ? dir.File("selftest") : "selftest";
+    EXPECT_TRUE(SelfTest(sqlite3_vfs_find(name), path, &encoder)) << name;
+    encoder.Finish(0, 0, 0);
+    test::Result r = test::DecodeResult(out.data(), out.size());
+    ASSERT_EQ(r.rows.size(), 11u) << name;
+    for (const auto& row : r.rows)
+      EXPECT_EQ(row[1].i, 1) << name << ": " << row[0].bytes << " " << row[3].bytes;
+    EXPECT_FALSE(std::filesystem::exists(path)) << "no file is left behind";
+  }
 }
 
 }  // namespace

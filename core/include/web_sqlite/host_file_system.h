@@ -36,6 +36,8 @@ class HostFileSystem {
   virtual void Randomness(uint8_t* buffer, size_t n) = 0;
   /// Wall-clock time in milliseconds since the Unix epoch.
   virtual double NowMs() = 0;
+  /// A monotonic clock in milliseconds, for measuring durations (defaults to NowMs).
+  virtual double MonotonicMs() { return NowMs(); }
   /// Receives SQLite's log messages (sqlite3_log): code and text.
   virtual void Log(int code, const char* message) = 0;
 };

@@ -5,6 +5,9 @@
 
 #include <cstdint>
 
+#include <initializer_list>
+#include <string_view>
+
 #include "web_sqlite/byte_writer.h"
 #include "web_sqlite/sqlite.h"
 
@@ -20,8 +23,15 @@ class ResultEncoder {
   /// column count, and the names when with_names is set. Call it after the statement's first
   /// step: a step may re-prepare the statement and change its columns.
   void Begin(sqlite3_stmt* stmt, bool with_names);
+  /// Starts a result with these column names, for rows built value by value (reports).
+  void Begin(std::initializer_list<std::string_view> names);
   /// Appends the current row of stmt (after sqlite3_step returned SQLITE_ROW).
   void AddRow(sqlite3_stmt* stmt);
+  /// Appends one cell of a row built value by value; EndRow() after the row's last cell.
+  void AddInt(int64_t v);
+  void AddFloat(double v);
+  void AddText(std::string_view v);
+  void EndRow() { ++rows_; }
   /// Completes the header.
   void Finish(int64_t changes, int64_t last_insert_rowid, uint32_t flags);
 

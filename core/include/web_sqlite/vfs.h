@@ -65,6 +65,12 @@ class MemoryVfs {
   std::map<std::string, std::shared_ptr<FileData>> files_;
 };
 
+/// I/O through the host for one database: its main file, journal and WAL together.
+struct IoStats {
+  uint64_t reads = 0, read_bytes = 0, writes = 0, write_bytes = 0, syncs = 0, truncates = 0;
+  double read_ms = 0, write_ms = 0, sync_ms = 0, truncate_ms = 0;
+};
+
 /// Files through a HostFileSystem. Temporary files (no name, delete-on-close, temp databases and
 /// journals) stay in memory, through the companion MemoryVfs.
 class HostVfs {
@@ -82,6 +88,11 @@ class HostVfs {
   /// The lock state of path, shared by its open files; released when the last one closes.
   LockState* AcquireLock(const std::string& path);
   void ReleaseLock(const std::string& path);
+  /// The counters of the database a file belongs to ("app.db-journal" counts for "app.db").
+  /// They accumulate for as long as the instance lives; the pointer stays valid.
+  IoStats* StatsFor(const std::string& path);
+  /// The counters of a database, or null when no file of it was opened.
+  const IoStats* FindStats(const std::string& database_path) const;
 
  private:
   std::string name_;
@@ -89,7 +100,13 @@ class HostVfs {
   MemoryVfs* temp_files_;
   sqlite3_vfs vfs_;
   std::unordered_map<std::string, std::pair<LockState, int>> locks_;
+  std::unordered_map<std::string, IoStats> stats_;
 };
+
+/// Checks a VFS with a scratch file at path: open, write, read back, sync, size, truncate, short
+/// read, locking between two handles, close, access, delete. Writes one row per step (step,
+/// ok, ms, detail) to encoder and leaves no file behind. Returns whether every step passed.
+bool SelfTest(sqlite3_vfs* vfs, const std::string& path, class ResultEncoder* encoder);
 
 /// The process-wide VFSes of the core, over DefaultHost().
 MemoryVfs* DefaultMemoryVfs();

@@ -96,6 +96,11 @@ class NativeHostFileSystem : public HostFileSystem {
     clock_gettime(CLOCK_REALTIME, &ts);
     return static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
   }
+  double MonotonicMs() override {
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
+  }
   /// Native builds are tests and benchmarks: SQLite's log is printed only when WSQ_LOG is set.
   void Log(int code, const char* message) override {
     if (std::getenv("WSQ_LOG") != nullptr) std::fprintf(stderr, "sqlite(%d): %s\n", code, message);

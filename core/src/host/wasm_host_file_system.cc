@@ -25,6 +25,7 @@ WSQ_IMPORT("wsq_host_access")
 int32_t wsq_host_access(const char* path, uint32_t path_len, int32_t flags, int32_t* result);
 WSQ_IMPORT("wsq_host_random") void wsq_host_random(uint8_t* buffer, uint32_t n);
 WSQ_IMPORT("wsq_host_now_ms") double wsq_host_now_ms(void);
+WSQ_IMPORT("wsq_host_clock_ms") double wsq_host_clock_ms(void);
 WSQ_IMPORT("wsq_host_log") void wsq_host_log(int32_t code, const char* message, uint32_t len);
 }
 
@@ -70,6 +71,7 @@ class WasmHostFileSystem : public HostFileSystem {
     wsq_host_random(buffer, static_cast<uint32_t>(n));
   }
   double NowMs() override { return wsq_host_now_ms(); }
+  double MonotonicMs() override { return wsq_host_clock_ms(); }
   void Log(int code, const char* message) override {
     wsq_host_log(code, message, static_cast<uint32_t>(std::strlen(message)));
   }

@@ -27,10 +27,26 @@ struct HostFile {
   int32_t handle;
   std::string path;
   FileLock lock;
+  IoStats* stats;
 };
 
 HostFile* Cast(sqlite3_file* f) { return reinterpret_cast<HostFile*>(f); }
 HostFileSystem* Host(sqlite3_file* f) { return Cast(f)->owner->host(); }
+
+/// Adds the time of one host call to a counter of the file's database.
+class Timed {
+ public:
+  Timed(sqlite3_file* f, double IoStats::*ms)
+      : file_(Cast(f)), ms_(ms), start_(file_->owner->host()->MonotonicMs()) {}
+  ~Timed() { file_->stats->*ms_ += file_->owner->host()->MonotonicMs() - start_; }
+  Timed(const Timed&) = delete;
+  Timed& operator=(const Timed&) = delete;
+
+ private:
+  HostFile* file_;
+  double IoStats::*ms_;
+  double start_;
+};
 
 int Close(sqlite3_file* f) {
   HostFile* file = Cast(f);
@@ -42,6 +58,10 @@ int Close(sqlite3_file* f) {
 }
 
 int Read(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
+  Timed timed(f, &IoStats::read_ms);
+  IoStats* stats = Cast(f)->stats;
+  ++stats->reads;
+  stats->read_bytes += static_cast<uint64_t>(n);
   size_t got = 0;
   int rc = Host(f)->Read(Cast(f)->handle, static_cast<uint8_t*>(out), static_cast<size_t>(n),
                          offset, &got);
@@ -54,15 +74,25 @@ int Read(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
 }
 
 int Write(sqlite3_file* f, const void* in, int n, sqlite3_int64 offset) {
+  Timed timed(f, &IoStats::write_ms);
+  IoStats* stats = Cast(f)->stats;
+  ++stats->writes;
+  stats->write_bytes += static_cast<uint64_t>(n);
   return Host(f)->Write(Cast(f)->handle, static_cast<const uint8_t*>(in), static_cast<size_t>(n),
                         offset);
 }
 
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
+  Timed timed(f, &IoStats::truncate_ms);
+  ++Cast(f)->stats->truncates;
   return Host(f)->Truncate(Cast(f)->handle, size);
 }
 
-int Sync(sqlite3_file* f, int flags) { return Host(f)->Sync(Cast(f)->handle, flags); }
+int Sync(sqlite3_file* f, int flags) {
+  Timed timed(f, &IoStats::sync_ms);
+  ++Cast(f)->stats->syncs;
+  return Host(f)->Sync(Cast(f)->handle, flags);
+}
 
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   int64_t s = 0;
@@ -117,7 +147,8 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* ou
   if (rc != SQLITE_OK) return rc;
   std::string path(name);
   LockState* state = owner->AcquireLock(path);
-  new (f) HostFile{{&kMethods}, owner, handle, std::move(path), FileLock(state)};
+  IoStats* stats = owner->StatsFor(path);
+  new (f) HostFile{{&kMethods}, owner, handle, std::move(path), FileLock(state), stats};
   if (out_flags != nullptr) *out_flags = flags;
   return SQLITE_OK;
 }
@@ -150,6 +181,23 @@ LockState* HostVfs::AcquireLock(const std::string& path) {
   auto& entry = locks_[path];
   ++entry.second;
   return &entry.first;
+}
+
+IoStats* HostVfs::StatsFor(const std::string& path) {
+  std::string_view database(path);
+  for (std::string_view suffix : {"-journal", "-wal"}) {
+    if (database.size() > suffix.size() &&
+        database.substr(database.size() - suffix.size()) == suffix) {
+      database.remove_suffix(suffix.size());
+      break;
+    }
+  }
+  return &stats_[std::string(database)];
+}
+
+const IoStats* HostVfs::FindStats(const std::string& database_path) const {
+  auto it = stats_.find(database_path);
+  return it == stats_.end() ? nullptr : &it->second;
 }
 
 void HostVfs::ReleaseLock(const std::string& path) {

@@ -11,6 +11,7 @@
 #include "web_sqlite/error.h"
 #include "web_sqlite/host_file_system.h"
 #include "web_sqlite/result_codes.h"
+#include "web_sqlite/result_encoder.h"
 #include "web_sqlite/vfs.h"
 
 #if defined(__wasm__)
@@ -214,6 +215,40 @@ WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn) {
   s.exported.reset(data);
   s.response = {SQLITE_OK, data, static_cast<size_t>(size)};
   return SQLITE_OK;
+}
+
+WSQ_EXPORT("wsq_conn_stats") int32_t wsq_conn_stats(wsq_conn conn) {
+  Connection* c = FindConnection(conn);
+  if (c == nullptr) return BadConnection(conn);
+  const char* file = sqlite3_db_filename(c->db(), "main");
+  const wsq::IoStats* found = file != nullptr ? wsq::DefaultHostVfs()->FindStats(file) : nullptr;
+  wsq::IoStats stats = found != nullptr ? *found : wsq::IoStats{};
+  wsq::ResultEncoder encoder(&S().out);
+  encoder.Begin({"reads", "readBytes", "writes", "writeBytes", "syncs", "truncates", "readMs",
+                 "writeMs", "syncMs", "truncateMs"});
+  for (uint64_t v : {stats.reads, stats.read_bytes, stats.writes, stats.write_bytes, stats.syncs,
+                     stats.truncates}) {
+    encoder.AddInt(static_cast<int64_t>(v));
+  }
+  for (double v : {stats.read_ms, stats.write_ms, stats.sync_ms, stats.truncate_ms}) {
+    encoder.AddFloat(v);
+  }
+  encoder.EndRow();
+  encoder.Finish(0, 0, 0);
+  return Respond(SQLITE_OK);
+}
+
+WSQ_EXPORT("wsq_self_test")
+int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t path_len) {
+  State& s = S();
+  if (!s.initialized) return NotInitialized();
+  std::string vfs_name(vfs, vfs_len);
+  sqlite3_vfs* target = sqlite3_vfs_find(vfs_name.empty() ? nullptr : vfs_name.c_str());
+  if (target == nullptr) return Fail(SQLITE_ERROR, "no such VFS: '" + vfs_name + "'");
+  wsq::ResultEncoder encoder(&s.out);
+  bool ok = wsq::SelfTest(target, std::string(path, path_len), &encoder);
+  encoder.Finish(0, 0, 0);
+  return Respond(ok ? SQLITE_OK : SQLITE_ERROR);
 }
 
 WSQ_EXPORT("wsq_conn_state") int32_t wsq_conn_state(wsq_conn conn) {

@@ -295,6 +295,7 @@ function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOp
         }
       },
       wsq_host_now_ms: () => Date.now(),
+      wsq_host_clock_ms: () => performance.now(),
       wsq_host_log: (code: number, p: number, n: number) => {
         try {
           (log ?? defaultLog)(code, str(p, n));
