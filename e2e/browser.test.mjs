@@ -306,6 +306,30 @@ describe("the Promise API in Chromium", () => {
     assert.deepEqual(r.mode, [{ journal_mode: "truncate" }]);
   });
 
+  it("reports I/O per database and passes the OPFS and memory self-tests", async () => {
+    const r = await inPage(async () => {
+      const wsq = window.wsq;
+      const db = await wsq.open("stats.db");
+      await db.exec("CREATE TABLE IF NOT EXISTS t(v)");
+      const before = await db.stats();
+      await db.exec("INSERT INTO t VALUES (randomblob(5000))");
+      const after = await db.stats();
+      await db.close();
+      const opfs = await wsq.selfTest("opfs");
+      const memory = await wsq.selfTest("memory");
+      const root = await navigator.storage.getDirectory();
+      const names = [];
+      for await (const name of root.keys()) names.push(name);
+      return { before, after, opfs, memory, names };
+    });
+    assert.equal(r.after.syncs - r.before.syncs, 4, "flushes per durable commit on OPFS");
+    assert.ok(r.after.writeBytes - r.before.writeBytes >= 5000);
+    assert.ok(r.opfs.ok, JSON.stringify(r.opfs.steps));
+    assert.equal(r.opfs.steps.length, 11);
+    assert.ok(r.memory.ok, JSON.stringify(r.memory.steps));
+    assert.ok(!r.names.some((n) => n.includes("self-test")), "no scratch file left in OPFS");
+  });
+
   it("keeps two databases apart at once", async () => {
     const r = await inPage(async () => {
       const wsq = window.wsq;

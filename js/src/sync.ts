@@ -1,6 +1,13 @@
 // The synchronous API, for code that runs next to the wasm (a worker, or Node).
-export { Database } from "./bindings/database.js";
-export type { DatabaseOptions, ExecOptions, Row } from "./bindings/database.js";
+export { Database, selfTest } from "./bindings/database.js";
+export type {
+  DatabaseOptions,
+  ExecOptions,
+  Row,
+  IoStats,
+  SelfTestReport,
+  SelfTestStep,
+} from "./bindings/database.js";
 export { Statement } from "./bindings/statement.js";
 // The bindings under it.
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";

@@ -12,6 +12,7 @@ import {
   importDatabase,
   listDatabases,
   open,
+  selfTest,
   shutdown,
 } from "../src/index.js";
 import { tempDir } from "./helpers.js";
@@ -254,6 +255,21 @@ describe("the Promise API in Node", () => {
     await assert.rejects(open("data.db-wal"), (e) => code(e) === "INVALID_NAME");
     await assert.rejects(open("x.db", { timeoutMs: Infinity }), RangeError);
     await assert.rejects(open("x.db", { timeoutMs: -1 }), RangeError);
+  });
+
+  it("reports a database's I/O and runs the VFS self-test in the worker", async () => {
+    const db = await open("stats.db");
+    await db.exec("CREATE TABLE t(v)");
+    const before = await db.stats();
+    await db.exec("INSERT INTO t VALUES (randomblob(5000))");
+    const after = await db.stats();
+    assert.equal(after.syncs - before.syncs, 4);
+    assert.ok(after.writeBytes - before.writeBytes >= 5000);
+    await db.close();
+    const report = await selfTest();
+    assert.equal(report.storage, "file");
+    assert.ok(report.ok, JSON.stringify(report.steps));
+    assert.ok(!fs.readdirSync(".").some((f) => f.includes("self-test")), "no scratch file left");
   });
 
   it("delivers SQLite's log to the open option's callback", async () => {

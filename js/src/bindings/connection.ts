@@ -20,6 +20,48 @@ import {
 import { SQLiteError } from "../errors.js";
 import type { Runtime } from "../runtime/runtime.js";
 
+/** I/O of one database through the host (main file, journal and WAL together). */
+export interface IoStats {
+  reads: number;
+  readBytes: number;
+  writes: number;
+  writeBytes: number;
+  syncs: number;
+  truncates: number;
+  readMs: number;
+  writeMs: number;
+  syncMs: number;
+  truncateMs: number;
+}
+
+/** One step of a VFS self-test. */
+export interface SelfTestStep {
+  step: string;
+  ok: boolean;
+  ms: number;
+  detail: string;
+}
+
+/**
+ * Runs the core's VFS self-test with a scratch file at path (for the host VFS, the host must be
+ * able to open it: in OPFS, acquire it first).
+ */
+export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTestStep[] {
+  return runtime.invoke((x) => {
+    const [ptr, len] = runtime.stage(vfs + path);
+    const vfsLen = new TextEncoder().encode(vfs).length;
+    const rc = x.wsq_self_test(ptr, vfsLen, ptr + vfsLen, len - vfsLen);
+    if (rc !== 0 && rc !== RC.SQLITE_ERROR) throw decodeError(runtime.responseBytes());
+    const r = decodeResult(runtime.responseBytes());
+    return r.rows.map(([step, ok, ms, detail]) => ({
+      step: step as string,
+      ok: ok === 1,
+      ms: ms as number,
+      detail: detail as string,
+    }));
+  });
+}
+
 /** The names of the core's VFSes. */
 export const VFS = { memory: "wsq-memory", host: "wsq-host" } as const;
 
@@ -138,6 +180,16 @@ export class Connection {
     const handle = this.live();
     this.runtime.invoke((x) => x.wsq_deadline(handle, deadlineMs));
     this.deadlineMs = deadlineMs;
+  }
+
+  /** The I/O counters of this database since the instance first opened it. */
+  stats(): IoStats {
+    const handle = this.live();
+    return this.runtime.invoke((x) => {
+      x.wsq_conn_stats(handle);
+      const r = decodeResult(this.runtime.responseBytes());
+      return Object.fromEntries(r.columns.map((c, i) => [c, Number(r.rows[0][i])])) as never;
+    });
   }
 
   /** The database file as bytes (a copy). Throws SQLITE_MISUSE inside a transaction. */

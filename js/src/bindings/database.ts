@@ -7,11 +7,51 @@ import type { BindParams, SqlValue } from "../codec/params.js";
 import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
-import { Connection, VFS } from "./connection.js";
+import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
 import { type Row, Statement } from "./statement.js";
 
 export type { Row } from "./statement.js";
+export type { IoStats, SelfTestStep } from "./connection.js";
+
+export interface SelfTestReport {
+  /** Whether every step passed. */
+  ok: boolean;
+  storage: "opfs" | "file" | "memory";
+  steps: SelfTestStep[];
+}
+
+/**
+ * Checks the storage's VFS end to end with a scratch file: open, write, read back, sync, size,
+ * truncate, short read, locking between two handles, close, access, delete; each step reported
+ * with its time. The scratch file is removed.
+ */
+export async function selfTest(
+  storage?: "opfs" | "file" | "memory",
+  options: { wasm?: WasmSource; environment?: Environment } = {},
+): Promise<SelfTestReport> {
+  const environment = options.environment ?? (await sharedEnvironment(options.wasm));
+  const store = environment.store;
+  const kind = storage ?? store?.kind ?? "memory";
+  if (kind === "memory") {
+    const steps = runSelfTest(environment.runtime, VFS.memory, "self-test");
+    return { ok: steps.every((s) => s.ok), storage: kind, steps };
+  }
+  if (!store || store.kind !== kind) {
+    throw new WebSqliteError(
+      "UNSUPPORTED",
+      `storage "${kind}" is not available here; use ${store ? `"${store.kind}" or ` : ""}"memory"`,
+    );
+  }
+  const path = store.scratch("self-test");
+  await store.acquire(path);
+  try {
+    const steps = runSelfTest(environment.runtime, VFS.host, path);
+    return { ok: steps.every((s) => s.ok), storage: kind, steps };
+  } finally {
+    await store.release(path);
+  }
+}
 
 /** Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md). */
 export const PERSISTENT_PRAGMAS = "PRAGMA journal_mode = TRUNCATE";
@@ -76,6 +116,7 @@ export class Database {
   /** Whether the store holds files for this database (released on close). */
   private acquired: boolean;
   private savepoints = 0;
+  private readonly baseline: IoStats;
 
   /**
    * Loads the wasm for this thread (once), so that `new Database(...)` can open memory and Node
@@ -155,6 +196,19 @@ export class Database {
     this.connection = connection;
     this.environment = environment;
     this.acquired = acquired;
+    this.baseline = connection.stats();
+  }
+
+  /**
+   * I/O of this database since it was opened: reads, writes, syncs and truncates with their
+   * bytes and milliseconds, its journal included. All zero for memory databases.
+   */
+  stats(): IoStats {
+    const now = this.connection.stats();
+    const out = { ...now };
+    for (const key of Object.keys(now) as (keyof IoStats)[])
+      out[key] = now[key] - this.baseline[key];
+    return out;
   }
 
   get isOpen(): boolean {

@@ -12,6 +12,7 @@ import { decodeResult, toObjects } from "../codec/results.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { Durability, Storage } from "../worker/protocol.js";
+import type { IoStats, SelfTestReport } from "../bindings/database.js";
 import { defaultSpawn, isNode } from "./spawn.js";
 import { WorkerClient, autocommitErrors } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
@@ -210,6 +211,19 @@ export async function deleteDatabase(
 export async function listDatabases(options: Pick<OpenOptions, "wasm"> = {}): Promise<string[]> {
   if (!isNode) checkOpfsOnPage();
   return client(options.wasm).request("list", {});
+}
+
+/**
+ * Checks a storage end to end through its VFS in the worker (open, write, read, sync, size,
+ * truncate, locks, delete) with a scratch file; every step is reported with its time.
+ */
+export async function selfTest(
+  storage?: Storage,
+  options: Pick<OpenOptions, "wasm"> = {},
+): Promise<SelfTestReport> {
+  const kind = storage ?? defaultStorage();
+  if (kind === "opfs") checkOpfsOnPage();
+  return client(options.wasm).request("selfTest", { storage: kind });
 }
 
 /** Stops the worker. Open databases are closed; the next open() starts a new worker. */
@@ -605,6 +619,15 @@ export class Database extends Queryable {
   /** False after close(), or once the worker stopped. */
   get isOpen(): boolean {
     return this.core.alive;
+  }
+
+  /**
+   * I/O of this database since it was opened (reads, writes, syncs, truncates: counts, bytes,
+   * milliseconds; the journal included). All zero for memory databases.
+   */
+  async stats(): Promise<IoStats> {
+    const db = this.core.check(null, "stats", true);
+    return this.core.request("stats", { db });
   }
 
   /** The database file as bytes (for a download or importDatabase). Not inside a transaction. */

@@ -40,6 +40,8 @@ export interface CoreExports {
     flags: number,
   ): number;
   wsq_conn_state(conn: number): number;
+  wsq_conn_stats(conn: number): number;
+  wsq_self_test(vfs: number, vfsLen: number, path: number, pathLen: number): number;
   wsq_deadline(conn: number, deadlineMs: number): number;
   wsq_export(conn: number): number;
   wsq_prepare(

@@ -37,6 +37,8 @@ export interface DatabaseStore {
   replace(scratch: string, name: string): Promise<void>;
   /** Removes a scratch file; missing is fine. */
   discard(scratch: string): Promise<void>;
+  /** The host path of a scratch file of the library's own (listings skip it). */
+  scratch(base: string): string;
 }
 
 /** Rejects names that SQLite would take for the side file of another database. */

@@ -4,7 +4,7 @@
  * listed for transfer. Requests run strictly in arrival order.
  */
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
-import { Database } from "../bindings/database.js";
+import { Database, selfTest } from "../bindings/database.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import { OpenFlag, ResultCode as RC, ResultFlag } from "../generated/constants.js";
 import type { HostFileSystem } from "../runtime/host.js";
@@ -282,6 +282,12 @@ export class Dispatcher {
       case "delete":
         expect(args, "name", "string");
         break;
+      case "stats":
+        expect(args, "db", "number");
+        break;
+      case "selfTest":
+        expectOneOf(args, "storage", ["opfs", "file", "memory"]);
+        break;
       case "list":
         break;
     }
@@ -514,6 +520,15 @@ export class Dispatcher {
       return { bytes: total.bytes };
     },
     delete: ({ name }) => this.options.store.remove(name),
+    stats: ({ db }) => {
+      const open = this.databases.get(db);
+      if (!open) this.database(db); // throws the usual "not open" error
+      return open!.stats();
+    },
+    selfTest: async ({ storage }) =>
+      selfTest(storage, {
+        environment: { runtime: await this.ensureRuntime(), store: this.options.store },
+      }),
     list: () => this.options.store.list(),
   };
 }

@@ -10,6 +10,8 @@
  * worker busy.
  */
 
+import type { IoStats, SelfTestReport } from "../bindings/database.js";
+
 export const PROTOCOL_VERSION = 2;
 
 /**
@@ -79,6 +81,10 @@ export interface RequestMap {
     result: { bytes: number };
   };
   delete: { args: { name: string }; result: boolean };
+  /** The I/O counters of a database since it was opened. */
+  stats: { args: { db: number }; result: IoStats };
+  /** The VFS self-test of a storage. */
+  selfTest: { args: { storage: Storage }; result: SelfTestReport };
   list: { args: Record<string, never>; result: string[] };
 }
 

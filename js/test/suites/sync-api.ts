@@ -3,7 +3,7 @@
  * (js/test/sync-api.test.ts), and a dedicated worker in Chromium runs it on OPFS
  * (e2e/sync-api.test.mjs). A case throws to fail.
  */
-import { Database, SQLiteError, WebSqliteError } from "../../src/sync.js";
+import { Database, SQLiteError, WebSqliteError, selfTest } from "../../src/sync.js";
 import { eq, ok, throws } from "./check.js";
 
 export interface SuiteContext {
@@ -265,6 +265,51 @@ export const cases: Case[] = [
       db.exec("INSERT INTO t(rowid, v) VALUES (9007199254740993, 'big')");
       eq(db.lastInsertRowid(), 9007199254740993n, "bigint rowid");
       db.close();
+    },
+  ],
+  [
+    "counts the I/O of a database, and passes the VFS self-test",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("stats.db"), { storage: ctx.storage });
+      db.exec("CREATE TABLE t(v)");
+      const before = db.stats();
+      db.exec("INSERT INTO t VALUES (randomblob(10000))");
+      const after = db.stats();
+      // One durable commit: the journal twice, the database, the journal after its truncation.
+      eq(after.syncs - before.syncs, 4, "syncs per commit");
+      eq(after.truncates - before.truncates, 1, "truncates per commit");
+      ok(after.writeBytes - before.writeBytes >= 10000, "the bytes written");
+      ok(after.syncMs >= before.syncMs, "time in syncs");
+      db.close();
+      const mem = await Database.open("stats-memory", { storage: "memory" });
+      mem.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
+      eq(mem.stats().writes, 0, "memory databases do no host I/O");
+      mem.close();
+      for (const storage of [ctx.storage, "memory"] as const) {
+        const report = await selfTest(storage);
+        eq(report.storage, storage, "storage");
+        eq(
+          report.steps.map((s) => s.step),
+          [
+            "open",
+            "write",
+            "read",
+            "sync",
+            "size",
+            "truncate",
+            "short-read",
+            "lock",
+            "close",
+            "access",
+            "delete",
+          ],
+          "steps",
+        );
+        ok(
+          report.ok,
+          `every step of ${storage}: ${JSON.stringify(report.steps.filter((s) => !s.ok))}`,
+        );
+      }
     },
   ],
 ];

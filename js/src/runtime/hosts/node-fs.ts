@@ -199,6 +199,10 @@ export class NodeStore implements DatabaseStore {
     await fs.promises.rename(scratch, p);
   }
 
+  scratch(base: string): string {
+    return path.resolve(SCRATCH_PREFIX + base);
+  }
+
   async discard(scratch: string): Promise<void> {
     await fs.promises.rm(scratch, { force: true });
   }

@@ -217,7 +217,9 @@ export class OpfsStore implements DatabaseStore {
       this.byPath.delete(file);
       const absent = !f.exists || (file !== name && f.handle.getSize() === 0);
       f.handle.close();
-      if (absent && file !== name) await dir.removeEntry(file).catch(() => {});
+      // An absent side file is removed; so is the file itself if it was deleted (the self-test
+      // does; SQLite never deletes a database).
+      if (absent) await dir.removeEntry(file).catch(() => {});
     }
   }
 
@@ -307,6 +309,10 @@ export class OpfsStore implements DatabaseStore {
       throw e;
     }
     if (old) await dir.removeEntry(backup).catch(() => {});
+  }
+
+  scratch(base: string): string {
+    return SCRATCH_PREFIX + base;
   }
 
   async discard(scratch: string): Promise<void> {
