@@ -49,6 +49,10 @@ it("runs a query in the playground, lists the database, and keeps a screenshot",
   await page.click("#run");
   await page.waitForFunction(() => document.querySelector("#results th")?.textContent === "n");
   assert.match(await page.textContent("#databases"), /playground\.db/);
+  assert.match(await page.textContent("#stats"), /syncs/);
+  await page.click("#self-test");
+  await page.waitForFunction(() => document.querySelectorAll("#self-test-report li").length === 11);
+  assert.doesNotMatch(await page.textContent("#self-test-report"), /FAILED/);
   const dir = path.join(ROOT, "artifacts");
   mkdirSync(dir, { recursive: true });
   await page.screenshot({ path: path.join(dir, "playground.png"), fullPage: true });

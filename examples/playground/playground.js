@@ -4,6 +4,7 @@ import {
   importDatabase,
   listDatabases,
   open,
+  selfTest,
   SQLITE_VERSION,
 } from "../../js/dist/src/index.js";
 
@@ -45,6 +46,32 @@ function renderTable({ columns, rows }) {
   const body = table.createTBody();
   for (const row of rows.slice(0, 1000)) body.insertRow().append(...row.map(cell));
   results.append(table);
+}
+
+async function showStats() {
+  const table = $("stats");
+  table.replaceChildren();
+  if (!db) return;
+  const stats = await db.stats();
+  const head = table.createTHead().insertRow();
+  const body = table.createTBody().insertRow();
+  for (const [key, value] of Object.entries(stats)) {
+    const th = document.createElement("th");
+    th.textContent = key;
+    head.append(th);
+    body.append(cell(key.endsWith("Ms") ? Number(value.toFixed(2)) : value));
+  }
+}
+
+async function runSelfTest() {
+  const list = $("self-test-report");
+  list.replaceChildren();
+  const report = await selfTest("opfs");
+  for (const step of report.steps) {
+    const li = document.createElement("li");
+    li.textContent = `${step.ok ? "ok" : "FAILED"} ${step.step} (${step.ms.toFixed(2)} ms): ${step.detail}`;
+    list.append(li);
+  }
 }
 
 function timing(text) {
@@ -127,9 +154,11 @@ async function run() {
     show(e);
   }
   await refreshList();
+  await showStats();
 }
 
 $("sql").value = SAMPLE;
+$("self-test").addEventListener("click", () => runSelfTest().catch(show));
 $("run").addEventListener("click", run);
 $("sql").addEventListener("keydown", (e) => {
   if (e.key === "Enter" && (e.ctrlKey || e.metaKey)) {

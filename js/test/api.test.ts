@@ -179,7 +179,7 @@ describe("the Promise API in Node", () => {
     await assert.rejects(deleteDatabase("copy.db"), (e) => code(e) === "DATABASE_OPEN");
     await assert.rejects(importDatabase("copy.db", bytes), (e) => code(e) === "DATABASE_OPEN");
     await kept.close();
-    assert.ok(!fs.readdirSync(".").some((f) => f.startsWith(".wsq-import-")), "no scratch left");
+    assert.ok(!fs.readdirSync(".").some((f) => f.startsWith(".wsq-")), "no scratch left");
     assert.equal(await deleteDatabase("copy.db"), true);
     assert.equal(await deleteDatabase("copy.db"), false);
     assert.ok(!fs.existsSync("copy.db"));

@@ -9,8 +9,8 @@ import type { HostFileSystem } from "./host.js";
 /** The files SQLite keeps beside a database, by suffix. */
 export const SIDE_FILES = ["-journal", "-wal"] as const;
 
-/** Scratch files of an import in progress start with this; listings skip them. */
-export const SCRATCH_PREFIX = ".wsq-import-";
+/** The library's own scratch files (imports in progress, self-tests) start with this; listings skip them. */
+export const SCRATCH_PREFIX = ".wsq-";
 
 export interface DatabaseStore {
   /** The storage option that means this store: "opfs" in browsers, "file" in Node. */

@@ -179,7 +179,7 @@ export class NodeStore implements DatabaseStore {
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const p = this.path(name);
-    const scratch = path.join(path.dirname(p), SCRATCH_PREFIX + path.basename(p));
+    const scratch = path.join(path.dirname(p), `${SCRATCH_PREFIX}import-${path.basename(p)}`);
     const fd = await fs.promises.open(scratch, "w");
     try {
       for await (const chunk of chunks) await fd.write(chunk);

@@ -256,7 +256,7 @@ export class OpfsStore implements DatabaseStore {
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const dir = await this.root();
-    const scratch = SCRATCH_PREFIX + name;
+    const scratch = `${SCRATCH_PREFIX}import-${name}`;
     const access = await (
       await dir.getFileHandle(scratch, { create: true })
     ).createSyncAccessHandle();
