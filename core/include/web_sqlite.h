@@ -76,6 +76,17 @@ enum wsq_prepare_flags {
   WSQ_PREPARE_PERSISTENT = 1  /// the statement will be kept and reused (SQLITE_PREPARE_PERSISTENT)
 };
 
+/// Flags for wsq_create_function.
+enum wsq_function_flags {
+  WSQ_FUNCTION_DETERMINISTIC = 1,  /// same arguments, same result (SQLITE_DETERMINISTIC)
+  WSQ_FUNCTION_INNOCUOUS = 2,      /// safe in schema, views and triggers (SQLITE_INNOCUOUS)
+  WSQ_FUNCTION_DIRECT_ONLY = 4,    /// only in top-level SQL (SQLITE_DIRECTONLY)
+  WSQ_FUNCTION_AGGREGATE = 8       /// an aggregate: step per row, final per group
+};
+
+/// What a call of the host's function import is for.
+enum wsq_function_call { WSQ_CALL_SCALAR = 0, WSQ_CALL_STEP = 1, WSQ_CALL_FINAL = 2 };
+
 /// Initializes SQLite and registers the VFSes. Call once, before anything else.
 int32_t wsq_init(void);
 /// The response record of the last call.
@@ -110,6 +121,17 @@ int32_t wsq_deadline(wsq_conn conn, double deadline_ms);
 /// Writes the main database file's bytes to the response (valid until the next call). Fails with
 /// SQLITE_MISUSE inside a transaction.
 int32_t wsq_export(wsq_conn conn);
+/// Registers a function implemented by the host. Each call reaches the host's import
+/// env.wsq_host_function(id, call, group, args, args_len, ctx): args is a result buffer of one row
+/// (the arguments), group identifies the aggregate group (0 for scalars, and for a final call on
+/// an empty group). The host answers with wsq_function_result or wsq_function_error (a step needs
+/// no answer; an unanswered scalar or final call returns NULL).
+int32_t wsq_create_function(wsq_conn conn, const char* name, size_t name_len, int32_t n_args,
+                            int32_t flags, uint32_t id);
+/// Sets the result of a host function call from a parameter buffer of exactly one value.
+int32_t wsq_function_result(void* ctx, const uint8_t* params, size_t params_len);
+/// Makes a host function call fail with message (UTF-8).
+void wsq_function_error(void* ctx, const char* message, size_t len);
 /// Writes the I/O counters of the connection's main database (its files on the host VFS) to the
 /// response as a one-row result: reads, readBytes, writes, writeBytes, syncs, truncates, readMs,
 /// writeMs, syncMs, truncateMs. Zeros for databases not on the host VFS.

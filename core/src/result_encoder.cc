@@ -32,17 +32,22 @@ void ResultEncoder::Begin(sqlite3_stmt* stmt, bool with_names) {
 }
 
 void ResultEncoder::Begin(std::initializer_list<std::string_view> names) {
-  out_->Clear();
-  columns_ = static_cast<uint32_t>(names.size());
-  rows_ = 0;
+  BeginUnnamed(static_cast<uint32_t>(names.size()));
   with_names_ = true;
+  for (std::string_view name : names) out_->PutSized(name.data(), name.size());
+}
+
+void ResultEncoder::BeginUnnamed(uint32_t columns) {
+  out_->Clear();
+  columns_ = columns;
+  rows_ = 0;
+  with_names_ = false;
   out_->PutU32(WSQ_MAGIC_RESULT);
   out_->PutU32(0);
   out_->PutU32(columns_);
   out_->PutU32(0);
   out_->PutI64(0);
   out_->PutI64(0);
-  for (std::string_view name : names) out_->PutSized(name.data(), name.size());
 }
 
 void ResultEncoder::AddInt(int64_t v) {
@@ -66,33 +71,33 @@ void ResultEncoder::AddText(std::string_view v) {
 }
 
 void ResultEncoder::AddRow(sqlite3_stmt* stmt) {
-  for (uint32_t c = 0; c < columns_; ++c) {
-    int i = static_cast<int>(c);
-    switch (sqlite3_column_type(stmt, i)) {
-      case SQLITE_INTEGER:
-        AddInt(sqlite3_column_int64(stmt, i));
-        break;
-      case SQLITE_FLOAT:
-        out_->PutU8(WSQ_TAG_FLOAT);
-        out_->PutF64(sqlite3_column_double(stmt, i));
-        break;
-      case SQLITE_TEXT: {
-        const unsigned char* text = sqlite3_column_text(stmt, i);
-        out_->PutU8(WSQ_TAG_TEXT);
-        out_->PutSized(text, static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-        break;
-      }
-      case SQLITE_BLOB: {
-        const void* blob = sqlite3_column_blob(stmt, i);
-        out_->PutU8(WSQ_TAG_BLOB);
-        out_->PutSized(blob, static_cast<size_t>(sqlite3_column_bytes(stmt, i)));
-        break;
-      }
-      default:
-        out_->PutU8(WSQ_TAG_NULL);
-    }
-  }
+  for (uint32_t c = 0; c < columns_; ++c) AddValue(sqlite3_column_value(stmt, static_cast<int>(c)));
   ++rows_;
+}
+
+void ResultEncoder::AddValue(sqlite3_value* v) {
+  switch (sqlite3_value_type(v)) {
+    case SQLITE_INTEGER:
+      AddInt(sqlite3_value_int64(v));
+      break;
+    case SQLITE_FLOAT:
+      AddFloat(sqlite3_value_double(v));
+      break;
+    case SQLITE_TEXT: {
+      const unsigned char* text = sqlite3_value_text(v);
+      out_->PutU8(WSQ_TAG_TEXT);
+      out_->PutSized(text, static_cast<size_t>(sqlite3_value_bytes(v)));
+      break;
+    }
+    case SQLITE_BLOB: {
+      const void* blob = sqlite3_value_blob(v);
+      out_->PutU8(WSQ_TAG_BLOB);
+      out_->PutSized(blob, static_cast<size_t>(sqlite3_value_bytes(v)));
+      break;
+    }
+    default:
+      out_->PutU8(WSQ_TAG_NULL);
+  }
 }
 
 void ResultEncoder::Finish(int64_t changes, int64_t last_insert_rowid, uint32_t flags) {

@@ -91,6 +91,19 @@ int main() {
   Entry("PERSISTENT", WSQ_PREPARE_PERSISTENT);
   std::printf("} as const;\n\n");
 
+  std::printf("export const FunctionFlag = {\n");
+  Entry("DETERMINISTIC", WSQ_FUNCTION_DETERMINISTIC);
+  Entry("INNOCUOUS", WSQ_FUNCTION_INNOCUOUS);
+  Entry("DIRECT_ONLY", WSQ_FUNCTION_DIRECT_ONLY);
+  Entry("AGGREGATE", WSQ_FUNCTION_AGGREGATE);
+  std::printf("} as const;\n\n");
+
+  std::printf("export const FunctionCall = {\n");
+  Entry("SCALAR", WSQ_CALL_SCALAR);
+  Entry("STEP", WSQ_CALL_STEP);
+  Entry("FINAL", WSQ_CALL_FINAL);
+  std::printf("} as const;\n\n");
+
   // The wasm32 layout of wsq_response, checked by static_assert in core/src/wasm/exports.cc.
   std::printf("/** Byte offsets of wsq_response in wasm32 memory. */\n");
   std::printf("export const ResponseLayout = {\n");

@@ -3,6 +3,8 @@ export { Database, selfTest } from "./bindings/database.js";
 export type {
   DatabaseOptions,
   ExecOptions,
+  AggregateFunction,
+  FunctionOptions,
   Row,
   IoStats,
   SelfTestReport,

@@ -4,7 +4,6 @@
 #define WEB_SQLITE_RESULT_ENCODER_H_
 
 #include <cstdint>
-
 #include <initializer_list>
 #include <string_view>
 
@@ -25,12 +24,16 @@ class ResultEncoder {
   void Begin(sqlite3_stmt* stmt, bool with_names);
   /// Starts a result with these column names, for rows built value by value (reports).
   void Begin(std::initializer_list<std::string_view> names);
+  /// Starts a result of `columns` unnamed columns (the arguments of a function call).
+  void BeginUnnamed(uint32_t columns);
   /// Appends the current row of stmt (after sqlite3_step returned SQLITE_ROW).
   void AddRow(sqlite3_stmt* stmt);
   /// Appends one cell of a row built value by value; EndRow() after the row's last cell.
   void AddInt(int64_t v);
   void AddFloat(double v);
   void AddText(std::string_view v);
+  /// Appends one SQLite value (a column or a function argument) as a cell.
+  void AddValue(sqlite3_value* v);
   void EndRow() { ++rows_; }
   /// Completes the header.
   void Finish(int64_t changes, int64_t last_insert_rowid, uint32_t flags);

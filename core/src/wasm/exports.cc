@@ -9,6 +9,7 @@
 #include "web_sqlite/byte_writer.h"
 #include "web_sqlite/connection.h"
 #include "web_sqlite/error.h"
+#include "web_sqlite/functions.h"
 #include "web_sqlite/host_file_system.h"
 #include "web_sqlite/result_codes.h"
 #include "web_sqlite/result_encoder.h"
@@ -215,6 +216,29 @@ WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn) {
   s.exported.reset(data);
   s.response = {SQLITE_OK, data, static_cast<size_t>(size)};
   return SQLITE_OK;
+}
+
+WSQ_EXPORT("wsq_create_function")
+int32_t wsq_create_function(wsq_conn conn, const char* name, size_t name_len, int32_t n_args,
+                            int32_t flags, uint32_t id) {
+  Connection* c = FindConnection(conn);
+  if (c == nullptr) return BadConnection(conn);
+  State& s = S();
+  s.error.Clear();
+  int rc = wsq::CreateFunction(c->db(), std::string(name, name_len), n_args, flags, id, &s.error);
+  return rc == SQLITE_OK ? RespondEmpty(SQLITE_OK) : Fail(s.error);
+}
+
+// The two answers of a host function call run while SQLite is inside a statement: they touch
+// only the call's context, never the response record.
+WSQ_EXPORT("wsq_function_result")
+int32_t wsq_function_result(void* ctx, const uint8_t* params, size_t params_len) {
+  return wsq::SetFunctionResult(static_cast<sqlite3_context*>(ctx), params, params_len);
+}
+
+WSQ_EXPORT("wsq_function_error")
+void wsq_function_error(void* ctx, const char* message, size_t len) {
+  wsq::SetFunctionError(static_cast<sqlite3_context*>(ctx), std::string_view(message, len));
 }
 
 WSQ_EXPORT("wsq_conn_stats") int32_t wsq_conn_stats(wsq_conn conn) {

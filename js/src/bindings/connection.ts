@@ -18,7 +18,7 @@ import {
   RunFlag,
 } from "../generated/constants.js";
 import { SQLiteError } from "../errors.js";
-import type { Runtime } from "../runtime/runtime.js";
+import type { HostFunction, Runtime } from "../runtime/runtime.js";
 
 /** I/O of one database through the host (main file, journal and WAL together). */
 export interface IoStats {
@@ -82,6 +82,7 @@ export class Connection {
   private handle: number;
   private deadlineMs = 0;
   private readonly statements = new Set<PreparedStatement>();
+  private readonly functionIds: number[] = [];
 
   private constructor(runtime: Runtime, handle: number, path: string) {
     this.runtime = runtime;
@@ -182,6 +183,24 @@ export class Connection {
     this.deadlineMs = deadlineMs;
   }
 
+  /**
+   * Registers a host function under name for this connection (flags: FunctionFlag bits; nArgs
+   * -1 for any number). It stays registered until the connection closes.
+   */
+  createFunction(name: string, nArgs: number, flags: number, fn: HostFunction): void {
+    const handle = this.live();
+    const id = this.runtime.addFunction(fn);
+    this.functionIds.push(id);
+    this.runtime.invoke((x) => {
+      const [ptr, len] = this.runtime.stage(name);
+      const rc = x.wsq_create_function(handle, ptr, len, nArgs, flags, id);
+      if (rc !== 0) {
+        this.runtime.removeFunction(id);
+        throw decodeError(this.runtime.responseBytes());
+      }
+    });
+  }
+
   /** The I/O counters of this database since the instance first opened it. */
   stats(): IoStats {
     const handle = this.live();
@@ -213,6 +232,7 @@ export class Connection {
     this.handle = 0;
     for (const stmt of this.statements) stmt.forget();
     this.statements.clear();
+    for (const id of this.functionIds) this.runtime.removeFunction(id);
     if (!this.runtime.dead) this.runtime.invoke((x) => x.wsq_close(handle));
   }
 

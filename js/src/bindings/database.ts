@@ -4,7 +4,7 @@
  * through Database.open too, so both APIs share one way of opening and configuring them.
  */
 import type { BindParams, SqlValue } from "../codec/params.js";
-import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
@@ -74,6 +74,27 @@ export interface DatabaseOptions {
 /** @internal how the worker opens databases on its own runtime and store. */
 export interface InternalOptions extends DatabaseOptions {
   environment?: Environment;
+}
+
+/** An aggregate for createFunction: step per row, final per group. */
+export interface AggregateFunction {
+  /** The accumulator of a new group (default null). */
+  start?: () => unknown;
+  /** Returns the new accumulator. */
+  step: (acc: any, ...args: SqlValue[]) => unknown;
+  /** The group's result (default: the accumulator). */
+  final?: (acc: any) => unknown;
+}
+
+export interface FunctionOptions {
+  /** Number of SQL arguments; default the function's length (step's, minus the accumulator); -1 any. */
+  arity?: number;
+  /** The same arguments always give the same result (lets SQLite use it in indexes). */
+  deterministic?: boolean;
+  /** Safe to use in schema, views and triggers. */
+  innocuous?: boolean;
+  /** Only in top-level SQL, never from schema. */
+  directOnly?: boolean;
 }
 
 export interface ExecOptions {
@@ -327,6 +348,59 @@ export class Database {
       throw e;
     }
     return result;
+  }
+
+  /**
+   * Defines a SQL function written in JavaScript, for this database.
+   *
+   * Scalar: `createFunction("slug", (s) => s.toLowerCase().replace(/\W+/g, "-"))`.
+   * Aggregate: `createFunction("product", { start: () => 1, step: (acc, x) => acc * x })`
+   * (`final(acc)` turns the accumulator into the result; default: the accumulator itself).
+   * The number of arguments is the function's `length` unless `arity` says (-1: any). The
+   * function must not use the database, and runs synchronously inside SQLite. A throw fails the
+   * statement with its message.
+   */
+  createFunction(
+    name: string,
+    impl: ((...args: SqlValue[]) => unknown) | AggregateFunction,
+    options: FunctionOptions = {},
+  ): this {
+    if (typeof name !== "string" || !/^[A-Za-z_][A-Za-z0-9_]*$/.test(name)) {
+      throw new TypeError("createFunction: name must be a SQL identifier (letters, digits, _)");
+    }
+    let flags = 0;
+    if (options.deterministic) flags |= FunctionFlag.DETERMINISTIC;
+    if (options.innocuous) flags |= FunctionFlag.INNOCUOUS;
+    if (options.directOnly) flags |= FunctionFlag.DIRECT_ONLY;
+    if (typeof impl === "function") {
+      const arity = options.arity ?? impl.length;
+      this.connection.createFunction(name, arity, flags, (_call, _group, args) => impl(...args));
+      return this;
+    }
+    if (!impl || typeof impl.step !== "function") {
+      throw new TypeError(
+        "createFunction: pass a function, or { step, final?, start? } for an aggregate",
+      );
+    }
+    const groups = new Map<number, unknown>();
+    const start = impl.start ?? (() => null);
+    const arity = options.arity ?? Math.max(0, impl.step.length - 1);
+    this.connection.createFunction(
+      name,
+      arity,
+      flags | FunctionFlag.AGGREGATE,
+      (call, group, args) => {
+        if (call === FunctionCall.STEP) {
+          const acc = groups.has(group) ? groups.get(group) : start();
+          groups.set(group, impl.step(acc, ...args));
+          return undefined;
+        }
+        const acc = groups.has(group) ? groups.get(group) : start();
+        groups.delete(group);
+        return impl.final ? impl.final(acc) : acc;
+      },
+    );
+    return this;
   }
 
   /** Rows changed by the last INSERT, UPDATE or DELETE. */

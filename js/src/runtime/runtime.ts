@@ -6,7 +6,9 @@
  * A trap inside wasm (or anything else escaping a call) marks the instance dead: that call and
  * every later one throw INSTANCE_DEAD, so nothing hangs on a corrupted instance.
  */
-import { ResponseLayout, ResultCode as RC } from "../generated/constants.js";
+import { FunctionCall, ResponseLayout, ResultCode as RC } from "../generated/constants.js";
+import { type SqlValue, encodeParams } from "../codec/params.js";
+import { decodeResult } from "../codec/results.js";
 import { WebSqliteError } from "../errors.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
@@ -40,6 +42,16 @@ export interface CoreExports {
     flags: number,
   ): number;
   wsq_conn_state(conn: number): number;
+  wsq_create_function(
+    conn: number,
+    name: number,
+    nameLen: number,
+    nArgs: number,
+    flags: number,
+    id: number,
+  ): number;
+  wsq_function_result(ctx: number, params: number, paramsLen: number): number;
+  wsq_function_error(ctx: number, message: number, len: number): void;
   wsq_conn_stats(conn: number): number;
   wsq_self_test(vfs: number, vfsLen: number, path: number, pathLen: number): number;
   wsq_deadline(conn: number, deadlineMs: number): number;
@@ -73,6 +85,13 @@ export interface RuntimeOptions {
   /** Receives SQLite's log (sqlite3_log). Default: console.warn. */
   log?: (code: number, message: string) => void;
 }
+
+/**
+ * A host function (a user-defined SQL function): called with what the call is for
+ * (FunctionCall.SCALAR / STEP / FINAL), the aggregate group (0 for scalars) and the arguments.
+ * Its return value is the SQL result (ignored for STEP); a throw fails the statement.
+ */
+export type HostFunction = (call: number, group: number, args: SqlValue[]) => unknown;
 
 export type LoadStage =
   "locate" | "fetch" | "compile" | "instantiate" | "initialize" | "sqlite-init";
@@ -109,6 +128,13 @@ export class Runtime {
   private readonly responsePtr: number;
   private scratchPtr = 0;
   private scratchSize = 0;
+  /** Host functions by the id the core passes back. */
+  private readonly functions = new Map<number, HostFunction>();
+  private nextFunctionId = 1;
+  /** Non-zero while a host function runs: SQLite is mid-statement and may not be re-entered. */
+  private callbackDepth = 0;
+  private answerPtr = 0;
+  private answerSize = 0;
 
   /** Use loadRuntime(). */
   constructor(exports: CoreExports) {
@@ -153,6 +179,12 @@ export class Runtime {
    */
   invoke<T>(fn: (exports: CoreExports) => T): T {
     if (this.dead) throw this.dead;
+    if (this.callbackDepth > 0) {
+      throw new WebSqliteError(
+        "MISUSE",
+        "a user-defined function cannot use the database: it runs while SQLite is inside a statement",
+      );
+    }
     try {
       return fn(this.exports);
     } catch (e) {
@@ -209,6 +241,61 @@ export class Runtime {
 
   u32At(ptr: number): number {
     return this.view().getUint32(ptr, true);
+  }
+
+  /** Registers a host function; returns the id to give wsq_create_function. */
+  addFunction(fn: HostFunction): number {
+    const id = this.nextFunctionId++;
+    this.functions.set(id, fn);
+    return id;
+  }
+
+  removeFunction(id: number): void {
+    this.functions.delete(id);
+  }
+
+  /** The wsq_host_function import: runs the host function and answers the call. */
+  callFunction(id: number, call: number, group: number, args: number, len: number, ctx: number) {
+    const fn = this.functions.get(id);
+    this.callbackDepth++;
+    try {
+      if (!fn) throw new Error(`the function (id ${id}) was removed`);
+      const values = decodeResult(this.u8().subarray(args, args + len)).rows[0] ?? [];
+      const value = fn(call, group, values);
+      if (call === FunctionCall.STEP) return;
+      let encoded: Uint8Array;
+      try {
+        encoded = encodeParams([(value === undefined ? null : value) as SqlValue], false)!;
+      } catch {
+        throw new TypeError(
+          `the function returned an unsupported value (${typeof value}); ` +
+            "return null, a number, bigint, string, boolean or Uint8Array",
+        );
+      }
+      const ptr = this.answerBuffer(encoded.length);
+      this.u8().set(encoded, ptr);
+      this.exports.wsq_function_result(ctx, ptr, encoded.length);
+    } catch (e) {
+      const message = encoder.encode(e instanceof Error ? e.message : String(e));
+      const ptr = this.answerBuffer(message.length);
+      this.u8().set(message, ptr);
+      this.exports.wsq_function_error(ctx, ptr, message.length);
+    } finally {
+      this.callbackDepth--;
+    }
+  }
+
+  private answerBuffer(n: number): number {
+    if (n > this.answerSize) {
+      if (this.answerPtr) this.exports.wsq_free(this.answerPtr);
+      this.answerSize = Math.max(n, 256);
+      this.answerPtr = this.exports.wsq_alloc(this.answerSize);
+      if (this.answerPtr === 0) {
+        this.answerSize = 0;
+        throw new WebSqliteError("NOMEM", "out of wasm memory for a function result");
+      }
+    }
+    return this.answerPtr;
   }
 }
 
@@ -296,6 +383,14 @@ function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOp
           crypto.getRandomValues(u8.subarray(p + at, p + Math.min(n, at + 65536)));
         }
       },
+      wsq_host_function: (
+        id: number,
+        call: number,
+        group: number,
+        args: number,
+        len: number,
+        ctx: number,
+      ) => rt().callFunction(id, call, group, args, len, ctx),
       wsq_host_now_ms: () => Date.now(),
       wsq_host_clock_ms: () => performance.now(),
       wsq_host_log: (code: number, p: number, n: number) => {

@@ -312,4 +312,76 @@ export const cases: Case[] = [
       }
     },
   ],
+  [
+    "runs scalar and aggregate functions written in JavaScript",
+    async (ctx) => {
+      const db = await Database.open(ctx.name("functions.db"), { storage: ctx.storage });
+      db.createFunction(
+        "slug",
+        (s) =>
+          String(s)
+            .toLowerCase()
+            .replace(/[^a-z0-9]+/g, "-"),
+        {
+          deterministic: true,
+          innocuous: true, // usable in the schema (the index below) with trusted_schema off
+        },
+      );
+      db.createFunction("concat_all", (...parts) => parts.join("+"), { arity: -1 });
+      db.createFunction("big", () => 2n ** 60n);
+      db.createFunction("bytes", (n) => new Uint8Array(Number(n)).fill(7));
+      db.createFunction("product", { start: () => 1, step: (acc, x) => acc * Number(x) });
+      db.createFunction("longest", {
+        step: (acc: string | null, s) =>
+          acc === null || String(s).length > acc.length ? String(s) : acc,
+        final: (acc) => acc ?? "none",
+      });
+      db.exec(
+        "CREATE TABLE t(g, v, s); INSERT INTO t VALUES (1, 2, 'ab'), (1, 3, 'abc'), (2, 5, 'x')",
+      );
+      eq(db.selectValue("SELECT slug('Hello, World!')"), "hello-world-", "scalar");
+      eq(db.selectValue("SELECT concat_all(1, 'a', NULL, 2.5)"), "1+a++2.5", "varargs");
+      eq(db.selectValue("SELECT big()"), 2n ** 60n, "bigint result");
+      eq(db.selectValue("SELECT bytes(3)"), new Uint8Array([7, 7, 7]), "blob result");
+      eq(
+        db.selectArrays("SELECT g, product(v), longest(s) FROM t GROUP BY g ORDER BY g"),
+        [
+          [1, 6, "abc"],
+          [2, 5, "x"],
+        ],
+        "aggregates per group",
+      );
+      eq(db.selectArrays("SELECT product(v), longest(s) FROM t WHERE 0"), [[1, "none"]], "empty");
+      // An index on a deterministic function.
+      db.exec("CREATE INDEX t_slug ON t(slug(s))");
+      eq(db.selectValue("SELECT count(*) FROM t WHERE slug(s) = 'abc'"), 1, "indexed");
+      db.createFunction("boom", () => {
+        throw new Error("boom went the function");
+      });
+      throws(
+        () => db.exec("SELECT boom()"),
+        (e) => e instanceof SQLiteError && /boom went the function/.test(e.message),
+        "a throwing function",
+      );
+      db.createFunction("odd", () => ({ not: "a value" }));
+      throws(
+        () => db.exec("SELECT odd()"),
+        (e) => e instanceof SQLiteError && /unsupported value/.test(e.message),
+        "an unsupported result",
+      );
+      db.createFunction("reentrant", () => db.selectValue("SELECT 1"));
+      throws(
+        () => db.exec("SELECT reentrant()"),
+        (e) => e instanceof SQLiteError && /cannot use the database/.test(e.message),
+        "using the database inside a function",
+      );
+      throws(
+        () => db.createFunction("bad name", () => 1),
+        (e) => e instanceof TypeError,
+        "name",
+      );
+      eq(db.selectValue("SELECT slug('Still Works')"), "still-works", "usable after errors");
+      db.close();
+    },
+  ],
 ];
