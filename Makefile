@@ -8,7 +8,7 @@ GENERATED := js/src/generated/constants.ts
 CMAKE_NATIVE := cmake -S . -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release
 CMAKE_WASM := cmake -S . -B $(WASM) -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32-wasi.cmake
 CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
-TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'e2e/*.mjs' 'e2e/*.js')
+TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'bench/*.js' 'e2e/*.mjs' 'e2e/*.js')
 
 .PHONY: all setup build native wasm js test test-native test-js test-e2e demo bench format format-check clean distclean
 
@@ -46,6 +46,7 @@ test-js: js
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
 	node bench/browser-api.mjs --quick > /dev/null
+	node bench/oo1-inserts.mjs --quick > /dev/null
 
 test: build
 	$(MAKE) --no-print-directory test-native
@@ -61,6 +62,7 @@ demo: build
 bench: build
 	node bench/node-insert.mjs
 	node bench/browser-api.mjs
+	node bench/oo1-inserts.mjs
 
 format: setup
 	@clang-format-14 -i $(CXX_SOURCES)
