@@ -19,12 +19,20 @@
 #define SQLITE_OMIT_LOAD_EXTENSION 1
 #define SQLITE_OMIT_SHARED_CACHE 1
 #if defined(__wasm__)
-// No operating-system layer in wasm: the core registers its own VFSes (core/src/host/wasm_os.cc).
-#define SQLITE_OS_OTHER 1
+// No operating system in wasm: the OS layer is SQLite's key-value one (kvvfs, for JsStorageDb),
+// and wsq_init registers the core's VFSes, the host-file VFS as the default. SQLITE_OS_KV also
+// compiles WAL out (SQLITE_OMIT_WAL) and keeps temp files in memory.
+#define SQLITE_OS_KV 1
+#else
+// Natively (tests) the unix layer, with the key-value VFS beside it.
+#define SQLITE_OS_KV_OPTIONAL 1
 #endif
 #define SQLITE_TEMP_STORE 2
 #define SQLITE_THREADSAFE 0
 #define SQLITE_TRUSTED_SCHEMA 0
 #define SQLITE_USE_ALLOCA 1
+// The key-value VFS's record reads and writes are the host's (core/src/sqlite/amalgamation.c),
+// not files in the working directory: this is what SQLITE_WASM selects in os_kv.c.
+#define SQLITE_WASM 1
 
 #endif  // WEB_SQLITE_SQLITE_CONFIG_H_

@@ -11,6 +11,7 @@ export type {
   SelfTestStep,
 } from "./bindings/database.js";
 export { Statement } from "./bindings/statement.js";
+export { JsStorageDb } from "./bindings/js-storage-db.js";
 // The bindings under it.
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
 export type { OpenOptions } from "./bindings/connection.js";

@@ -4,7 +4,9 @@ import * as fs from "node:fs";
 import * as path from "node:path";
 import { after, describe, it } from "node:test";
 
-import { Database } from "../src/sync.js";
+import assert from "node:assert/strict";
+
+import { Database, JsStorageDb } from "../src/sync.js";
 import { tempDir } from "./helpers.js";
 import { cases } from "./suites/sync-api.js";
 
@@ -23,5 +25,13 @@ describe("synchronous API (Node, files)", () => {
     file.exec("CREATE TABLE IF NOT EXISTS t(v)");
     mem.close();
     file.close();
+  });
+
+  it("says that JsStorageDb needs Web Storage, which Node does not have", async () => {
+    await Database.ready();
+    assert.throws(
+      () => new JsStorageDb("local"),
+      (e: Error & { code?: string }) => e.code === "UNSUPPORTED" && /Web Storage/.test(e.message),
+    );
   });
 });

@@ -8,6 +8,8 @@
 #include <cstdint>
 #include <string_view>
 
+#include "web_sqlite/sqlite.h"
+
 namespace wsq {
 
 /// Every method returns SQLITE_OK or a SQLite error code (SQLITE_IOERR_*, SQLITE_FULL,
@@ -38,6 +40,11 @@ class HostFileSystem {
   virtual double NowMs() = 0;
   /// A monotonic clock in milliseconds, for measuring durations (defaults to NowMs).
   virtual double MonotonicMs() { return NowMs(); }
+  /// The key-value records of SQLite's kvvfs (see web_sqlite/kv_host.h for the contract).
+  /// The default keeps none: reads find nothing, writes fail with SQLITE_IOERR.
+  virtual int KvRead(const char* cls, const char* key, char* buf, int n) { return -1; }
+  virtual int KvWrite(const char* cls, const char* key, const char* data) { return SQLITE_IOERR; }
+  virtual int KvDelete(const char* cls, const char* key) { return 0; }
   /// Receives SQLite's log messages (sqlite3_log): code and text.
   virtual void Log(int code, const char* message) = 0;
 };

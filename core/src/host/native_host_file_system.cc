@@ -4,9 +4,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cerrno>
 #include <cstdio>
 #include <cstdlib>
+#include <cstring>
+#include <map>
 #include <random>
 #include <string>
 
@@ -101,10 +104,32 @@ class NativeHostFileSystem : public HostFileSystem {
     clock_gettime(CLOCK_MONOTONIC, &ts);
     return static_cast<double>(ts.tv_sec) * 1000.0 + static_cast<double>(ts.tv_nsec) / 1e6;
   }
+  /// Key-value records in memory, for the kvvfs tests.
+  int KvRead(const char* cls, const char* key, char* buf, int n) override {
+    auto it = records_.find(std::string(cls) + "-" + key);
+    if (it == records_.end()) return -1;
+    int size = static_cast<int>(it->second.size());
+    if (n <= 0) return size;
+    int copied = std::min(size, n - 1);
+    std::memcpy(buf, it->second.data(), static_cast<size_t>(copied));
+    buf[copied] = 0;
+    return copied;
+  }
+  int KvWrite(const char* cls, const char* key, const char* data) override {
+    records_[std::string(cls) + "-" + key] = data;
+    return SQLITE_OK;
+  }
+  int KvDelete(const char* cls, const char* key) override {
+    records_.erase(std::string(cls) + "-" + key);
+    return SQLITE_OK;
+  }
   /// Native builds are tests and benchmarks: SQLite's log is printed only when WSQ_LOG is set.
   void Log(int code, const char* message) override {
     if (std::getenv("WSQ_LOG") != nullptr) std::fprintf(stderr, "sqlite(%d): %s\n", code, message);
   }
+
+ private:
+  std::map<std::string, std::string> records_;
 };
 
 }  // namespace

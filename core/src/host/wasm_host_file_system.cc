@@ -27,6 +27,14 @@ WSQ_IMPORT("wsq_host_random") void wsq_host_random(uint8_t* buffer, uint32_t n);
 WSQ_IMPORT("wsq_host_now_ms") double wsq_host_now_ms(void);
 WSQ_IMPORT("wsq_host_clock_ms") double wsq_host_clock_ms(void);
 WSQ_IMPORT("wsq_host_log") void wsq_host_log(int32_t code, const char* message, uint32_t len);
+WSQ_IMPORT("wsq_host_kv_read")
+int32_t wsq_host_kv_read(const char* cls, uint32_t cls_len, const char* key, uint32_t key_len,
+                         char* buf, int32_t n);
+WSQ_IMPORT("wsq_host_kv_write")
+int32_t wsq_host_kv_write(const char* cls, uint32_t cls_len, const char* key, uint32_t key_len,
+                          const char* data, uint32_t data_len);
+WSQ_IMPORT("wsq_host_kv_delete")
+int32_t wsq_host_kv_delete(const char* cls, uint32_t cls_len, const char* key, uint32_t key_len);
 }
 
 namespace wsq {
@@ -75,6 +83,18 @@ class WasmHostFileSystem : public HostFileSystem {
   void Log(int code, const char* message) override {
     wsq_host_log(code, message, static_cast<uint32_t>(std::strlen(message)));
   }
+  int KvRead(const char* cls, const char* key, char* buf, int n) override {
+    return wsq_host_kv_read(cls, Len(cls), key, Len(key), buf, n);
+  }
+  int KvWrite(const char* cls, const char* key, const char* data) override {
+    return wsq_host_kv_write(cls, Len(cls), key, Len(key), data, Len(data));
+  }
+  int KvDelete(const char* cls, const char* key) override {
+    return wsq_host_kv_delete(cls, Len(cls), key, Len(key));
+  }
+
+ private:
+  static uint32_t Len(const char* s) { return static_cast<uint32_t>(std::strlen(s)); }
 };
 
 }  // namespace

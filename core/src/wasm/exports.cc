@@ -11,6 +11,7 @@
 #include "web_sqlite/error.h"
 #include "web_sqlite/functions.h"
 #include "web_sqlite/host_file_system.h"
+#include "web_sqlite/kv_host.h"
 #include "web_sqlite/result_codes.h"
 #include "web_sqlite/result_encoder.h"
 #include "web_sqlite/vfs.h"
@@ -110,7 +111,11 @@ WSQ_EXPORT("wsq_init") int32_t wsq_init(void) {
   if (s.initialized) return RespondEmpty(SQLITE_OK);
   sqlite3_config(SQLITE_CONFIG_LOG, LogToHost, nullptr);
   int rc = sqlite3_initialize();
-#if !defined(__wasm__)
+  if (rc == SQLITE_OK) rc = wsq_kvvfs_install(wsq_kv_read, wsq_kv_write, wsq_kv_delete);
+#if defined(__wasm__)
+  // The OS layer registered only kvvfs: the host-file VFS becomes the default.
+  if (rc == SQLITE_OK) rc = wsq::RegisterVfses(/*host_is_default=*/true);
+#else
   // Natively the unix VFS stays the default; the core's VFSes are added by name.
   if (rc == SQLITE_OK) rc = wsq::RegisterVfses(/*host_is_default=*/false);
 #endif

@@ -3,13 +3,7 @@
  * the core's buffers. Used directly in workers and in Node, and by the worker's message loop.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
-import {
-  type ColumnInfo,
-  type ResultSet,
-  decodeColumns,
-  decodeError,
-  decodeResult,
-} from "../codec/results.js";
+import { type ColumnInfo, type ResultSet, decodeColumns, decodeResult } from "../codec/results.js";
 import {
   OpenFlag,
   PrepareFlag,
@@ -51,7 +45,7 @@ export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTe
     const [ptr, len] = runtime.stage(vfs + path);
     const vfsLen = new TextEncoder().encode(vfs).length;
     const rc = x.wsq_self_test(ptr, vfsLen, ptr + vfsLen, len - vfsLen);
-    if (rc !== 0 && rc !== RC.SQLITE_ERROR) throw decodeError(runtime.responseBytes());
+    if (rc !== 0 && rc !== RC.SQLITE_ERROR) throw runtime.error();
     const r = decodeResult(runtime.responseBytes());
     return r.rows.map(([step, ok, ms, detail]) => ({
       step: step as string,
@@ -63,7 +57,7 @@ export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTe
 }
 
 /** The names of the core's VFSes. */
-export const VFS = { memory: "wsq-memory", host: "wsq-host" } as const;
+export const VFS = { memory: "wsq-memory", host: "wsq-host", keyValue: "kvvfs" } as const;
 
 export interface OpenOptions {
   /** SQLITE_OPEN_* flags. Default: read-write, create. */
@@ -100,7 +94,7 @@ export class Connection {
       // Both strings are staged together: split at the UTF-8 length of path.
       const pathLen = new TextEncoder().encode(path).length;
       const rc = x.wsq_open(ptr, pathLen, flags, ptr + pathLen, len - pathLen, runtime.outPtr);
-      if (rc !== 0) throw decodeError(runtime.responseBytes());
+      if (rc !== 0) throw runtime.error();
       return new Connection(runtime, runtime.u32At(runtime.outPtr), path);
     });
   }
@@ -136,7 +130,7 @@ export class Connection {
     return this.runtime.invoke((x) => {
       const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
       const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
-      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
+      if (rc !== 0) throw this.runtime.error(sql);
       return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();
     });
   }
@@ -152,7 +146,7 @@ export class Connection {
       const out = this.runtime.outPtr;
       const flags = options.persistent === false ? 0 : PrepareFlag.PERSISTENT;
       const rc = x.wsq_prepare(handle, ptr, len, flags, out, out + 4);
-      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), sql);
+      if (rc !== 0) throw this.runtime.error(sql);
       const id = this.runtime.u32At(out);
       if (id === 0) return null;
       const stmt = new PreparedStatement(this, id, sql);
@@ -196,7 +190,7 @@ export class Connection {
       const rc = x.wsq_create_function(handle, ptr, len, nArgs, flags, id);
       if (rc !== 0) {
         this.runtime.removeFunction(id);
-        throw decodeError(this.runtime.responseBytes());
+        throw this.runtime.error();
       }
     });
   }
@@ -215,7 +209,7 @@ export class Connection {
   export(): Uint8Array {
     const handle = this.live();
     return this.runtime.invoke((x) => {
-      if (x.wsq_export(handle) !== 0) throw decodeError(this.runtime.responseBytes());
+      if (x.wsq_export(handle) !== 0) throw this.runtime.error();
       return this.runtime.responseCopy();
     });
   }
@@ -301,7 +295,7 @@ export class PreparedStatement {
     this.runtime.invoke((x) => {
       const [, , pptr, plen] = this.runtime.stage("", params);
       const rc = x.wsq_stmt_bind(id, pptr, plen);
-      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
+      if (rc !== 0) throw this.runtime.error(this.sql);
     });
     return this;
   }
@@ -317,7 +311,7 @@ export class PreparedStatement {
     this.runtime.invoke((x) => {
       const [, , pptr, plen] = this.runtime.stage("", encoded);
       const rc = x.wsq_stmt_bind_one(id, pptr, plen, typeof at === "number" ? at : 0);
-      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
+      if (rc !== 0) throw this.runtime.error(this.sql);
     });
     return this;
   }
@@ -332,7 +326,7 @@ export class PreparedStatement {
     return this.runtime.invoke((x) => {
       const rc = x.wsq_stmt_step(id, maxRows);
       if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) {
-        throw decodeError(this.runtime.responseBytes(), this.sql);
+        throw this.runtime.error(this.sql);
       }
       return decodeResult(this.runtime.responseBytes(), names);
     });
@@ -344,7 +338,7 @@ export class PreparedStatement {
     return this.runtime.invoke((x) => {
       const rc = x.wsq_stmt_step(id, maxRows);
       if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) {
-        throw decodeError(this.runtime.responseBytes(), this.sql);
+        throw this.runtime.error(this.sql);
       }
       return this.runtime.responseCopy();
     });
@@ -361,7 +355,7 @@ export class PreparedStatement {
     return this.runtime.invoke((x) => {
       const [, , pptr, plen] = this.runtime.stage("", params);
       const rc = x.wsq_stmt_run(id, pptr, plen, rows ? RunFlag.ROWS : 0);
-      if (rc !== 0) throw decodeError(this.runtime.responseBytes(), this.sql);
+      if (rc !== 0) throw this.runtime.error(this.sql);
       return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();
     });
   }

@@ -71,9 +71,11 @@ export interface DatabaseOptions {
   wasm?: WasmSource;
 }
 
-/** @internal how the worker opens databases on its own runtime and store. */
+/** @internal how the worker opens databases on its own runtime and store, and JsStorageDb. */
 export interface InternalOptions extends DatabaseOptions {
   environment?: Environment;
+  /** A database in Web Storage, through the "kvvfs" VFS. */
+  webStorage?: "local" | "session";
 }
 
 /** An aggregate for createFunction: step per row, final per group. */
@@ -128,7 +130,7 @@ function isThenable(v: unknown): boolean {
 
 export class Database {
   readonly name: string;
-  readonly storage: "opfs" | "file" | "memory";
+  readonly storage: "opfs" | "file" | "memory" | "local" | "session";
   /** The path SQLite opened (Node: absolute), or the name. */
   readonly filename: string;
   /** @internal the connection under this database (the worker reads raw buffers from it). */
@@ -183,7 +185,7 @@ export class Database {
     }
     const environment = options.environment ?? loadedEnvironment();
     const store = environment.store;
-    const storage = options.storage ?? store?.kind ?? "memory";
+    const storage = options.webStorage ?? options.storage ?? store?.kind ?? "memory";
     const mode = options.mode ?? "create";
     if (!(mode in FLAGS))
       throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
@@ -193,19 +195,22 @@ export class Database {
         "OPFS databases open asynchronously: use `await Database.open(name)` instead of `new Database()`",
       );
     }
-    if (storage !== "memory" && (!store || store.kind !== storage)) {
+    const webStorage = storage === "local" || storage === "session";
+    if (storage !== "memory" && !webStorage && (!store || store.kind !== storage)) {
       throw new WebSqliteError(
         "UNSUPPORTED",
         `storage "${storage}" is not available here; use ${store ? `"${store.kind}" or ` : ""}"memory"`,
       );
     }
-    const path = storage === "memory" ? name : store!.path(name);
+    const path = storage === "memory" || webStorage ? name : store!.path(name);
     const connection = Connection.open(environment.runtime, path, {
-      vfs: storage === "memory" ? VFS.memory : VFS.host,
+      vfs: webStorage ? VFS.keyValue : storage === "memory" ? VFS.memory : VFS.host,
       flags: FLAGS[mode],
     });
     try {
-      if (storage !== "memory" && mode !== "readonly") connection.exec(PERSISTENT_PRAGMAS);
+      if (!webStorage && storage !== "memory" && mode !== "readonly") {
+        connection.exec(PERSISTENT_PRAGMAS);
+      }
       connection.exec(SYNCHRONOUS[options.durability ?? "full"]);
     } catch (e) {
       connection.close();

@@ -6,6 +6,7 @@ import { WebSqliteError } from "../errors.js";
 import type { DatabaseStore } from "../runtime/store.js";
 import { OpfsStore, missingOpfsCapability } from "../runtime/hosts/opfs.js";
 import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
+import { hasWebStorage, webStorageKv } from "../runtime/hosts/web-storage.js";
 
 export interface Environment {
   runtime: Runtime;
@@ -45,6 +46,7 @@ export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {
     const runtime = await loadRuntime({
       wasm,
       host: s?.host,
+      kv: hasWebStorage() ? webStorageKv : undefined,
       log: (code, message) => {
         for (const listener of logListeners) {
           try {

@@ -8,7 +8,8 @@
  */
 import { FunctionCall, ResponseLayout, ResultCode as RC } from "../generated/constants.js";
 import { type SqlValue, encodeParams } from "../codec/params.js";
-import { decodeResult } from "../codec/results.js";
+import { decodeError, decodeResult } from "../codec/results.js";
+import { SQLiteError } from "../errors.js";
 import { WebSqliteError } from "../errors.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
@@ -77,6 +78,16 @@ export interface CoreExports {
 /** Where the wasm comes from: a URL or path, its bytes, or an already compiled module. */
 export type WasmSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
 
+/**
+ * The key-value records behind SQLite's kvvfs (JsStorageDb): Web Storage in a page. Values are
+ * ASCII text. write may throw (a QuotaExceededError becomes SQLITE_FULL).
+ */
+export interface KeyValueHost {
+  read(cls: string, key: string): string | null;
+  write(cls: string, key: string, value: string): void;
+  delete(cls: string, key: string): void;
+}
+
 export interface RuntimeOptions {
   /** Overrides the default location, web-sqlite.wasm next to the package's index.js. */
   wasm?: WasmSource;
@@ -84,6 +95,8 @@ export interface RuntimeOptions {
   host?: HostFileSystem;
   /** Receives SQLite's log (sqlite3_log). Default: console.warn. */
   log?: (code: number, message: string) => void;
+  /** The records of the "kvvfs" VFS (JsStorageDb); without one it stores nothing. */
+  kv?: KeyValueHost;
 }
 
 /**
@@ -118,6 +131,8 @@ export class Runtime {
   readonly sqliteVersion: string;
   /** Set once the instance trapped; every later call throws it. */
   dead: WebSqliteError | null = null;
+  /** Set when a key-value write hit the storage quota during the current call. */
+  quotaExceeded = false;
   /** 16 bytes of wasm memory for out-parameters, allocated once. */
   readonly outPtr: number;
 
@@ -179,6 +194,7 @@ export class Runtime {
    */
   invoke<T>(fn: (exports: CoreExports) => T): T {
     if (this.dead) throw this.dead;
+    this.quotaExceeded = false;
     if (this.callbackDepth > 0) {
       throw new WebSqliteError(
         "MISUSE",
@@ -224,6 +240,25 @@ export class Runtime {
     const paramsPtr = ptr + textLen;
     if (params) u8.set(params, paramsPtr);
     return [ptr, textLen, paramsPtr, paramsLen];
+  }
+
+  /**
+   * The error of the last call, typed. SQLite reports a failed key-value write as an I/O error
+   * at some points; when the storage quota was the cause it becomes SQLITE_FULL.
+   */
+  error(sql?: string): SQLiteError {
+    const e = decodeError(this.responseBytes(), sql);
+    const primary = e.resultCode & 0xff;
+    if (this.quotaExceeded && (primary === RC.SQLITE_IOERR || primary === RC.SQLITE_FULL)) {
+      return new SQLiteError(
+        RC.SQLITE_FULL,
+        "SQLITE_FULL",
+        "database or disk is full: the browser's storage quota is exhausted. The database is " +
+          "intact; free space (smaller data, clearStorage()) and retry",
+        e.offset,
+      );
+    }
+    return e;
   }
 
   /** The bytes of the last response, as a view into wasm memory (valid until the next call). */
@@ -299,7 +334,12 @@ export class Runtime {
   }
 }
 
-function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOptions["log"]) {
+function imports(
+  getRuntime: () => Runtime,
+  host: HostFileSystem,
+  log: RuntimeOptions["log"],
+  kv: KeyValueHost | undefined,
+) {
   const rt = getRuntime;
   const str = (ptr: number, len: number) =>
     decoder.decode(
@@ -391,6 +431,54 @@ function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOp
         len: number,
         ctx: number,
       ) => rt().callFunction(id, call, group, args, len, ctx),
+      wsq_host_kv_read: (
+        cp: number,
+        cn: number,
+        kp: number,
+        kn: number,
+        buf: number,
+        n: number,
+      ) => {
+        try {
+          const value = kv?.read(str(cp, cn), str(kp, kn)) ?? null;
+          if (value === null) return -1;
+          const bytes = encoder.encode(value);
+          if (n <= 0) return bytes.length;
+          const copied = Math.min(bytes.length, n - 1);
+          const u8 = rt().u8();
+          u8.set(bytes.subarray(0, copied), buf);
+          u8[buf + copied] = 0;
+          return copied;
+        } catch {
+          return -1;
+        }
+      },
+      wsq_host_kv_write: (
+        cp: number,
+        cn: number,
+        kp: number,
+        kn: number,
+        dp: number,
+        dn: number,
+      ) => {
+        if (!kv) return RC.SQLITE_IOERR;
+        try {
+          kv.write(str(cp, cn), str(kp, kn), str(dp, dn));
+          return RC.SQLITE_OK;
+        } catch (e) {
+          const code = hostErrorCode(e, RC.SQLITE_IOERR);
+          if (code === RC.SQLITE_FULL) rt().quotaExceeded = true;
+          return code;
+        }
+      },
+      wsq_host_kv_delete: (cp: number, cn: number, kp: number, kn: number) => {
+        try {
+          kv?.delete(str(cp, cn), str(kp, kn));
+          return RC.SQLITE_OK;
+        } catch {
+          return RC.SQLITE_IOERR_DELETE;
+        }
+      },
       wsq_host_now_ms: () => Date.now(),
       wsq_host_clock_ms: () => performance.now(),
       wsq_host_log: (code: number, p: number, n: number) => {
@@ -399,6 +487,15 @@ function imports(getRuntime: () => Runtime, host: HostFileSystem, log: RuntimeOp
         } catch {
           // A failing log callback must not break SQLite.
         }
+      },
+    },
+    // The one WASI function the core links: the clock of SQLite's kvvfs (gettimeofday).
+    wasi_snapshot_preview1: {
+      clock_time_get: (_id: number, _precision: bigint, out: number) => {
+        rt()
+          .view()
+          .setBigUint64(out, BigInt(Date.now()) * 1_000_000n, true);
+        return 0;
       },
     },
   };
@@ -468,7 +565,10 @@ export async function loadRuntime(options: RuntimeOptions = {}): Promise<Runtime
     return runtime;
   };
   const instance = await stage("instantiate", () =>
-    WebAssembly.instantiate(module, imports(getRuntime, options.host ?? noFileSystem, options.log)),
+    WebAssembly.instantiate(
+      module,
+      imports(getRuntime, options.host ?? noFileSystem, options.log, options.kv),
+    ),
   );
   const exports = instance.exports as unknown as CoreExports;
   await stage("initialize", () => {
