@@ -2,7 +2,6 @@
 // key-value VFS (private to the amalgamation) can be pointed at the host: JsStorageDb keeps its
 // pages in localStorage / sessionStorage through them.
 #include "sqlite3.c"
-
 #include "web_sqlite/kv_host.h"
 
 int wsq_kvvfs_install(int (*read)(const char*, const char*, char*, int),

@@ -6,7 +6,7 @@
 import { WebSqliteError } from "../errors.js";
 import type { HostFileSystem } from "./host.js";
 
-/** The files SQLite keeps beside a database, by suffix. */
+/** The files SQLite may keep beside a database, by suffix (removed with it, never a name). */
 export const SIDE_FILES = ["-journal", "-wal"] as const;
 
 /** The library's own scratch files (imports in progress, self-tests) start with this; listings skip them. */

@@ -185,7 +185,8 @@ export class OpfsStore implements DatabaseStore {
     }
     const files = new Map<string, OpfsFile>();
     try {
-      for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
+      // The journal is the one side file SQLite opens: WAL is compiled out of the wasm build.
+      for (const file of [name, name + "-journal"]) {
         let exists = true;
         let handle: FileHandle;
         try {
