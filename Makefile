@@ -38,6 +38,7 @@ build: native wasm js
 
 test-native: native
 	ctest --test-dir $(NATIVE) --output-on-failure
+	$(NATIVE)/wsq_crash_sim 1000
 
 test-js: js
 	node --test --test-reporter=spec $(DIST)/test/*.test.js
