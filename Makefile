@@ -3,14 +3,17 @@
 SHELL := /bin/bash
 NATIVE := build/native
 WASM := build/wasm
+SANITIZE := build/sanitize
 DIST := js/dist
 GENERATED := js/src/generated/constants.ts
 CMAKE_NATIVE := cmake -S . -B $(NATIVE) -G Ninja -DCMAKE_BUILD_TYPE=Release
 CMAKE_WASM := cmake -S . -B $(WASM) -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32-wasi.cmake
+CMAKE_SANITIZE := CC=clang-14 CXX=clang++-14 cmake -S . -B $(SANITIZE) -G Ninja \
+	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSQ_SANITIZE=ON -DWSQ_FUZZ=ON
 CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
 TS_SOURCES = $(shell git ls-files 'js/*.ts' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'bench/*.js' 'e2e/*.mjs' 'e2e/*.js')
 
-.PHONY: all setup build native wasm js test test-native test-js test-e2e demo bench format format-check clean distclean
+.PHONY: all setup build native wasm js sanitize test test-native test-sanitize test-js test-e2e fuzz demo bench format format-check clean distclean
 
 all: build
 
@@ -40,6 +43,20 @@ test-native: native
 	ctest --test-dir $(NATIVE) --output-on-failure
 	$(NATIVE)/wsq_crash_sim 1000
 
+# The native suites again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), the crash
+# simulation, and a short run of each libFuzzer target (`make fuzz` runs them longer).
+sanitize: setup
+	@test -f $(SANITIZE)/CMakeCache.txt || $(CMAKE_SANITIZE) > /dev/null
+	cmake --build $(SANITIZE)
+
+test-sanitize: sanitize
+	ctest --test-dir $(SANITIZE) --output-on-failure
+	$(SANITIZE)/wsq_crash_sim 200
+	scripts/fuzz.sh 20
+
+fuzz: sanitize
+	scripts/fuzz.sh $${FUZZ_SECONDS:-600}
+
 test-js: js
 	node --test --test-reporter=spec $(DIST)/test/*.test.js
 
@@ -51,6 +68,7 @@ test-e2e: js
 
 test: build
 	$(MAKE) --no-print-directory test-native
+	$(MAKE) --no-print-directory test-sanitize
 	$(MAKE) --no-print-directory test-js
 	$(MAKE) --no-print-directory test-e2e
 	$(MAKE) --no-print-directory format-check
@@ -74,7 +92,7 @@ format-check: setup
 	@npx prettier --log-level warn --check $(TS_SOURCES)
 
 clean:
-	rm -rf $(NATIVE) $(WASM) $(DIST) $(GENERATED)
+	rm -rf $(NATIVE) $(WASM) $(SANITIZE) $(DIST) $(GENERATED)
 
 distclean: clean
 	rm -rf build node_modules

@@ -17,7 +17,7 @@ SQLITE_DIR="$ROOT/build/deps/sqlite-$SQLITE_VERSION"
 APT_PACKAGES=(
   clang-14 lld-14 cmake ninja-build make pkg-config
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
-  libgtest-dev clang-format-14 nodejs npm
+  libgtest-dev clang-format-14 libclang-rt-14-dev nodejs npm
   chromium fonts-liberation
 )
 

@@ -169,11 +169,12 @@ TEST_F(StatementTest, PrepareReportsTailAndEmptySql) {
 TEST_F(StatementTest, FinalizeAndCloseReleaseStatements) {
   Statement* a = Prepare("SELECT 1");
   Statement* b = Prepare("SELECT 2");
-  ASSERT_NE(a->id(), b->id());
+  uint32_t a_id = a->id();  // a is freed by Finalize
+  ASSERT_NE(a_id, b->id());
   EXPECT_EQ(conn_->statement_count(), 2u);
-  EXPECT_TRUE(conn_->Finalize(a->id()));
-  EXPECT_FALSE(conn_->Finalize(a->id()));
-  EXPECT_EQ(conn_->FindStatement(a->id()), nullptr);
+  EXPECT_TRUE(conn_->Finalize(a_id));
+  EXPECT_FALSE(conn_->Finalize(a_id));
+  EXPECT_EQ(conn_->FindStatement(a_id), nullptr);
   EXPECT_EQ(conn_->FindStatement(b->id()), b);
   // An open statement would make sqlite3_close() fail with SQLITE_BUSY; destroying the
   // connection finalizes it first, so the database really closes.

@@ -42,9 +42,13 @@ class HostFileSystem {
   virtual double MonotonicMs() { return NowMs(); }
   /// The key-value records of SQLite's kvvfs (see web_sqlite/kv_host.h for the contract).
   /// The default keeps none: reads find nothing, writes fail with SQLITE_IOERR.
-  virtual int KvRead(const char* cls, const char* key, char* buf, int n) { return -1; }
-  virtual int KvWrite(const char* cls, const char* key, const char* data) { return SQLITE_IOERR; }
-  virtual int KvDelete(const char* cls, const char* key) { return 0; }
+  virtual int KvRead(const char* /*cls*/, const char* /*key*/, char* /*buf*/, int /*n*/) {
+    return -1;
+  }
+  virtual int KvWrite(const char* /*cls*/, const char* /*key*/, const char* /*data*/) {
+    return SQLITE_IOERR;
+  }
+  virtual int KvDelete(const char* /*cls*/, const char* /*key*/) { return 0; }
   /// Receives SQLite's log messages (sqlite3_log): code and text.
   virtual void Log(int code, const char* message) = 0;
 };
