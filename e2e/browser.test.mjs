@@ -572,6 +572,27 @@ describe("capabilities", () => {
   });
 });
 
+describe("content security policy", () => {
+  it("works on a page with script-src 'self' 'wasm-unsafe-eval' (no eval, no inline code)", async () => {
+    const strict = await startSession({
+      port: 8794,
+      headers: { "Content-Security-Policy": "script-src 'self' 'wasm-unsafe-eval'" },
+    });
+    try {
+      const page = await strict.context.newPage();
+      await page.goto(`${strict.server.url}/e2e/pages/csp.html`);
+      await page.waitForFunction(() => window.result !== undefined);
+      const r = await page.evaluate(() => window.result);
+      assert.equal(r.error, undefined, r.error);
+      assert.deepEqual(r.rows, [{ v: "csp ok" }]);
+      assert.equal(r.sync, 42);
+      assert.deepEqual(r.violations, []);
+    } finally {
+      await strict.close();
+    }
+  });
+});
+
 describe("persistence", () => {
   it("survives a page reload and a browser restart with the same profile", async () => {
     const dir = freshProfile();
