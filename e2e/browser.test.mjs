@@ -515,7 +515,15 @@ describe("the Promise API in Chromium", () => {
     const r = await inPage(async () => {
       const wsq = window.wsq;
       const out = [];
-      for (const name of ["", "..", "a/b", "x\u0001y"]) {
+      for (const name of [
+        "",
+        "..",
+        "a/b",
+        "/abs.db",
+        "x\u0001y",
+        "n".repeat(201),
+        "b.db-journal",
+      ]) {
         out.push(
           await wsq.open(name).then(
             () => "opened",
@@ -529,6 +537,18 @@ describe("the Promise API in Chromium", () => {
           (e) => e.code,
         ),
       );
+      const db = await wsq.open("too-big.db", { storage: "memory" });
+      out.push(
+        await db.query("SELECT zeroblob(2000000000)").then(
+          () => "ran",
+          (e) => e.code,
+        ),
+      );
+      await db.close();
+      const root = await navigator.storage.getDirectory();
+      for await (const name of root.keys()) {
+        if (name.startsWith("nnnn") || name === "abs.db") out.push(`created ${name}`);
+      }
       return out;
     });
     assert.deepEqual(r, [
@@ -536,7 +556,11 @@ describe("the Promise API in Chromium", () => {
       "WebSqliteError:INVALID_NAME",
       "WebSqliteError:INVALID_NAME",
       "WebSqliteError:INVALID_NAME",
+      "WebSqliteError:INVALID_NAME",
+      "WebSqliteError:INVALID_NAME",
+      "WebSqliteError:INVALID_NAME",
       "UNSUPPORTED",
+      "SQLITE_TOOBIG",
     ]);
   });
 });

@@ -272,6 +272,33 @@ describe("the Promise API in Node", () => {
     assert.ok(!fs.readdirSync(".").some((f) => f.includes("self-test")), "no scratch file left");
   });
 
+  it("answers the bad-input matrix with typed errors and stays usable", async () => {
+    const db = await open("bad-input.db");
+    await db.exec("CREATE TABLE t(v)");
+    const syntax = await db.exec("SELECT * FRM t").catch((e) => e);
+    assert.ok(syntax instanceof SQLiteError && syntax.code === "SQLITE_ERROR");
+    assert.equal(syntax.offset, 9);
+    for (const sql of ["SELECT randomblob(1000000001)", "SELECT zeroblob(2000000000)"]) {
+      await assert.rejects(db.query(sql), (e) => code(e) === "SQLITE_TOOBIG", sql);
+    }
+    await assert.rejects(
+      db.exec("INSERT INTO t VALUES (?)", [1, 2]),
+      (e) => code(e) === "SQLITE_RANGE",
+    );
+    await assert.rejects(
+      db.exec("INSERT INTO t VALUES (:v)", { w: 1 }),
+      (e) => code(e) === "SQLITE_RANGE",
+    );
+    await assert.rejects(db.exec("INSERT INTO t VALUES (?)", [new Map() as never]), TypeError);
+    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "nothing ran");
+    await db.close();
+    const long = "n".repeat(300) + ".db";
+    await assert.rejects(open(long), (e) => code(e) === "SQLITE_CANTOPEN");
+    await assert.rejects(open("x\0y.db"), (e) => code(e) === "INVALID_NAME");
+    await assert.rejects(open(""), TypeError);
+    assert.ok(!fs.readdirSync(".").some((f) => f.startsWith("nnnn") || f.startsWith("x")));
+  });
+
   it("delivers SQLite's log to the open option's callback", async () => {
     const lines: string[] = [];
     const db: Database = await open("log.db", {
