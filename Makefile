@@ -65,6 +65,7 @@ test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
 	node bench/browser-api.mjs --quick > /dev/null
 	node bench/oo1-inserts.mjs --quick > /dev/null
+	node bench/speed.mjs --quick > /dev/null
 
 test: build
 	$(MAKE) --no-print-directory test-native
@@ -82,6 +83,7 @@ bench: build
 	node bench/node-insert.mjs
 	node bench/browser-api.mjs
 	node bench/oo1-inserts.mjs
+	node bench/speed.mjs
 
 format: setup
 	@clang-format-14 -i $(CXX_SOURCES)

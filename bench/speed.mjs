@@ -1,0 +1,181 @@
+// The classic 16-test speed suite (bench/speed/suite.mjs) for every contestant in one Chromium
+// run, plus the same amalgamation natively: medians of RUNS timed passes, each in a fresh browser
+// profile on a fresh database after an untimed warm-up pass in that browser. Prints markdown,
+// writes bench/results/<date>.json and the chart bench/results/speed-suite.svg.
+//
+//   node bench/speed.mjs            (make bench; RUNS=3 by default)
+//   node bench/speed.mjs --quick    (a hundredth of the sizes, one run, no files written)
+import { execFileSync } from "node:child_process";
+import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { tmpdir } from "node:os";
+import * as path from "node:path";
+
+import { freshProfile, launch, removeProfile } from "../e2e/harness.mjs";
+import { ROOT, serve } from "../e2e/server.mjs";
+import { speedSuite } from "./speed/suite.mjs";
+
+const quick = process.argv.includes("--quick");
+const RUNS = quick ? 1 : Number(process.env.RUNS ?? 3);
+const SCALE = quick ? 0.01 : 1;
+
+/** [name, needs cross-origin isolation, classic worker]. */
+const CONTESTANTS = [
+  ["web-sqlite opfs", false, false],
+  ["web-sqlite opfs relaxed", false, false],
+  ["web-sqlite memory", false, false],
+  ["official opfs-sahpool sqlite3_exec", false, false],
+  ["official opfs-sahpool exec()", false, false],
+  ["official opfs sqlite3_exec", true, false],
+  ["official memory sqlite3_exec", false, false],
+  ["official memory exec()", false, false],
+  ["wa-sqlite AccessHandlePool", false, false],
+  ["wa-sqlite memory", false, false],
+  ["sql.js memory", false, true],
+];
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const sum = (xs) => xs.reduce((a, b) => a + b, 0);
+
+async function runInBrowser(base, [name, , classic]) {
+  const profile = freshProfile();
+  const context = await launch(profile);
+  try {
+    const page = await context.newPage();
+    await page.goto(`${base}/e2e/pages/blank.html`);
+    const script = classic ? "speed-worker-classic.js" : "speed-worker.js";
+    const url = `/bench/pages/${script}?contestant=${encodeURIComponent(name)}&scale=${SCALE}`;
+    const out = await page.evaluate(
+      ({ url, classic }) =>
+        new Promise((resolve) => {
+          const worker = new Worker(url, classic ? {} : { type: "module" });
+          worker.onmessage = (e) => resolve(e.data);
+          worker.onerror = (e) => resolve({ error: e.message || "the worker failed to load" });
+        }),
+      { url, classic },
+    );
+    if (out.error) throw new Error(`${name}: ${out.error}`);
+    return out.times;
+  } finally {
+    await context.close();
+    removeProfile(profile);
+  }
+}
+
+function runNative(tests) {
+  const dir = mkdtempSync(path.join(tmpdir(), "wsq-speed-"));
+  try {
+    mkdirSync(path.join(dir, "tests"));
+    tests.forEach((t, i) =>
+      writeFileSync(path.join(dir, "tests", `${String(i + 1).padStart(2, "0")}.sql`), t.sql),
+    );
+    const out = execFileSync(
+      path.join(ROOT, "build/native/wsq_speed_native"),
+      [path.join(dir, "tests"), dir, String(RUNS)],
+      { maxBuffer: 64 << 20 },
+    );
+    return JSON.parse(out.toString());
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+function svgChart(totals) {
+  const width = 760;
+  const bar = 22;
+  const left = 250;
+  const max = Math.max(...totals.map((t) => t.ms));
+  const rows = totals.map((t, i) => {
+    const w = Math.max(1, ((width - left - 90) * t.ms) / max);
+    const y = 30 + i * (bar + 6);
+    const color = t.name.startsWith("web-sqlite")
+      ? "#1f6feb"
+      : t.name.startsWith("native")
+        ? "#6e7781"
+        : "#d29922";
+    return (
+      `<text x="${left - 8}" y="${y + 15}" text-anchor="end">${t.name}</text>` +
+      `<rect x="${left}" y="${y}" width="${w.toFixed(1)}" height="${bar}" fill="${color}"/>` +
+      `<text x="${left + w + 6}" y="${y + 15}">${(t.ms / 1000).toFixed(2)} s</text>`
+    );
+  });
+  const height = 40 + totals.length * (bar + 6);
+  return (
+    `<svg xmlns="http://www.w3.org/2000/svg" width="${width}" height="${height}" ` +
+    `font-family="sans-serif" font-size="12">` +
+    `<text x="10" y="18" font-weight="bold">Speed suite total (16 tests), median; shorter is faster</text>` +
+    `${rows.join("")}</svg>\n`
+  );
+}
+
+const tests = speedSuite(SCALE);
+const plain = await serve({ port: 8796 });
+const isolated = await serve({
+  port: 8797,
+  headers: {
+    "Cross-Origin-Opener-Policy": "same-origin",
+    "Cross-Origin-Embedder-Policy": "require-corp",
+  },
+});
+const results = {};
+try {
+  for (const contestant of CONTESTANTS) {
+    const runs = [];
+    for (let r = 0; r < RUNS; r++) {
+      runs.push(await runInBrowser(contestant[1] ? isolated.url : plain.url, contestant));
+    }
+    results[contestant[0]] = runs;
+    process.stderr.write(`speed: ${contestant[0]} done\n`);
+  }
+} finally {
+  await plain.close();
+  await isolated.close();
+}
+const native = runNative(tests);
+results["native file"] = native.file;
+results["native memory"] = native.memory;
+
+const names = Object.keys(results);
+const perTest = Object.fromEntries(
+  names.map((n) => [n, tests.map((_, i) => median(results[n].map((run) => run[i])))]),
+);
+const totals = names.map((n) => {
+  const runTotals = results[n].map(sum);
+  return {
+    name: n,
+    ms: median(runTotals),
+    min: Math.min(...runTotals),
+    max: Math.max(...runTotals),
+  };
+});
+const ours = totals.find((t) => t.name === "web-sqlite opfs").ms;
+const oursMemory = totals.find((t) => t.name === "web-sqlite memory").ms;
+
+const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms.toFixed(1));
+console.log(`## Speed suite, ms (median of ${RUNS}; scale ${SCALE})\n`);
+console.log(`| test | ${names.join(" | ")} |`);
+console.log(`|---|${names.map(() => "---:").join("|")}|`);
+tests.forEach((t, i) => {
+  console.log(`| ${i + 1}. ${t.name} | ${names.map((n) => fmt(perTest[n][i])).join(" | ")} |`);
+});
+console.log(
+  `| **total** | ${totals.map((t) => `**${fmt(t.ms)}** (${fmt(t.min)}–${fmt(t.max)})`).join(" | ")} |`,
+);
+console.log(
+  `| total / web-sqlite opfs | ${totals.map((t) => `${(t.ms / ours).toFixed(2)}x`).join(" | ")} |`,
+);
+console.log(
+  `\nweb-sqlite opfs / native file: ${(ours / totals.find((t) => t.name === "native file").ms).toFixed(2)}x; ` +
+    `web-sqlite memory / native memory: ${(oursMemory / totals.find((t) => t.name === "native memory").ms).toFixed(2)}x`,
+);
+
+if (!quick) {
+  const date = new Date().toISOString().slice(0, 10);
+  const dir = path.join(ROOT, "bench/results");
+  mkdirSync(dir, { recursive: true });
+  writeFileSync(
+    path.join(dir, `${date}.json`),
+    `${JSON.stringify({ date, runs: RUNS, tests: tests.map((t) => t.name), results, totals }, null, 1)}\n`,
+  );
+  writeFileSync(path.join(dir, "speed-suite.svg"), svgChart(totals));
+  console.log(`\nwrote bench/results/${date}.json and bench/results/speed-suite.svg`);
+}
