@@ -106,6 +106,7 @@ int Connection::Exec(std::string_view sql, const uint8_t* params_data, size_t pa
   const char* begin = sql.data();
   const char* end = begin + sql.size();
   const char* p = begin;
+  std::string text;  // a NUL-terminated copy of sql, made at the first prepare
 
   while (p < end) {
     sqlite3_stmt* stmt = nullptr;
@@ -117,7 +118,17 @@ int Connection::Exec(std::string_view sql, const uint8_t* params_data, size_t pa
       cacheable = stmt != nullptr;
     }
     if (stmt == nullptr) {
-      int rc = sqlite3_prepare_v3(db_, p, static_cast<int>(end - p),
+      // SQLite copies the text it is given unless a NUL ends it; for a script that copy would be
+      // made again for every statement, of the whole rest (quadratic). One terminated copy, and
+      // a length that includes its NUL, keep a script of any length linear.
+      if (text.empty()) {
+        text.assign(sql);
+        size_t at = static_cast<size_t>(p - begin);
+        begin = text.c_str();
+        end = begin + sql.size();
+        p = begin + at;
+      }
+      int rc = sqlite3_prepare_v3(db_, p, static_cast<int>(end - p) + 1,
                                   p == begin ? SQLITE_PREPARE_PERSISTENT : 0, &stmt, &tail);
       if (rc != SQLITE_OK) {
         error->FromDb(db_, rc);
