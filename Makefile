@@ -84,6 +84,7 @@ bench: build
 	node bench/browser-api.mjs
 	node bench/oo1-inserts.mjs
 	node bench/speed.mjs
+	node bench/bytes.mjs
 
 format: setup
 	@clang-format-14 -i $(CXX_SOURCES)

@@ -41,6 +41,33 @@ try {
   }, ROUND_TRIPS);
   trips.sort((a, b) => a - b);
 
+  // 1b. Point queries by primary key, all sent at once (pipelined): queries per second.
+  const pipelined = await page.evaluate(
+    async ({ n, runs }) => {
+      const db = await window.wsq.open("bench-points.db");
+      await db.exec(
+        "DROP TABLE IF EXISTS p; CREATE TABLE p(id INTEGER PRIMARY KEY, v TEXT);" +
+          `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n}) ` +
+          "INSERT INTO p SELECT i, 'value ' || i FROM c",
+      );
+      const stmt = await db.prepare("SELECT v FROM p WHERE id = ?");
+      const rates = [];
+      for (let r = 0; r <= runs; r++) {
+        const t = performance.now();
+        const rows = await Promise.all(
+          Array.from({ length: n }, (_, i) => stmt.get([1 + ((i * 7919) % n)])),
+        );
+        const ms = performance.now() - t;
+        if (rows.length !== n || !rows.every(Boolean)) throw new Error("a point query missed");
+        if (r > 0) rates.push((n / ms) * 1000); // run 0 is the warm-up
+      }
+      await stmt.finalize();
+      await db.close();
+      return rates;
+    },
+    { n: quick ? 200 : 10_000, runs: RUNS },
+  );
+
   // 2. ROWS x 4 columns (integer, real, 20-char text, 16-byte blob) into main-thread objects.
   const rows = await page.evaluate(
     async ({ rows, runs }) => {
@@ -89,6 +116,9 @@ try {
   console.log("|---|---|---|");
   console.log(
     `| SELECT 1 round trip (${ROUND_TRIPS} sequential, groups of 20) | ${fmt(median(trips))} ms | p95 ${fmt(trips[Math.floor(trips.length * 0.95)])} ms |`,
+  );
+  console.log(
+    `| ${quick ? 200 : "10,000"} pipelined point queries by primary key | ${median(pipelined).toFixed(0)} queries/s | ${Math.min(...pipelined).toFixed(0)}–${Math.max(...pipelined).toFixed(0)} |`,
   );
   console.log(
     `| ${ROWS.toLocaleString("en")} rows x 4 columns to objects | ${fmt(median(rows))} ms | ${fmt(Math.min(...rows))}–${fmt(Math.max(...rows))} ms |`,
