@@ -5,6 +5,7 @@
 //
 //   node bench/speed.mjs            (make bench; RUNS=3 by default)
 //   node bench/speed.mjs --quick    (a hundredth of the sizes, one run, no files written)
+//   ONLY=web-sqlite node bench/speed.mjs   (the contestants whose name starts so; no files)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -17,6 +18,7 @@ import { speedSuite } from "./speed/suite.mjs";
 const quick = process.argv.includes("--quick");
 const RUNS = quick ? 1 : Number(process.env.RUNS ?? 3);
 const SCALE = quick ? 0.01 : 1;
+const ONLY = process.env.ONLY ?? "";
 
 /** [name, needs cross-origin isolation, classic worker]. */
 const CONTESTANTS = [
@@ -119,7 +121,7 @@ const isolated = await serve({
 });
 const results = {};
 try {
-  for (const contestant of CONTESTANTS) {
+  for (const contestant of CONTESTANTS.filter(([name]) => name.startsWith(ONLY))) {
     const runs = [];
     for (let r = 0; r < RUNS; r++) {
       runs.push(await runInBrowser(contestant[1] ? isolated.url : plain.url, contestant));
@@ -169,7 +171,7 @@ console.log(
     `web-sqlite memory / native memory: ${(oursMemory / totals.find((t) => t.name === "native memory").ms).toFixed(2)}x`,
 );
 
-if (!quick) {
+if (!quick && !ONLY) {
   const date = new Date().toISOString().slice(0, 10);
   const dir = path.join(ROOT, "bench/results");
   mkdirSync(dir, { recursive: true });
