@@ -1,0 +1,102 @@
+// Workloads 3 and 4 against the peers, in one Chromium run: results to main-thread objects
+// (100,000 and 1,000,000 rows x 4 columns: integer, real, 20-char text, 16-byte blob) with the
+// page's JS heap after the rows arrived, through each library's own main-thread API; and cold
+// start (fresh page, warm HTTP cache, import to the first query result). Prints markdown.
+//
+//   node bench/peers-main.mjs            (make bench runs it)
+//   node bench/peers-main.mjs --quick    (small sizes, one run)
+import { freshProfile, removeProfile } from "../e2e/harness.mjs";
+import { serve } from "../e2e/server.mjs";
+import { chromium } from "playwright-core";
+
+const quick = process.argv.includes("--quick");
+const RUNS = quick ? 1 : 3;
+const SIZES = quick ? [1000] : [100_000, 1_000_000];
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+
+const FILL = (rows) =>
+  "CREATE TABLE r(i INTEGER, f REAL, t TEXT, b BLOB);" +
+  `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${rows}) ` +
+  "INSERT INTO r SELECT x, x * 0.5, printf('%020d', x), randomblob(16) FROM n";
+
+// The libraries' code runs in bench/pages/peers.js; this file only drives it.
+const READERS = [
+  "web-sqlite (Promise API, worker)",
+  "official promiser (sqlite3Worker1Promiser, worker)",
+];
+const COLD = [
+  "web-sqlite (worker, OPFS)",
+  "official (main thread, :memory:)",
+  "official promiser (worker, :memory:)",
+  "wa-sqlite (main thread, :memory:)",
+  "sql.js (main thread)",
+];
+
+const server = await serve({ port: 8799 });
+const profile = freshProfile();
+const context = await chromium.launchPersistentContext(profile, {
+  executablePath: process.env.CHROMIUM ?? "/usr/bin/chromium",
+  headless: true,
+  args: [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--no-first-run",
+    "--enable-precise-memory-info",
+    "--js-flags=--expose-gc",
+  ],
+});
+try {
+  console.log(
+    "## Results to main-thread objects (memory databases; heap = JS heap after the rows arrived)\n",
+  );
+  console.log("| library | rows | time (median) | spread | JS heap after |");
+  console.log("|---|---:|---:|---:|---:|");
+  for (const name of READERS) {
+    for (const rows of SIZES) {
+      const times = [];
+      let heap = 0;
+      for (let run = 0; run <= RUNS; run++) {
+        const page = await context.newPage();
+        await page.goto(`${server.url}/bench/pages/peers.html`);
+        await page.waitForFunction(() => window.measureRead !== undefined);
+        const r = await page.evaluate(
+          ({ name, rows, fill }) => window.measureRead(name, rows, fill),
+          { name, rows, fill: FILL(rows) },
+        );
+        await page.close();
+        if (run > 0) {
+          times.push(r.ms); // run 0 warms the HTTP cache and the JIT
+          heap = Math.max(heap, r.heap);
+        }
+      }
+      console.log(
+        `| ${name} | ${rows.toLocaleString("en")} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${(heap / 1e6).toFixed(0)} MB |`,
+      );
+    }
+  }
+  console.log(
+    "\nwa-sqlite and sql.js have no main-thread API over a worker: not comparable here.\n",
+  );
+
+  console.log("## Cold start: fresh page, warm HTTP cache, import to first result\n");
+  console.log("| library | median | spread |");
+  console.log("|---|---:|---:|");
+  for (const name of COLD) {
+    const times = [];
+    for (let run = 0; run <= RUNS; run++) {
+      const page = await context.newPage();
+      await page.goto(`${server.url}/bench/pages/peers.html`);
+      await page.waitForFunction(() => window.measureCold !== undefined);
+      const ms = await page.evaluate((name) => window.measureCold(name), name);
+      await page.close();
+      if (run > 0) times.push(ms);
+    }
+    console.log(
+      `| ${name} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms |`,
+    );
+  }
+} finally {
+  await context.close();
+  await server.close();
+  removeProfile(profile);
+}
