@@ -66,6 +66,7 @@ test-e2e: js
 	node bench/browser-api.mjs --quick > /dev/null
 	node bench/oo1-inserts.mjs --quick > /dev/null
 	node bench/speed.mjs --quick > /dev/null
+	node bench/peers-main.mjs --quick > /dev/null
 
 test: build
 	$(MAKE) --no-print-directory test-native
@@ -84,6 +85,7 @@ bench: build
 	node bench/browser-api.mjs
 	node bench/oo1-inserts.mjs
 	node bench/speed.mjs
+	node bench/peers-main.mjs
 	node bench/bytes.mjs
 
 format: setup
