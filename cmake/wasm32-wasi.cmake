@@ -11,3 +11,10 @@ set(CMAKE_AR llvm-ar-14 CACHE FILEPATH "")
 set(CMAKE_RANLIB llvm-ranlib-14 CACHE FILEPATH "")
 
 set(CMAKE_TRY_COMPILE_TARGET_TYPE STATIC_LIBRARY)
+
+# WebAssembly features every current browser and Node 20 have: memcpy / memset become
+# memory.copy / memory.fill (bulk memory), plus sign extension and non-trapping float-to-int.
+# Measured on the speed suite in memory: 10% faster (docs/PERFORMANCE.md).
+set(WSQ_WASM_FEATURES "-mbulk-memory -msign-ext -mnontrapping-fptoint")
+set(CMAKE_C_FLAGS_INIT "${WSQ_WASM_FEATURES}")
+set(CMAKE_CXX_FLAGS_INIT "${WSQ_WASM_FEATURES}")
