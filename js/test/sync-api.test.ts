@@ -21,10 +21,14 @@ describe("synchronous API (Node, files)", () => {
     await Database.ready();
     const mem = new Database("sync-memory", { storage: "memory" });
     mem.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
+    assert.equal(mem.selectValue("SELECT v FROM t"), 1);
     const file = new Database(path.join(dir, "sync.db"));
-    file.exec("CREATE TABLE IF NOT EXISTS t(v)");
+    file.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES ('on disk')");
+    assert.equal(file.storage, "file");
+    assert.ok(fs.existsSync(path.join(dir, "sync.db")), "a real file");
     mem.close();
     file.close();
+    assert.throws(() => new Database("x.db", { storage: "opfs" }), /Database\.open/);
   });
 
   it("says that JsStorageDb needs Web Storage, which Node does not have", async () => {

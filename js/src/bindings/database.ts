@@ -5,6 +5,7 @@
  */
 import type { BindParams, SqlValue } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { toObjects } from "../codec/results.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
@@ -258,7 +259,7 @@ export class Database {
         : mode === "value"
           ? r.rows.map((row) => row[0])
           : mode === "object"
-            ? r.rows.map((row) => toObject(r.columns, row))
+            ? toObjects(r.columns, r.rows)
             : null;
     if (!rows) throw new TypeError('exec: rowMode must be "array", "object" or "value"');
     options.columnNames?.push(...r.columns);
@@ -276,30 +277,34 @@ export class Database {
 
   /** The first column of the first row, or undefined when there is no row. */
   selectValue(sql: string, bind?: BindParams): SqlValue | undefined {
-    const { rows } = this.connection.exec(sql, bind ?? null, { rows: true });
+    const { rows } = this.select(sql, bind);
     return rows.length ? rows[0][0] : undefined;
   }
 
   /** The first column of every row. */
   selectValues(sql: string, bind?: BindParams): SqlValue[] {
-    return this.connection.exec(sql, bind ?? null, { rows: true }).rows.map((row) => row[0]);
+    return this.select(sql, bind).rows.map((row) => row[0]);
   }
 
   /** The first row as an object, or undefined. */
   selectObject<T = Row>(sql: string, bind?: BindParams): T | undefined {
-    const r = this.connection.exec(sql, bind ?? null, { rows: true });
-    return r.rows.length ? (toObject(r.columns, r.rows[0]) as T) : undefined;
+    const r = this.select(sql, bind);
+    return r.rows.length ? toObjects<T>(r.columns, [r.rows[0]])[0] : undefined;
   }
 
   /** Every row as an object keyed by column name. */
   selectObjects<T = Row>(sql: string, bind?: BindParams): T[] {
-    const r = this.connection.exec(sql, bind ?? null, { rows: true });
-    return r.rows.map((row) => toObject(r.columns, row) as T);
+    const r = this.select(sql, bind);
+    return toObjects<T>(r.columns, r.rows);
   }
 
   /** Every row as an array. */
   selectArrays(sql: string, bind?: BindParams): SqlValue[][] {
-    return this.connection.exec(sql, bind ?? null, { rows: true }).rows;
+    return this.select(sql, bind).rows;
+  }
+
+  private select(sql: string, bind: BindParams | undefined) {
+    return this.connection.exec(sql, bind ?? null, { rows: true });
   }
 
   /**
@@ -435,10 +440,4 @@ export class Database {
     if (this.connection.isOpen) this.connection.close();
     if (acquired) await this.environment.store?.release(this.name);
   }
-}
-
-function toObject(columns: string[], row: SqlValue[]): Row {
-  const out: Row = {};
-  for (let i = 0; i < columns.length; i++) out[columns[i]] = row[i];
-  return out;
 }

@@ -3,6 +3,7 @@
  * per thread, with OPFS in a dedicated worker, files in Node, and no file storage elsewhere.
  */
 import { WebSqliteError } from "../errors.js";
+import { isNode } from "../platform.js";
 import type { DatabaseStore } from "../runtime/store.js";
 import { OpfsStore, missingOpfsCapability } from "../runtime/hosts/opfs.js";
 import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
@@ -13,8 +14,6 @@ export interface Environment {
   /** Where "opfs" / "file" databases live; null where there is none (a page's main thread). */
   store: DatabaseStore | null;
 }
-
-const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
 /** SQLite's log lines of the shared runtime go to every listener. */
 export const logListeners = new Set<(code: number, message: string) => void>();

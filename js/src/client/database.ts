@@ -13,7 +13,9 @@ import { ResultCode as RC } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { Durability, Storage } from "../worker/protocol.js";
 import type { IoStats, SelfTestReport } from "../bindings/database.js";
-import { defaultSpawn, isNode } from "./spawn.js";
+import { isNode } from "../platform.js";
+import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
+import { defaultSpawn } from "./spawn.js";
 import { WorkerClient, autocommitErrors } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
 
@@ -99,19 +101,8 @@ function defaultStorage(): Storage {
 /** The reason the page cannot use OPFS, checked before a worker is started. */
 function checkOpfsOnPage(): void {
   if (isNode) return;
-  const g = globalThis as { isSecureContext?: boolean; navigator?: Navigator };
-  let missing: string | null = null;
-  if (g.isSecureContext === false) {
-    missing = "OPFS needs a secure context: serve the page over https:// or from localhost";
-  } else if (typeof g.navigator?.storage?.getDirectory !== "function") {
-    missing = "this browser has no Origin Private File System (navigator.storage.getDirectory)";
-  }
-  if (missing) {
-    throw new WebSqliteError(
-      "UNSUPPORTED",
-      `${missing}. Use open(name, { storage: "memory" }) where OPFS is unavailable.`,
-    );
-  }
+  const missing = missingOpfsCapability(false);
+  if (missing) throw opfsUnsupported(missing);
 }
 
 function checkTimeout(timeoutMs: unknown): number {

@@ -1,8 +1,7 @@
 /** Starts the worker that runs SQLite: a module Web Worker in browsers, worker_threads in Node. */
 import { WebSqliteError } from "../errors.js";
+import { isNode } from "../platform.js";
 import type { SpawnWorker } from "./worker-client.js";
-
-export const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
 /** What the page lacks to run the worker, or null. */
 function missingBrowserCapability(): string | null {

@@ -11,6 +11,7 @@ import { type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeError, decodeResult } from "../codec/results.js";
 import { SQLiteError } from "../errors.js";
 import { WebSqliteError } from "../errors.js";
+import { isNode } from "../platform.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
 /** The exports of web-sqlite.wasm (core/include/web_sqlite.h). Pointers are numbers. */
@@ -111,7 +112,6 @@ export type LoadStage =
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
-const isNode = typeof process !== "undefined" && typeof process.versions?.node === "string";
 
 function defaultLog(code: number, message: string): void {
   console.warn(`sqlite (${code}): ${message}`);

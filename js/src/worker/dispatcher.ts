@@ -315,11 +315,14 @@ export class Dispatcher {
 
   /** The connection of db, with the request's deadline set. */
   private database(db: number, deadline = 0): Connection {
-    const c = this.databases.get(db)?.connection;
-    if (c) {
-      c.deadline(deadline);
-      return c;
-    }
+    const c = this.open(db).connection;
+    c.deadline(deadline);
+    return c;
+  }
+
+  private open(db: number): Database {
+    const open = this.databases.get(db);
+    if (open) return open;
     throw new SQLiteError(
       RC.SQLITE_MISUSE,
       "SQLITE_MISUSE",
@@ -520,11 +523,7 @@ export class Dispatcher {
       return { bytes: total.bytes };
     },
     delete: ({ name }) => this.options.store.remove(name),
-    stats: ({ db }) => {
-      const open = this.databases.get(db);
-      if (!open) this.database(db); // throws the usual "not open" error
-      return open!.stats();
-    },
+    stats: ({ db }) => this.open(db).stats(),
     selfTest: async ({ storage }) =>
       selfTest(storage, {
         environment: { runtime: await this.ensureRuntime(), store: this.options.store },

@@ -63,8 +63,11 @@ function isNamed(e: unknown, ...names: string[]): boolean {
   return names.includes((e as { name?: string } | null)?.name ?? "");
 }
 
-/** What a page or worker lacks for OPFS storage, or null when everything is there. */
-export function missingOpfsCapability(): string | null {
+/**
+ * What this thread lacks for OPFS storage, or null when everything is there. A page does not
+ * check for sync access handles: those exist only in the dedicated worker it starts.
+ */
+export function missingOpfsCapability(needSyncHandles = true): string | null {
   const g: {
     isSecureContext?: boolean;
     navigator?: { storage?: { getDirectory?: unknown } };
@@ -77,12 +80,21 @@ export function missingOpfsCapability(): string | null {
     return "this browser has no Origin Private File System (navigator.storage.getDirectory)";
   }
   if (
+    needSyncHandles &&
     g.FileSystemFileHandle &&
     typeof g.FileSystemFileHandle.prototype.createSyncAccessHandle !== "function"
   ) {
     return "this browser has no OPFS synchronous access handles (createSyncAccessHandle)";
   }
   return null;
+}
+
+/** UNSUPPORTED, saying what is missing and what to do instead. */
+export function opfsUnsupported(missing: string): WebSqliteError {
+  return new WebSqliteError(
+    "UNSUPPORTED",
+    `${missing}. Use open(name, { storage: "memory" }) where OPFS is unavailable.`,
+  );
 }
 
 export class OpfsStore implements DatabaseStore {
@@ -110,12 +122,7 @@ export class OpfsStore implements DatabaseStore {
   private root(): Promise<DirectoryHandle> {
     this.rootPromise ??= (async () => {
       const missing = missingOpfsCapability();
-      if (missing) {
-        throw new WebSqliteError(
-          "UNSUPPORTED",
-          `${missing}. Use open(name, { storage: "memory" }) where OPFS is unavailable.`,
-        );
-      }
+      if (missing) throw opfsUnsupported(missing);
       try {
         return (await navigator.storage.getDirectory()) as unknown as DirectoryHandle;
       } catch (e) {
