@@ -99,7 +99,7 @@ try {
     await p.goto(`${server.url}/e2e/pages/blank.html`);
     const t = await p.evaluate(async () => {
       const start = performance.now();
-      const wsq = await import("/js/dist/src/index.js");
+      const wsq = await import("/js/dist/web/index.js");
       const imported = performance.now();
       const db = await wsq.open("bench-cold.db");
       await db.query("SELECT 1");

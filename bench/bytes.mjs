@@ -1,30 +1,18 @@
 // Workload 5 of the benchmarks: the bytes each library ships to a browser, every runtime file
-// raw and gzip -9 (zlib level 9). web-sqlite: the files a page and its worker load
-// (js/dist/src without the Node-only ones, and the wasm). Prints a markdown table.
+// raw and gzip -9 (zlib level 9). web-sqlite: the browser bundles a page and its worker load
+// (js/dist/web, scripts/bundle.mjs) and the wasm. Prints a markdown table.
 //
 //   node bench/bytes.mjs   (make bench runs it)
-import { readFileSync, readdirSync, statSync } from "node:fs";
+import { readFileSync } from "node:fs";
 import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 
 import { ROOT } from "../e2e/server.mjs";
 
-function files(dir, keep) {
-  const out = [];
-  for (const entry of readdirSync(dir)) {
-    const full = path.join(dir, entry);
-    if (statSync(full).isDirectory()) out.push(...files(full, keep));
-    else if (keep(full)) out.push(full);
-  }
-  return out;
-}
-
-const nodeOnly = /(node-fs|node-worker|node)\.js$/;
+const web = (...names) => names.map((f) => path.join(ROOT, "js/dist/web", f));
 const contestants = {
-  "web-sqlite": files(
-    path.join(ROOT, "js/dist/src"),
-    (f) => (f.endsWith(".js") && !nodeOnly.test(f)) || f.endsWith(".wasm"),
-  ),
+  "web-sqlite (Promise API: index.js, worker.js)": web("index.js", "worker.js", "web-sqlite.wasm"),
+  "web-sqlite (sync API: sync.js)": web("sync.js", "web-sqlite.wasm"),
   "@sqlite.org/sqlite-wasm 3.54.1-build1": [
     "index.mjs",
     "sqlite3.wasm",

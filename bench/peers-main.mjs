@@ -26,6 +26,7 @@ const READERS = [
 ];
 const COLD = [
   "web-sqlite (worker, OPFS)",
+  "web-sqlite (worker, memory)",
   "official (main thread, :memory:)",
   "official promiser (worker, :memory:)",
   "wa-sqlite (main thread, :memory:)",

@@ -126,7 +126,7 @@ describe("JsStorageDb (Chromium main thread)", () => {
         () =>
           new Promise((resolve) => {
             const source =
-              `import("${location.origin}/js/dist/src/sync.js").then(async (s) => {` +
+              `import("${location.origin}/js/dist/web/sync.js").then(async (s) => {` +
               "await s.Database.ready();" +
               "try { new s.JsStorageDb('local'); postMessage('opened'); }" +
               "catch (e) { postMessage(e.code + ': ' + e.message); } });";

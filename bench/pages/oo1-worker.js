@@ -2,7 +2,7 @@
 // synchronous API and with the official sqlite-wasm oo1 API, in memory and on OPFS. Posts the
 // medians (after an untimed warm-up run of each).
 import sqlite3InitModule from "../../node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs";
-import { Database } from "../../js/dist/src/sync.js";
+import { Database } from "../../js/dist/web/sync.js";
 
 const params = new URLSearchParams(location.search);
 const ROWS = Number(params.get("rows") ?? 100000);

@@ -4,7 +4,7 @@
 /** Each reader loads its library, fills a memory database, and reads it as row objects. */
 const READERS = {
   "web-sqlite (Promise API, worker)": async (rows, fill) => {
-    const { open } = await import("../../js/dist/src/index.js");
+    const { open } = await import("../../js/dist/web/index.js");
     const db = await open(`rows-${rows}-${Math.random()}`, { storage: "memory" });
     await db.exec(fill);
     return { read: () => db.query("SELECT i, f, t, b FROM r"), close: () => db.close() };
@@ -35,8 +35,13 @@ const READERS = {
 /** Import to first result, each library on its usual path to a query. */
 const COLD = {
   "web-sqlite (worker, OPFS)": async () => {
-    const { open } = await import("../../js/dist/src/index.js");
+    const { open } = await import("../../js/dist/web/index.js");
     const db = await open("cold.db");
+    await db.query("SELECT 1");
+  },
+  "web-sqlite (worker, memory)": async () => {
+    const { open } = await import("../../js/dist/web/index.js");
+    const db = await open("cold", { storage: "memory" });
     await db.query("SELECT 1");
   },
   "official (main thread, :memory:)": async () => {

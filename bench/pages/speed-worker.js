@@ -10,13 +10,13 @@ const tag = `${Date.now()}`;
 /** Each contestant opens a database and gives back exec(sql) and close(). */
 const contestants = {
   async "web-sqlite opfs"(name, durability = "full") {
-    const { Database } = await import("../../js/dist/src/sync.js");
+    const { Database } = await import("../../js/dist/web/sync.js");
     const db = await Database.open(`${name}.db`, { storage: "opfs", durability });
     return { exec: (sql) => db.exec(sql), close: () => db.closeAsync() };
   },
   "web-sqlite opfs relaxed": (name) => contestants["web-sqlite opfs"](name, "relaxed"),
   async "web-sqlite memory"(name) {
-    const { Database } = await import("../../js/dist/src/sync.js");
+    const { Database } = await import("../../js/dist/web/sync.js");
     const db = await Database.open(name, { storage: "memory" });
     return { exec: (sql) => db.exec(sql), close: () => db.close() };
   },

@@ -1,7 +1,7 @@
 // Runs under "Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'" (no eval, no
 // inline scripts): the Promise API on OPFS, the worker, and the synchronous API must all work.
-import { open } from "../../js/dist/src/index.js";
-import { Database } from "../../js/dist/src/sync.js";
+import { open } from "../../js/dist/web/index.js";
+import { Database } from "../../js/dist/web/sync.js";
 
 const violations = [];
 document.addEventListener("securitypolicyviolation", (e) =>

@@ -1,5 +1,5 @@
 // Exposes the synchronous API (JsStorageDb) to the tests, once the wasm is loaded.
-import * as sync from "../../js/dist/src/sync.js";
+import * as sync from "../../js/dist/web/sync.js";
 
 await sync.Database.ready();
 window.sync = sync;

@@ -6,7 +6,7 @@ import {
   open,
   selfTest,
   SQLITE_VERSION,
-} from "../../js/dist/src/index.js";
+} from "../../js/dist/web/index.js";
 
 const $ = (id) => document.getElementById(id);
 const SAMPLE = `CREATE TABLE IF NOT EXISTS notes(id INTEGER PRIMARY KEY, body TEXT, at TEXT DEFAULT CURRENT_TIMESTAMP);

@@ -15,7 +15,8 @@ export { JsStorageDb } from "./bindings/js-storage-db.js";
 // The bindings under it.
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
 export type { OpenOptions } from "./bindings/connection.js";
-export { loadRuntime, Runtime, defaultWasmUrl } from "./runtime/runtime.js";
+export { loadRuntime, Runtime } from "./runtime/runtime.js";
+export { defaultWasmUrl } from "./layout.js";
 export type { RuntimeOptions, WasmSource, LoadStage, CoreExports } from "./runtime/runtime.js";
 export type { HostFileSystem } from "./runtime/host.js";
 export type { ResultSet, ColumnInfo } from "./codec/results.js";

@@ -8,7 +8,8 @@ import { before, describe, it } from "node:test";
 import { Connection, VFS } from "../src/bindings/connection.js";
 import { SQLiteError, WebSqliteError } from "../src/errors.js";
 import { ResultCode } from "../src/generated/constants.js";
-import { type Runtime, defaultWasmUrl, loadRuntime } from "../src/runtime/runtime.js";
+import { defaultWasmUrl } from "../src/layout.js";
+import { type Runtime, loadRuntime } from "../src/runtime/runtime.js";
 import { memoryDb, runtime, tempDir } from "./helpers.js";
 
 describe("connection", () => {

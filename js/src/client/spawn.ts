@@ -1,5 +1,6 @@
 /** Starts the worker that runs SQLite: a module Web Worker in browsers, worker_threads in Node. */
 import { WebSqliteError } from "../errors.js";
+import { browserWorkerUrl } from "../layout.js";
 import { isNode } from "../platform.js";
 import type { SpawnWorker } from "./worker-client.js";
 
@@ -15,7 +16,7 @@ function browserSpawn(wasm?: string | URL): SpawnWorker {
   return async (handlers, restart) => {
     const missing = missingBrowserCapability();
     if (missing) throw new WebSqliteError("UNSUPPORTED", missing);
-    const url = new URL("../worker/browser-worker.js", import.meta.url);
+    const url = browserWorkerUrl();
     if (wasm !== undefined) url.searchParams.set("wasm", new URL(wasm, location.href).href);
     if (restart) url.searchParams.set("restart", "1");
     const worker = new Worker(url, { type: "module", name: "web-sqlite" });

@@ -12,6 +12,7 @@ import { decodeError, decodeResult } from "../codec/results.js";
 import { SQLiteError } from "../errors.js";
 import { WebSqliteError } from "../errors.js";
 import { isNode } from "../platform.js";
+import { defaultWasmUrl } from "../layout.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
 /** The exports of web-sqlite.wasm (core/include/web_sqlite.h). Pointers are numbers. */
@@ -515,11 +516,6 @@ async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promise<T> {
       },
     );
   }
-}
-
-/** The default location of the wasm: next to this package's index.js. */
-export function defaultWasmUrl(): URL {
-  return new URL("../web-sqlite.wasm", import.meta.url);
 }
 
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
