@@ -26,7 +26,8 @@ for (const line of text.split("\n")) {
   }
   m = end.exec(line);
   if (m) {
-    if (open.pop() !== m[1]) throw new Error(`${input}: "End of ${m[1]}" does not close the last file`);
+    if (open.pop() !== m[1])
+      throw new Error(`${input}: "End of ${m[1]}" does not close the last file`);
     out.push(line);
     if (smallSet.has(m[1])) out.push(POP);
     continue;
