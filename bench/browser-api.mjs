@@ -3,6 +3,7 @@
 //
 //   node bench/browser-api.mjs            (make bench runs it)
 //   node bench/browser-api.mjs --quick    (tiny sizes: checks the harness still runs)
+import { record } from "./results.mjs";
 import { freshProfile, launch, removeProfile, testPage } from "../e2e/harness.mjs";
 import { serve } from "../e2e/server.mjs";
 
@@ -125,6 +126,14 @@ try {
   );
   const fromOpen = cold.map((c) => c.fromOpen);
   const fromImport = cold.map((c) => c.fromImport);
+  const section = {
+    runs: RUNS,
+    roundTripMs: trips,
+    pipelinedQueriesPerSecond: pipelined,
+    rowsToObjectsMs: { rows: ROWS, runs: rows },
+    coldStartMs: { fromOpen, fromImport },
+    journalAndPageSize: [],
+  };
   console.log(
     `| open() to first result, warm HTTP cache | ${fmt(median(fromOpen))} ms | ${fmt(Math.min(...fromOpen))}–${fmt(Math.max(...fromOpen))} ms |`,
   );
@@ -179,11 +188,15 @@ try {
         ),
       );
     }
+    section.journalAndPageSize.push({ mode, pageSize, runs: results });
     console.log(
       `| ${mode} | ${pageSize} | ${fmt(median(results.map((r) => r.perCommit)))} ms | ${fmt(median(results.map((r) => r.bulkMs)))} ms | ${fmt(median(results.map((r) => r.scan)))} ms |`,
     );
   }
   await jp.close();
+  if (!quick) {
+    console.log(`\nwrote ${record("browserApi", section)}`);
+  }
   console.log(
     `\nChromium ${context.browser()?.version() ?? "(persistent context)"}; medians of ${RUNS} runs after an untimed warm-up.`,
   );

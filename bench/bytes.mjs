@@ -8,6 +8,7 @@ import * as path from "node:path";
 import { gzipSync } from "node:zlib";
 
 import { ROOT } from "../e2e/server.mjs";
+import { record } from "./results.mjs";
 
 const web = (...names) => names.map((f) => path.join(ROOT, "js/dist/web", f));
 const contestants = {
@@ -32,21 +33,26 @@ const contestants = {
 };
 
 const kb = (n) => `${(n / 1000).toFixed(1)} KB`;
-console.log("## Bytes shipped (every runtime file; gzip -9)\n");
-console.log("| library | files | raw | gzip -9 | wasm gzip | JS gzip |");
-console.log("|---|---:|---:|---:|---:|---:|");
-for (const [name, list] of Object.entries(contestants)) {
+const rows = Object.entries(contestants).map(([name, list]) => {
   let raw = 0;
-  let gz = 0;
+  let gzip = 0;
   let wasm = 0;
   for (const file of list) {
     const bytes = readFileSync(file);
     const z = gzipSync(bytes, { level: 9 }).length;
     raw += bytes.length;
-    gz += z;
+    gzip += z;
     if (file.endsWith(".wasm")) wasm += z;
   }
+  return { name, files: list.map((f) => path.relative(ROOT, f)), raw, gzip, wasmGzip: wasm };
+});
+const ours = rows[0].gzip;
+console.log("## Bytes shipped (every runtime file; gzip -9)\n");
+console.log("| library | files | raw | gzip -9 | wasm gzip | JS gzip | gzip / web-sqlite |");
+console.log("|---|---:|---:|---:|---:|---:|---:|");
+for (const r of rows) {
   console.log(
-    `| ${name} | ${list.length} | ${kb(raw)} | ${kb(gz)} | ${kb(wasm)} | ${kb(gz - wasm)} |`,
+    `| ${r.name} | ${r.files.length} | ${kb(r.raw)} | ${kb(r.gzip)} | ${kb(r.wasmGzip)} | ${kb(r.gzip - r.wasmGzip)} | ${(r.gzip / ours).toFixed(2)}x |`,
   );
 }
+console.log(`\nwrote ${record("bytes", { rows })}`);

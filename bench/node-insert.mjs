@@ -10,6 +10,7 @@ import { fileURLToPath } from "node:url";
 
 import { Connection, encodeParams, loadRuntime } from "../js/dist/src/sync.js";
 import { NodeFileSystem } from "../js/dist/src/node.js";
+import { record } from "./results.mjs";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");
 const rows = Number(process.argv[2] ?? 100_000);
@@ -77,3 +78,4 @@ for (const [label, vfs] of [
   );
 }
 fs.rmSync(dir, { recursive: true, force: true });
+console.log(`\nwrote ${record("nodeInserts", { rows, runs, results })}`);

@@ -6,6 +6,7 @@
 //   node bench/oo1-inserts.mjs            (make bench runs it)
 //   node bench/oo1-inserts.mjs --quick    (tiny sizes: checks the harness still runs)
 import { startSession, testPage } from "../e2e/harness.mjs";
+import { record } from "./results.mjs";
 
 const quick = process.argv.includes("--quick");
 const rows = quick ? 1000 : 100000;
@@ -40,6 +41,7 @@ try {
     `| OPFS (web-sqlite: opfs, durability full; official: opfs-sahpool) | ${fmt(r.opfs.ours)} | ${fmt(r.opfs.official)} | ${(r.opfs.official.median / r.opfs.ours.median).toFixed(2)}x |`,
   );
   console.log(`\nmedians of ${r.runs} runs after an untimed warm-up; one transaction per run.`);
+  if (!quick) console.log(`\nwrote ${record("oo1Inserts", r)}`);
 } finally {
   await session.close();
 }

@@ -7,6 +7,7 @@
 //   node bench/peers-main.mjs --quick    (small sizes, one run)
 import { freshProfile, removeProfile } from "../e2e/harness.mjs";
 import { serve } from "../e2e/server.mjs";
+import { record } from "./results.mjs";
 import { chromium } from "playwright-core";
 
 const quick = process.argv.includes("--quick");
@@ -48,14 +49,19 @@ const context = await chromium.launchPersistentContext(profile, {
 });
 try {
   console.log(
-    "## Results to main-thread objects (memory databases; heap = JS heap after the rows arrived)\n",
+    "## Results to main-thread objects (memory databases; largest JS heap growth of the runs)\n",
   );
-  console.log("| library | rows | time (median) | spread | JS heap after |");
-  console.log("|---|---:|---:|---:|---:|");
+  console.log(
+    "| library | rows | time (median) | spread | time / web-sqlite | JS heap right after | retained after GC |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|---:|");
+  const section = { runs: RUNS, rowsToObjects: [], coldStart: [] };
+  const oursAt = {};
   for (const name of READERS) {
     for (const rows of SIZES) {
       const times = [];
       let heap = 0;
+      let retained = 0;
       for (let run = 0; run <= RUNS; run++) {
         const page = await context.newPage();
         await page.goto(`${server.url}/bench/pages/peers.html`);
@@ -68,10 +74,19 @@ try {
         if (run > 0) {
           times.push(r.ms); // run 0 warms the HTTP cache and the JIT
           heap = Math.max(heap, r.heap);
+          retained = Math.max(retained, r.retained);
         }
       }
+      section.rowsToObjects.push({
+        name,
+        rows,
+        ms: times,
+        heapBytes: heap,
+        retainedBytes: retained,
+      });
+      oursAt[rows] ??= median(times);
       console.log(
-        `| ${name} | ${rows.toLocaleString("en")} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${(heap / 1e6).toFixed(0)} MB |`,
+        `| ${name} | ${rows.toLocaleString("en")} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${(median(times) / oursAt[rows]).toFixed(2)}x | ${(heap / 1e6).toFixed(0)} MB | ${(retained / 1e6).toFixed(0)} MB |`,
       );
     }
   }
@@ -80,8 +95,9 @@ try {
   );
 
   console.log("## Cold start: fresh page, warm HTTP cache, import to first result\n");
-  console.log("| library | median | spread |");
-  console.log("|---|---:|---:|");
+  console.log("| library | median | spread | time / web-sqlite (OPFS) |");
+  console.log("|---|---:|---:|---:|");
+  let oursCold = null;
   for (const name of COLD) {
     const times = [];
     for (let run = 0; run <= RUNS; run++) {
@@ -92,10 +108,13 @@ try {
       await page.close();
       if (run > 0) times.push(ms);
     }
+    section.coldStart.push({ name, ms: times });
+    oursCold ??= median(times);
     console.log(
-      `| ${name} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms |`,
+      `| ${name} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${(median(times) / oursCold).toFixed(2)}x |`,
     );
   }
+  if (!quick) console.log(`\nwrote ${record("peersMain", section)}`);
 } finally {
   await context.close();
   await server.close();

@@ -14,6 +14,7 @@ import * as path from "node:path";
 
 import { freshProfile, launch, removeProfile } from "../e2e/harness.mjs";
 import { ROOT, serve } from "../e2e/server.mjs";
+import { RESULTS_DIR, record } from "./results.mjs";
 import { speedSuite } from "./speed/suite.mjs";
 
 const quick = process.argv.includes("--quick");
@@ -177,13 +178,7 @@ console.log(
 );
 
 if (!quick && !process.env.ONLY) {
-  const date = new Date().toISOString().slice(0, 10);
-  const dir = path.join(ROOT, "bench/results");
-  mkdirSync(dir, { recursive: true });
-  writeFileSync(
-    path.join(dir, `${date}.json`),
-    `${JSON.stringify({ date, runs: RUNS, tests: tests.map((t) => t.name), results, totals }, null, 1)}\n`,
-  );
-  writeFileSync(path.join(dir, "speed-suite.svg"), svgChart(totals));
-  console.log(`\nwrote bench/results/${date}.json and bench/results/speed-suite.svg`);
+  const file = record("speed", { runs: RUNS, tests: tests.map((t) => t.name), results, totals });
+  writeFileSync(path.join(RESULTS_DIR, "speed-suite.svg"), svgChart(totals));
+  console.log(`\nwrote ${file} and bench/results/speed-suite.svg`);
 }

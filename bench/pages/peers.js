@@ -81,7 +81,11 @@ const COLD = {
   },
 };
 
-/** Times reading the rows; heap: the JS heap's growth while they arrived (precise memory info). */
+/**
+ * Times reading the rows. heap: the JS heap's growth while they arrived, garbage included (what
+ * the page needed at that moment; precise memory info); retained: the growth after a full GC,
+ * while the rows are still held.
+ */
 window.measureRead = async (name, rows, fill) => {
   const lib = await READERS[name](rows, fill);
   globalThis.gc?.();
@@ -90,10 +94,12 @@ window.measureRead = async (name, rows, fill) => {
   const result = await lib.read();
   const ms = performance.now() - t;
   const heap = performance.memory.usedJSHeapSize - before;
+  globalThis.gc?.();
+  const retained = performance.memory.usedJSHeapSize - before;
   if (result.length !== rows || typeof result[0].t !== "string")
     throw new Error(`${name}: bad rows`);
   await lib.close();
-  return { ms, heap };
+  return { ms, heap, retained };
 };
 
 window.measureCold = async (name) => {

@@ -8,7 +8,7 @@
  * a Statement runs on the connection and so joins whatever transaction is open.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
-import { decodeResult, toObjects } from "../codec/results.js";
+import { decodeObjects, decodeResult } from "../codec/results.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { Durability, Storage } from "../worker/protocol.js";
@@ -391,25 +391,23 @@ abstract class Queryable {
 
   private async request(sql: string, params: BindParams | undefined, rows: boolean, what: string) {
     this.core.check(this.caller, what);
-    const encoded = encodeParams(params);
-    return decodeResult(await this.core.exec(sql, encoded, rows));
+    return this.core.exec(sql, encodeParams(params), rows);
   }
 
   /** Runs one statement or a script of several. params bind to the (one) statement that has parameters. */
   async exec(sql: string, params?: BindParams): Promise<RunResult> {
-    const r = await this.request(sql, params, false, "exec");
+    const r = decodeResult(await this.request(sql, params, false, "exec"));
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
 
   /** Rows of a query as objects keyed by column name (a later duplicate name wins). */
   async query<T = Row>(sql: string, params?: BindParams): Promise<T[]> {
-    const { columns, rows } = await this.request(sql, params, true, "query");
-    return toObjects<T>(columns, rows);
+    return decodeObjects<T>(await this.request(sql, params, true, "query")).rows;
   }
 
   /** Rows of a query as arrays, with the column names. */
   async queryArrays(sql: string, params?: BindParams): Promise<ArrayRows> {
-    const { columns, rows } = await this.request(sql, params, true, "queryArrays");
+    const { columns, rows } = decodeResult(await this.request(sql, params, true, "queryArrays"));
     return { columns, rows };
   }
 
@@ -458,7 +456,7 @@ abstract class Queryable {
     let chunk = first.chunk;
     try {
       for (;;) {
-        yield* toObjects<T>(columns, decodeResult(chunk, columns).rows);
+        yield* decodeObjects<T>(chunk, columns).rows;
         if (!ahead) return;
         const next = await ahead;
         chunk = next.chunk;
@@ -497,9 +495,9 @@ abstract class Queryable {
       items.flatMap((item) => transferOf(item.params)),
     );
     return buffers.map((buffer) => {
-      const r = decodeResult(buffer);
+      const r = decodeObjects<T>(buffer);
       return {
-        rows: toObjects<T>(r.columns, r.rows),
+        rows: r.rows,
         changes: r.changes,
         lastInsertRowid: r.lastInsertRowid,
       };
@@ -684,14 +682,12 @@ export class Statement {
 
   /** Every row, as objects. */
   async all<T = Row>(params?: BindParams): Promise<T[]> {
-    const r = decodeResult(await this.send("run", params, true));
-    return toObjects<T>(r.columns, r.rows);
+    return decodeObjects<T>(await this.send("run", params, true)).rows;
   }
 
   /** The first row, or undefined when there is none. */
   async get<T = Row>(params?: BindParams): Promise<T | undefined> {
-    const r = decodeResult(await this.send("get", params, true), this.columns as string[]);
-    return r.rows.length ? toObjects<T>(r.columns, r.rows)[0] : undefined;
+    return decodeObjects<T>(await this.send("get", params, true), this.columns as string[]).rows[0];
   }
 
   /** Releases the statement; finalizing twice is harmless. */

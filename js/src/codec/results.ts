@@ -29,16 +29,19 @@ function int64(view: DataView, pos: number): number | bigint {
   return Number.isSafeInteger(n) ? n : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+/** Char codes of a short ASCII string, reused (a string built by += would be a rope of pieces). */
+const codes: number[] = [];
+
 function utf8(bytes: Uint8Array, start: number, length: number): string {
   if (length < 24) {
     // Short ASCII is decoded faster by hand than through TextDecoder.
-    let s = "";
-    for (let i = start, end = start + length; i < end; i++) {
-      const b = bytes[i];
+    codes.length = length;
+    for (let i = 0; i < length; i++) {
+      const b = bytes[start + i];
       if (b >= 0x80) return decoder.decode(bytes.subarray(start, start + length));
-      s += String.fromCharCode(b);
+      codes[i] = b;
     }
-    return s;
+    return String.fromCharCode.apply(null, codes);
   }
   return decoder.decode(bytes.subarray(start, start + length));
 }
@@ -47,11 +50,63 @@ function malformed(what: string): Error {
   return new Error(`web-sqlite: malformed ${what} buffer from the core`);
 }
 
+/** The read position of the value decoder (one module-level cursor: no allocation per value). */
+let at = 0;
+
+/** Decodes the value at the cursor and moves past it. */
+function value(bytes: Uint8Array, view: DataView): SqlValue {
+  const tag = bytes[at++];
+  switch (tag) {
+    case Tag.NULL:
+      return null;
+    case Tag.INT32:
+      at += 4;
+      return view.getInt32(at - 4, true);
+    case Tag.INT64:
+      at += 8;
+      return int64(view, at - 8);
+    case Tag.FLOAT:
+      at += 8;
+      return view.getFloat64(at - 8, true);
+    case Tag.TEXT: {
+      const len = view.getUint32(at, true);
+      at += 4 + len;
+      return utf8(bytes, at - len, len);
+    }
+    case Tag.BLOB: {
+      const len = view.getUint32(at, true);
+      at += 4 + len;
+      return bytes.slice(at - len, at);
+    }
+    default:
+      throw malformed("result");
+  }
+}
+
 /**
  * Decodes a result buffer. names supplies the column names when the buffer carries none
  * (wsq_stmt_step results).
  */
 export function decodeResult(buffer: ArrayBuffer | Uint8Array, names?: string[]): ResultSet {
+  return decode(buffer, names, false) as ResultSet;
+}
+
+/**
+ * decodeResult with each row built directly as an object keyed by column name (a later duplicate
+ * name wins): no intermediate arrays.
+ */
+export function decodeObjects<T = Record<string, SqlValue>>(
+  buffer: ArrayBuffer | Uint8Array,
+  names?: string[],
+): Omit<ResultSet, "rows"> & { rows: T[] } {
+  return decode(buffer, names, true) as Omit<ResultSet, "rows"> & { rows: T[] };
+}
+
+function decode(
+  buffer: ArrayBuffer | Uint8Array,
+  names: string[] | undefined,
+  objects: boolean,
+): Omit<ResultSet, "rows"> & { rows: unknown[] } {
   const bytes = buffer instanceof Uint8Array ? buffer : new Uint8Array(buffer);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   if (bytes.byteLength < 32 || view.getUint32(0, true) !== Magic.RESULT) throw malformed("result");
@@ -72,44 +127,20 @@ export function decodeResult(buffer: ArrayBuffer | Uint8Array, names?: string[])
   } else {
     columns = names ?? [];
   }
-  const rows = new Array<SqlValue[]>(nrows);
-  for (let r = 0; r < nrows; r++) {
-    const row = new Array<SqlValue>(ncols);
-    for (let c = 0; c < ncols; c++) {
-      const tag = bytes[pos++];
-      switch (tag) {
-        case Tag.NULL:
-          row[c] = null;
-          break;
-        case Tag.INT32:
-          row[c] = view.getInt32(pos, true);
-          pos += 4;
-          break;
-        case Tag.INT64:
-          row[c] = int64(view, pos);
-          pos += 8;
-          break;
-        case Tag.FLOAT:
-          row[c] = view.getFloat64(pos, true);
-          pos += 8;
-          break;
-        case Tag.TEXT: {
-          const len = view.getUint32(pos, true);
-          row[c] = utf8(bytes, pos + 4, len);
-          pos += 4 + len;
-          break;
-        }
-        case Tag.BLOB: {
-          const len = view.getUint32(pos, true);
-          row[c] = bytes.slice(pos + 4, pos + 4 + len);
-          pos += 4 + len;
-          break;
-        }
-        default:
-          throw malformed("result");
-      }
+  at = pos;
+  const rows = new Array<unknown>(nrows);
+  if (objects) {
+    for (let r = 0; r < nrows; r++) {
+      const row: Record<string, SqlValue> = {};
+      for (let c = 0; c < ncols; c++) row[columns[c]] = value(bytes, view);
+      rows[r] = row;
     }
-    rows[r] = row;
+  } else {
+    for (let r = 0; r < nrows; r++) {
+      const row = new Array<SqlValue>(ncols);
+      for (let c = 0; c < ncols; c++) row[c] = value(bytes, view);
+      rows[r] = row;
+    }
   }
   return {
     columns,
