@@ -1,4 +1,5 @@
-// Workloads 3 and 4 against the peers, in one Chromium run: results to main-thread objects
+// Workloads 2, 3 and 4 against the peers, in one Chromium run: round trips and pipelined point
+// queries from the main thread; results to main-thread objects
 // (100,000 and 1,000,000 rows x 4 columns: integer, real, 20-char text, 16-byte blob) with the
 // page's JS heap after the rows arrived, through each library's own main-thread API; and cold
 // start (fresh page, warm HTTP cache, import to the first query result). Prints markdown.
@@ -13,6 +14,8 @@ import { chromium } from "playwright-core";
 const quick = process.argv.includes("--quick");
 const RUNS = quick ? 1 : 3;
 const SIZES = quick ? [1000] : [100_000, 1_000_000];
+const TRIPS = quick ? 40 : 2000;
+const POINTS = quick ? 200 : 10_000;
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 
 const FILL = (rows) =>
@@ -55,7 +58,7 @@ try {
     "| library | rows | time (median) | spread | time / web-sqlite | JS heap right after | retained after GC |",
   );
   console.log("|---|---:|---:|---:|---:|---:|---:|");
-  const section = { runs: RUNS, rowsToObjects: [], coldStart: [] };
+  const section = { runs: RUNS, rowsToObjects: [], roundTrips: [], coldStart: [] };
   const oursAt = {};
   for (const name of READERS) {
     for (const rows of SIZES) {
@@ -92,6 +95,36 @@ try {
   }
   console.log(
     "\nwa-sqlite and sql.js have no main-thread API over a worker: not comparable here.\n",
+  );
+
+  console.log(
+    "## Round trips from the main thread (memory databases; SELECT 1 sequentially, then point queries by primary key sent at once)\n",
+  );
+  console.log(
+    "| library | SELECT 1 median | p95 | point queries / s (median) | spread | median trip / web-sqlite |",
+  );
+  console.log("|---|---:|---:|---:|---:|---:|");
+  let oursTrip = null;
+  for (const name of READERS) {
+    const page = await context.newPage();
+    await page.goto(`${server.url}/bench/pages/peers.html`);
+    await page.waitForFunction(() => window.measureTrips !== undefined);
+    const r = await page.evaluate(({ name, trips, n }) => window.measureTrips(name, trips, n), {
+      name,
+      trips: TRIPS,
+      n: POINTS,
+    });
+    await page.close();
+    const times = [...r.times].sort((a, b) => a - b);
+    const trip = median(times);
+    oursTrip ??= trip;
+    section.roundTrips.push({ name, tripMs: r.times, pointQueriesPerSecond: r.rates });
+    console.log(
+      `| ${name} | ${trip.toFixed(3)} ms | ${times[Math.floor(times.length * 0.95)].toFixed(3)} ms | ${median(r.rates).toFixed(0)} | ${Math.min(...r.rates).toFixed(0)}–${Math.max(...r.rates).toFixed(0)} | ${(trip / oursTrip).toFixed(2)}x |`,
+    );
+  }
+  console.log(
+    `\n${TRIPS} sequential trips after 200 untimed; ${POINTS.toLocaleString("en")} point queries, median of 3 after a warm-up.\n`,
   );
 
   console.log("## Cold start: fresh page, warm HTTP cache, import to first result\n");
