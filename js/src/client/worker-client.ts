@@ -30,16 +30,17 @@ export interface WorkerHandlers {
 /** Starts a worker; restart is true when an earlier worker of this client died. */
 export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promise<WorkerPort>;
 
-interface Pending {
-  resolve(value: unknown): void;
-  reject(error: Error): void;
-  stack: string;
-}
+/**
+ * How a request ended. The error of a failed request is built by request() itself after its
+ * await, so that its stack holds the caller's async frames (no stack is captured up front).
+ */
+type Outcome =
+  { kind: "response"; response: Response } | { kind: "timeout" } | { kind: "died"; reason: string };
 
 /** Errors after which the connection was in autocommit mode (see SerializedError). */
 export const autocommitErrors = new WeakSet<Error>();
 
-function rebuild(e: SerializedError, callerStack: string): Error {
+function rebuild(e: SerializedError): Error {
   let error: Error;
   if (e.resultCode !== undefined && e.code) {
     error = new SQLiteError(e.resultCode, e.code, e.message, e.offset);
@@ -54,16 +55,17 @@ function rebuild(e: SerializedError, callerStack: string): Error {
     error.name = e.name;
   }
   // The caller's stack first (where the call was made), then where it failed in the worker.
-  const head = `${error.name}: ${error.message}`;
   if (e.autocommit) autocommitErrors.add(error);
-  error.stack = `${head}\n${callerStack}${e.stack ? `\n    --- in the worker ---\n${e.stack.split("\n").slice(1).join("\n")}` : ""}`;
+  if (e.stack) {
+    error.stack = `${error.stack}\n    --- in the worker ---\n${e.stack.split("\n").slice(1).join("\n")}`;
+  }
   return error;
 }
 
 export class WorkerClient {
   private readonly spawn: SpawnWorker;
   private port: Promise<WorkerPort> | null = null;
-  private readonly pending = new Map<number, Pending>();
+  private readonly pending = new Map<number, (outcome: Outcome) => void>();
   private nextId = 1;
   /** Receive SQLite's log from the worker (the log option of each open database). */
   readonly logListeners = new Set<(code: number, message: string) => void>();
@@ -98,22 +100,17 @@ export class WorkerClient {
       return;
     }
     const response = data as Response;
-    const pending = this.pending.get(response.id);
-    if (!pending) return;
+    const settle = this.pending.get(response.id);
+    if (!settle) return;
     this.pending.delete(response.id);
-    if (response.ok) pending.resolve(response.result);
-    else pending.reject(rebuild(response.error, pending.stack));
+    settle({ kind: "response", response });
   }
 
   private onDied(reason: string): void {
     const port = this.port;
     this.port = null;
     this.generation++;
-    const error = new WebSqliteError(
-      "WORKER_DIED",
-      `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
-    );
-    for (const p of this.pending.values()) p.reject(error);
+    for (const settle of this.pending.values()) settle({ kind: "died", reason });
     this.pending.clear();
     port?.then((w) => w.terminate()).catch(() => {});
   }
@@ -129,37 +126,38 @@ export class WorkerClient {
     transfer: Transferable[] = [],
     timeoutMs = 0,
   ): Promise<Result<K>> {
-    const stack = (new Error().stack ?? "").split("\n").slice(2).join("\n");
     const port = await this.worker();
     const id = this.nextId++;
     const message: Request<K> = { v: PROTOCOL_VERSION, id, type, args };
-    return new Promise<Result<K>>((resolve, reject) => {
-      let timer: ReturnType<typeof setTimeout> | undefined;
+    const outcome = await new Promise<Outcome>((resolve) => {
       if (timeoutMs > 0) {
-        timer = setTimeout(() => {
-          if (!this.pending.delete(id)) return;
-          const error = new WebSqliteError(
-            "TIMEOUT",
-            `${type} did not finish within timeoutMs (${timeoutMs} ms). Unless it had just ` +
-              `finished, the worker stops it (or never starts it) and rolls back what it wrote.`,
-          );
-          error.stack = `${error.name}: ${error.message}\n${stack}`;
-          reject(error);
+        const timer = setTimeout(() => {
+          if (this.pending.delete(id)) resolve({ kind: "timeout" });
         }, timeoutMs);
+        this.pending.set(id, (o) => {
+          clearTimeout(timer);
+          resolve(o);
+        });
+      } else {
+        this.pending.set(id, resolve);
       }
-      const settle =
-        <T>(fn: (v: T) => void) =>
-        (v: T) => {
-          if (timer !== undefined) clearTimeout(timer);
-          fn(v);
-        };
-      this.pending.set(id, {
-        resolve: settle(resolve as (v: unknown) => void),
-        reject: settle(reject),
-        stack,
-      });
       port.postMessage(message, transfer);
     });
+    if (outcome.kind === "response") {
+      if (outcome.response.ok) return outcome.response.result as Result<K>;
+      throw rebuild(outcome.response.error);
+    }
+    if (outcome.kind === "timeout") {
+      throw new WebSqliteError(
+        "TIMEOUT",
+        `${type} did not finish within timeoutMs (${timeoutMs} ms). Unless it had just ` +
+          `finished, the worker stops it (or never starts it) and rolls back what it wrote.`,
+      );
+    }
+    throw new WebSqliteError(
+      "WORKER_DIED",
+      `the web-sqlite worker stopped (${outcome.reason}); its open databases are closed. Open them again to continue.`,
+    );
   }
 
   /** Stops the worker; pending calls reject. */
