@@ -178,45 +178,40 @@ export class OpfsStore implements DatabaseStore {
 
   private async acquireOnce(name: string, create: boolean): Promise<void> {
     const dir = await this.root();
-    // The database's handle and its journal's (the one side file SQLite opens: WAL is compiled
-    // out of the wasm build) are acquired at the same time.
-    const acquireOne = async (file: string): Promise<OpfsFile> => {
-      let exists = true;
-      let handle: FileHandle;
+    if (!create) {
       try {
-        handle = await dir.getFileHandle(file);
+        await dir.getFileHandle(name);
       } catch (e) {
         if (!isNamed(e, "NotFoundError")) throw e;
-        if (file === name && !create) {
-          throw new SQLiteError(
-            RC.SQLITE_CANTOPEN,
-            "SQLITE_CANTOPEN",
-            `unable to open database file: '${name}' does not exist (open it with mode "create")`,
-          );
+        throw new SQLiteError(
+          RC.SQLITE_CANTOPEN,
+          "SQLITE_CANTOPEN",
+          `unable to open database file: '${name}' does not exist (open it with mode "create")`,
+        );
+      }
+    }
+    const files = new Map<string, OpfsFile>();
+    try {
+      // The journal is the one side file SQLite opens: WAL is compiled out of the wasm build.
+      for (const file of [name, name + "-journal"]) {
+        let exists = true;
+        let handle: FileHandle;
+        try {
+          handle = await dir.getFileHandle(file);
+        } catch (e) {
+          if (!isNamed(e, "NotFoundError")) throw e;
+          exists = file === name; // the database itself is created when first opened
+          handle = await dir.getFileHandle(file, { create: true });
         }
-        exists = file === name; // the database itself is created when first opened
-        handle = await dir.getFileHandle(file, { create: true });
+        const access = await handle.createSyncAccessHandle();
+        if (exists && file !== name && access.getSize() === 0) exists = false;
+        files.set(file, { handle: access, exists });
       }
-      const access = await handle.createSyncAccessHandle();
-      if (exists && file !== name && access.getSize() === 0) exists = false;
-      return { handle: access, exists };
-    };
-    const names = [name, name + "-journal"];
-    const outcomes = await Promise.allSettled(names.map(acquireOne));
-    const failed = outcomes.find((o) => o.status === "rejected");
-    if (failed) {
-      // Nothing stays held, and a side file created just now does not stay behind.
-      for (const [i, o] of outcomes.entries()) {
-        if (o.status !== "fulfilled") continue;
-        o.value.handle.close();
-        if (!o.value.exists && names[i] !== name) await dir.removeEntry(names[i]).catch(() => {});
-      }
-      const e = failed.reason;
+    } catch (e) {
+      for (const f of files.values()) f.handle.close();
       if (isNamed(e, "NoModificationAllowedError", "InvalidStateError")) throw inUse(name);
       throw e;
     }
-    const files = new Map<string, OpfsFile>();
-    outcomes.forEach((o, i) => files.set(names[i], (o as PromiseFulfilledResult<OpfsFile>).value));
     for (const [file, f] of files) this.byPath.set(file, f);
     this.held.set(name, { refs: 1, files });
   }
