@@ -13,7 +13,11 @@ const out = path.join(root, "js/dist/web");
 mkdirSync(out, { recursive: true });
 
 // Node's modules and the Node file store are reached only behind a runtime check for Node: in the
-// browser bundles they are empty modules, so no bundler or browser ever resolves "node:*".
+// browser bundles they are modules that throw, so no bundler or browser ever resolves "node:*",
+// and Node code that loaded a browser bundle (a "browser" export condition) says so.
+const NODE_ONLY =
+  "web-sqlite: this is the browser build (js/dist/web), which cannot reach Node's modules; " +
+  "in Node, import web-sqlite from js/dist/src (without the browser export condition)";
 const nodeOnly = {
   name: "node-only",
   setup(b) {
@@ -21,7 +25,9 @@ const nodeOnly = {
       path: args.path,
       namespace: "node-only",
     }));
-    b.onLoad({ filter: /.*/, namespace: "node-only" }, () => ({ contents: "export {};" }));
+    b.onLoad({ filter: /.*/, namespace: "node-only" }, () => ({
+      contents: `throw new Error(${JSON.stringify(NODE_ONLY)});`,
+    }));
   },
 };
 

@@ -62,6 +62,13 @@ function rebuild(e: SerializedError): Error {
   return error;
 }
 
+function workerDied(reason: string): WebSqliteError {
+  return new WebSqliteError(
+    "WORKER_DIED",
+    `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
+  );
+}
+
 export class WorkerClient {
   private readonly spawn: SpawnWorker;
   private port: Promise<WorkerPort> | null = null;
@@ -71,20 +78,26 @@ export class WorkerClient {
   readonly logListeners = new Set<(code: number, message: string) => void>();
   /** Incremented each time a worker dies; databases opened before are gone. */
   generation = 0;
+  private lastDeath = "";
 
   constructor(spawn: SpawnWorker) {
     this.spawn = spawn;
   }
 
   private worker(): Promise<WorkerPort> {
-    this.port ??= this.spawn(
+    if (this.port) return this.port;
+    const port: Promise<WorkerPort> = this.spawn(
       {
         message: (data) => this.onMessage(data),
-        died: (reason) => this.onDied(reason),
+        // A worker that was already replaced (terminated, then its exit reported late) is past.
+        died: (reason) => {
+          if (this.port === port) this.onDied(reason);
+        },
       },
       this.generation > 0,
     );
-    return this.port;
+    this.port = port;
+    return port;
   }
 
   private onMessage(data: unknown): void {
@@ -107,6 +120,7 @@ export class WorkerClient {
   }
 
   private onDied(reason: string): void {
+    this.lastDeath = reason;
     const port = this.port;
     this.port = null;
     this.generation++;
@@ -126,22 +140,31 @@ export class WorkerClient {
     transfer: Transferable[] = [],
     timeoutMs = 0,
   ): Promise<Result<K>> {
+    const generation = this.generation;
     const port = await this.worker();
+    // The worker died while it was starting: nothing would ever answer.
+    if (this.generation !== generation) throw workerDied(this.lastDeath);
     const id = this.nextId++;
     const message: Request<K> = { v: PROTOCOL_VERSION, id, type, args };
     const outcome = await new Promise<Outcome>((resolve) => {
+      let timer: ReturnType<typeof setTimeout> | undefined;
       if (timeoutMs > 0) {
-        const timer = setTimeout(() => {
+        timer = setTimeout(() => {
           if (this.pending.delete(id)) resolve({ kind: "timeout" });
         }, timeoutMs);
-        this.pending.set(id, (o) => {
-          clearTimeout(timer);
-          resolve(o);
-        });
-      } else {
-        this.pending.set(id, resolve);
       }
-      port.postMessage(message, transfer);
+      this.pending.set(id, (o) => {
+        clearTimeout(timer);
+        resolve(o);
+      });
+      try {
+        port.postMessage(message, transfer);
+      } catch (e) {
+        // A value the structured clone cannot copy: the request never left.
+        this.pending.delete(id);
+        clearTimeout(timer);
+        throw e;
+      }
     });
     if (outcome.kind === "response") {
       if (outcome.response.ok) return outcome.response.result as Result<K>;
@@ -154,10 +177,7 @@ export class WorkerClient {
           `finished, the worker stops it (or never starts it) and rolls back what it wrote.`,
       );
     }
-    throw new WebSqliteError(
-      "WORKER_DIED",
-      `the web-sqlite worker stopped (${outcome.reason}); its open databases are closed. Open them again to continue.`,
-    );
+    throw workerDied(outcome.reason);
   }
 
   /** Stops the worker; pending calls reject. */
