@@ -41,7 +41,8 @@ if (missing.length > 0) throw new Error(`${input}: files not in the amalgamation
 
 // A function's declaration starts at the beginning of a line (SQLite's style), and runs to the
 // first ';' (a prototype) or '{' (a definition).
-const declaration = /^(?:SQLITE_PRIVATE |SQLITE_API |static |SQLITE_NOINLINE )*[A-Za-z_][\w\s*]*?\b(\w+)\(/;
+const declaration =
+  /^(?:SQLITE_PRIVATE |SQLITE_API |static |SQLITE_NOINLINE )*[A-Za-z_][\w\s*]*?\b(\w+)\(/;
 /** The name and last line of the declaration starting at line i, or null. */
 function declared(i) {
   const m = declaration.exec(lines[i]);
