@@ -64,7 +64,7 @@ test-js: js
 # Real Chromium (Debian's, driven by playwright-core) on the real OPFS.
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
-	node bench/browser-api.mjs --quick > /dev/null
+	node bench/opfs-journal.mjs --quick > /dev/null
 	node bench/oo1-inserts.mjs --quick > /dev/null
 	node bench/speed.mjs --quick > /dev/null
 	node bench/peers-main.mjs --quick > /dev/null
@@ -83,7 +83,7 @@ demo: build
 
 bench: build
 	node bench/node-insert.mjs
-	node bench/browser-api.mjs
+	node bench/opfs-journal.mjs
 	node bench/oo1-inserts.mjs
 	node bench/speed.mjs
 	node bench/peers-main.mjs

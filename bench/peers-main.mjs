@@ -28,6 +28,12 @@ const READERS = [
   "web-sqlite (Promise API, worker)",
   "official promiser (sqlite3Worker1Promiser, worker)",
 ];
+// Round trips: web-sqlite on OPFS too (durability full).
+const TRIPPERS = [
+  "web-sqlite (Promise API, worker)",
+  "web-sqlite (Promise API, worker, OPFS)",
+  "official promiser (sqlite3Worker1Promiser, worker)",
+];
 const COLD = [
   "web-sqlite (worker, OPFS)",
   "web-sqlite (worker, memory)",
@@ -98,14 +104,14 @@ try {
   );
 
   console.log(
-    "## Round trips from the main thread (memory databases; SELECT 1 sequentially, then point queries by primary key sent at once)\n",
+    "## Round trips from the main thread (memory databases, and web-sqlite on OPFS with durability full; SELECT 1 sequentially, then point queries by primary key sent at once)\n",
   );
   console.log(
     "| library | SELECT 1 median | p95 | point queries / s (median) | spread | median trip / web-sqlite |",
   );
   console.log("|---|---:|---:|---:|---:|---:|");
   let oursTrip = null;
-  for (const name of READERS) {
+  for (const name of TRIPPERS) {
     const page = await context.newPage();
     await page.goto(`${server.url}/bench/pages/peers.html`);
     await page.waitForFunction(() => window.measureTrips !== undefined);

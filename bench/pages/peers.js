@@ -1,72 +1,52 @@
-// The libraries' side of bench/peers-main.mjs: reading rows into main-thread objects through
-// each library's own main-thread API, and the path from import to a first query result.
+// The libraries' side of bench/peers-main.mjs: round trips and rows into main-thread objects
+// through each library's own main-thread API, and the path from import to a first query result.
 
-/** Each reader loads its library, fills a memory database, and reads it as row objects. */
-const READERS = {
-  "web-sqlite (Promise API, worker)": async (rows, fill) => {
-    const { open } = await import("../../js/dist/web/index.js");
-    const db = await open(`rows-${rows}-${Math.random()}`, { storage: "memory" });
-    await db.exec(fill);
-    return { read: () => db.query("SELECT i, f, t, b FROM r"), close: () => db.close() };
-  },
-  "official promiser (sqlite3Worker1Promiser, worker)": async (rows, fill) => {
-    const { sqlite3Worker1Promiser } =
-      await import("../../node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs");
-    const promiser = await new Promise((resolve) => {
-      const p = sqlite3Worker1Promiser({ onready: () => resolve(p) });
-    });
-    const { dbId } = await promiser("open", { filename: ":memory:" });
-    await promiser("exec", { dbId, sql: fill });
-    return {
-      read: async () =>
-        (
-          await promiser("exec", {
-            dbId,
-            sql: "SELECT i, f, t, b FROM r",
-            rowMode: "object",
-            returnValue: "resultRows",
-          })
-        ).result.resultRows,
-      close: () => promiser("close", { dbId }),
-    };
-  },
-};
+/** web-sqlite's Promise API over a fresh database of the given storage. */
+async function webSqlite(storage) {
+  const { open, deleteDatabase } = await import("../../js/dist/web/index.js");
+  const name = `bench-${Math.random()}${storage === "memory" ? "" : ".db"}`;
+  const db = await open(name, { storage });
+  return {
+    exec: (sql) => db.exec(sql),
+    rows: (sql) => db.query(sql),
+    /** A point query by primary key: one prepared statement, get([id]) per call. */
+    pointQuery: async () => {
+      const stmt = await db.prepare("SELECT v FROM p WHERE id = ?");
+      return (id) => stmt.get([id]);
+    },
+    close: async () => {
+      await db.close();
+      if (storage !== "memory") await deleteDatabase(name);
+    },
+  };
+}
 
-/**
- * Round trips through each library's main-thread API on a memory database holding n point rows:
- * query(sql, params) and prepare(sql) → get(params) (a fresh statement per call where the
- * library has no prepared statements across the worker boundary).
- */
-const TRIPPERS = {
-  "web-sqlite (Promise API, worker)": async (n) => {
-    const { open } = await import("../../js/dist/web/index.js");
-    const db = await open(`trips-${Math.random()}`, { storage: "memory" });
-    await db.exec(POINTS(n));
-    const stmt = await db.prepare("SELECT v FROM p WHERE id = ?");
-    return {
-      trip: () => db.query("SELECT 1"),
-      point: (id) => stmt.get([id]),
-      close: () => db.close(),
-    };
-  },
-  "official promiser (sqlite3Worker1Promiser, worker)": async (n) => {
-    const { sqlite3Worker1Promiser } =
-      await import("../../node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs");
-    const promiser = await new Promise((resolve) => {
-      const p = sqlite3Worker1Promiser({ onready: () => resolve(p) });
-    });
-    const { dbId } = await promiser("open", { filename: ":memory:" });
-    await promiser("exec", { dbId, sql: POINTS(n) });
-    const rows = (sql, bind) =>
-      promiser("exec", { dbId, sql, bind, rowMode: "object", returnValue: "resultRows" }).then(
-        (r) => r.result.resultRows,
-      );
-    return {
-      trip: () => rows("SELECT 1"),
-      point: (id) => rows("SELECT v FROM p WHERE id = ?", [id]).then((r) => r[0]),
-      close: () => promiser("close", { dbId }),
-    };
-  },
+/** The official build's main-thread API (its promiser over its worker), on :memory:. */
+async function officialPromiser() {
+  const { sqlite3Worker1Promiser } =
+    await import("../../node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs");
+  const promiser = await new Promise((resolve) => {
+    const p = sqlite3Worker1Promiser({ onready: () => resolve(p) });
+  });
+  const { dbId } = await promiser("open", { filename: ":memory:" });
+  const rows = (sql, bind) =>
+    promiser("exec", { dbId, sql, bind, rowMode: "object", returnValue: "resultRows" }).then(
+      (r) => r.result.resultRows,
+    );
+  return {
+    exec: (sql) => promiser("exec", { dbId, sql }),
+    rows,
+    /** No statement lives across calls: each point query is an exec with bind. */
+    pointQuery: async () => (id) => rows("SELECT v FROM p WHERE id = ?", [id]).then((r) => r[0]),
+    close: () => promiser("close", { dbId }),
+  };
+}
+
+/** The libraries with a main-thread API over a worker (wa-sqlite and sql.js have none). */
+const LIBRARIES = {
+  "web-sqlite (Promise API, worker)": () => webSqlite("memory"),
+  "web-sqlite (Promise API, worker, OPFS)": () => webSqlite("opfs"),
+  "official promiser (sqlite3Worker1Promiser, worker)": officialPromiser,
 };
 
 const POINTS = (n) =>
@@ -79,20 +59,22 @@ const POINTS = (n) =>
  * isolation reads the clock to 0.1 ms), and n point queries sent at once: queries per second.
  */
 window.measureTrips = async (name, trips, n) => {
-  const lib = await TRIPPERS[name](n);
-  for (let i = 0; i < 200; i++) await lib.trip();
+  const lib = await LIBRARIES[name]();
+  await lib.exec(POINTS(n));
+  const point = await lib.pointQuery();
+  for (let i = 0; i < 200; i++) await lib.rows("SELECT 1");
   const group = 20;
   const times = [];
   for (let i = 0; i < trips; i += group) {
     const t = performance.now();
-    for (let j = 0; j < group; j++) await lib.trip();
+    for (let j = 0; j < group; j++) await lib.rows("SELECT 1");
     times.push((performance.now() - t) / group);
   }
   const rates = [];
   for (let r = 0; r <= 3; r++) {
     const t = performance.now();
     const rows = await Promise.all(
-      Array.from({ length: n }, (_, i) => lib.point(1 + ((i * 7919) % n))),
+      Array.from({ length: n }, (_, i) => point(1 + ((i * 7919) % n))),
     );
     const ms = performance.now() - t;
     if (rows.length !== n || !rows.every((row) => row && typeof row.v === "string"))
@@ -122,13 +104,7 @@ const COLD = {
     new sqlite3.oo1.DB(":memory:").exec("SELECT 1");
   },
   "official promiser (worker, :memory:)": async () => {
-    const { sqlite3Worker1Promiser } =
-      await import("../../node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs");
-    const promiser = await new Promise((resolve) => {
-      const p = sqlite3Worker1Promiser({ onready: () => resolve(p) });
-    });
-    const { dbId } = await promiser("open", { filename: ":memory:" });
-    await promiser("exec", { dbId, sql: "SELECT 1" });
+    await (await officialPromiser()).rows("SELECT 1");
   },
   "wa-sqlite (main thread, :memory:)": async () => {
     const { default: factory } = await import("../../node_modules/wa-sqlite/dist/wa-sqlite.mjs");
@@ -158,11 +134,12 @@ const COLD = {
  * while the rows are still held.
  */
 window.measureRead = async (name, rows, fill) => {
-  const lib = await READERS[name](rows, fill);
+  const lib = await LIBRARIES[name]();
+  await lib.exec(fill);
   globalThis.gc?.();
   const before = performance.memory.usedJSHeapSize;
   const t = performance.now();
-  const result = await lib.read();
+  const result = await lib.rows("SELECT i, f, t, b FROM r");
   const ms = performance.now() - t;
   const heap = performance.memory.usedJSHeapSize - before;
   globalThis.gc?.();

@@ -1,0 +1,84 @@
+// The journal mode / page size measurements behind the OPFS defaults, through the Promise API in
+// Chromium. Prints a markdown table; never fails on slow numbers. (Round trips, rows to the main
+// thread and cold start are measured against the peers by bench/peers-main.mjs.)
+//
+//   node bench/opfs-journal.mjs            (make bench runs it)
+//   node bench/opfs-journal.mjs --quick    (tiny sizes: checks the harness still runs)
+import { record } from "./results.mjs";
+import { freshProfile, launch, removeProfile, testPage } from "../e2e/harness.mjs";
+import { serve } from "../e2e/server.mjs";
+
+const quick = process.argv.includes("--quick");
+const RUNS = quick ? 1 : 3;
+const COMMITS = quick ? 20 : 500;
+const BULK = quick ? 1000 : 200_000;
+
+const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
+const fmt = (ms) => (ms < 1 ? ms.toFixed(3) : ms.toFixed(1));
+
+const server = await serve({ port: 8790 });
+const profile = freshProfile();
+const context = await launch(profile);
+
+const section = { runs: RUNS, journalAndPageSize: [] };
+try {
+  // Journal mode and page size on OPFS: durable single-row commits and one bulk transaction.
+  const configs = [
+    ["delete", 4096],
+    ["truncate", 4096],
+    ["persist", 4096],
+    ["truncate", 8192],
+    ["truncate", 16384],
+  ];
+  console.log(
+    `## Journal mode and page size on OPFS (${COMMITS} autocommit INSERTs; ${BULK.toLocaleString("en")} rows INSERTed by one statement; then a full scan)\n`,
+  );
+  console.log("| journal_mode | page_size | per commit | bulk | scan |");
+  console.log("|---|---|---|---|---|");
+  const jp = await testPage(context, server.url);
+  for (const [mode, pageSize] of configs) {
+    const results = [];
+    for (let run = 0; run < RUNS; run++) {
+      results.push(
+        await jp.evaluate(
+          async ({ mode, pageSize, commits, bulk, run }) => {
+            const name = `bench-journal-${mode}-${pageSize}-${run}.db`;
+            await window.wsq.deleteDatabase(name);
+            const db = await window.wsq.open(name);
+            await db.exec(`PRAGMA page_size = ${pageSize}; PRAGMA journal_mode = ${mode}`);
+            await db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
+            let t = performance.now();
+            for (let i = 0; i < commits; i++) {
+              await db.exec("INSERT INTO t(v) VALUES (?)", [`row ${i} of the commit test`]);
+            }
+            const perCommit = (performance.now() - t) / commits;
+            t = performance.now();
+            await db.exec(
+              `WITH RECURSIVE n(x) AS (SELECT 1 UNION ALL SELECT x + 1 FROM n WHERE x < ${bulk}) ` +
+                "INSERT INTO t(v) SELECT printf('bulk row %d with some text', x) FROM n",
+            );
+            const bulkMs = performance.now() - t;
+            t = performance.now();
+            await db.query("SELECT count(*), sum(length(v)) FROM t");
+            const scan = performance.now() - t;
+            await db.close();
+            await window.wsq.deleteDatabase(name);
+            return { perCommit, bulkMs, scan };
+          },
+          { mode, pageSize, commits: COMMITS, bulk: BULK, run },
+        ),
+      );
+    }
+    section.journalAndPageSize.push({ mode, pageSize, runs: results });
+    console.log(
+      `| ${mode} | ${pageSize} | ${fmt(median(results.map((r) => r.perCommit)))} ms | ${fmt(median(results.map((r) => r.bulkMs)))} ms | ${fmt(median(results.map((r) => r.scan)))} ms |`,
+    );
+  }
+  await jp.close();
+  console.log(`\nmedians of ${RUNS} runs, a fresh database each.`);
+  if (!quick) console.log(`\nwrote ${record("opfsJournal", section)}`);
+} finally {
+  await context.close();
+  await server.close();
+  removeProfile(profile);
+}
