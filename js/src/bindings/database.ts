@@ -3,9 +3,9 @@
  * round trips, every call returns its result. The worker of the Promise API opens its databases
  * through Database.open too, so both APIs share one way of opening and configuring them.
  */
-import type { BindParams, SqlValue } from "../codec/params.js";
+import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
-import { toObjects } from "../codec/results.js";
+import { decodeObjects, decodeResult } from "../codec/results.js";
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
@@ -250,18 +250,14 @@ export class Database {
     const wantsRows =
       !!(options?.callback || options?.resultRows || options?.columnNames) ||
       options?.returnValue === "resultRows";
-    const r = this.connection.exec(sql, options?.bind ?? null, { rows: wantsRows });
+    const mode = options?.rowMode ?? "array";
+    if (mode !== "array" && mode !== "object" && mode !== "value") {
+      throw new TypeError('exec: rowMode must be "array", "object" or "value"');
+    }
+    const bytes = this.raw(sql, options?.bind, wantsRows);
     if (!options) return this;
-    const mode = options.rowMode ?? "array";
-    const rows =
-      mode === "array"
-        ? r.rows
-        : mode === "value"
-          ? r.rows.map((row) => row[0])
-          : mode === "object"
-            ? toObjects(r.columns, r.rows)
-            : null;
-    if (!rows) throw new TypeError('exec: rowMode must be "array", "object" or "value"');
+    const r = mode === "object" ? decodeObjects(bytes) : decodeResult(bytes);
+    const rows = mode === "value" ? (r.rows as SqlValue[][]).map((row) => row[0]) : r.rows;
     options.columnNames?.push(...r.columns);
     options.resultRows?.push(...rows);
     if (options.callback) rows.forEach((row, i) => options.callback!(row, i));
@@ -288,14 +284,12 @@ export class Database {
 
   /** The first row as an object, or undefined. */
   selectObject<T = Row>(sql: string, bind?: BindParams): T | undefined {
-    const r = this.select(sql, bind);
-    return r.rows.length ? toObjects<T>(r.columns, [r.rows[0]])[0] : undefined;
+    return decodeObjects<T>(this.raw(sql, bind, true)).rows[0];
   }
 
   /** Every row as an object keyed by column name. */
   selectObjects<T = Row>(sql: string, bind?: BindParams): T[] {
-    const r = this.select(sql, bind);
-    return toObjects<T>(r.columns, r.rows);
+    return decodeObjects<T>(this.raw(sql, bind, true)).rows;
   }
 
   /** Every row as an array. */
@@ -304,7 +298,12 @@ export class Database {
   }
 
   private select(sql: string, bind: BindParams | undefined) {
-    return this.connection.exec(sql, bind ?? null, { rows: true });
+    return decodeResult(this.raw(sql, bind, true));
+  }
+
+  /** Runs sql; the result buffer is a view of wasm memory, valid until the next call. */
+  private raw(sql: string, bind: BindParams | undefined, rows: boolean): Uint8Array {
+    return this.connection.execRaw(sql, encodeParams(bind ?? null, false), rows, false);
   }
 
   /**

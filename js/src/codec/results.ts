@@ -152,22 +152,6 @@ function decode(
   };
 }
 
-/** Turns array rows into objects keyed by column name (a later duplicate name wins). */
-export function toObjects<T = Record<string, SqlValue>>(
-  columns: string[],
-  rows: SqlValue[][],
-): T[] {
-  const out = new Array<T>(rows.length);
-  const n = columns.length;
-  for (let r = 0; r < rows.length; r++) {
-    const row = rows[r];
-    const o: Record<string, SqlValue> = {};
-    for (let c = 0; c < n; c++) o[columns[c]] = row[c];
-    out[r] = o as T;
-  }
-  return out;
-}
-
 /** Column names and declared types ("" when the column has none). */
 export interface ColumnInfo {
   names: string[];

@@ -75,10 +75,11 @@ export const cases: Case[] = [
       eq(resultRows, ["x", "y"], "value rows");
       eq(db.exec("SELECT a FROM t ORDER BY a", { returnValue: "resultRows" }), [[1], [2]]);
       throws(
-        () => db.exec("SELECT 1", { rowMode: "bogus" as never, returnValue: "resultRows" }),
+        () => db.exec("INSERT INTO t VALUES (3, 'z')", { rowMode: "bogus" as never }),
         (e) => e instanceof TypeError,
         "bad rowMode",
       );
+      eq(db.selectValue("SELECT count(*) FROM t"), 2, "a bad rowMode runs nothing");
       db.close();
     },
   ],
