@@ -7,7 +7,8 @@
 // does not spill pages into the database before COMMIT, each spill costing a journal flush.
 #define SQLITE_DEFAULT_CACHE_SIZE -16384
 #define SQLITE_DEFAULT_FOREIGN_KEYS 0
-#define SQLITE_DEFAULT_MEMSTATUS 0
+// Memory statistics on: SQLite enforces its hard heap limit (wsq_init sets it) only with them.
+#define SQLITE_DEFAULT_MEMSTATUS 1
 #define SQLITE_DEFAULT_WAL_SYNCHRONOUS 1
 #define SQLITE_DQS 0
 #define SQLITE_ENABLE_DBSTAT_VTAB 1
@@ -17,7 +18,11 @@
 #define SQLITE_ENABLE_RTREE 1
 #define SQLITE_ENABLE_SESSION 1
 #define SQLITE_LIKE_DOESNT_MATCH_BLOBS 1
+// The longest string or blob: 256 MiB, a quarter of the heap limit (WSQ_DEFAULT_HEAP_LIMIT), so
+// a value that keeps growing fails with SQLITE_TOOBIG while its copies still fit in the heap.
+#define SQLITE_MAX_LENGTH 268435456
 #define SQLITE_MAX_MMAP_SIZE 0
+#define SQLITE_MAX_SQL_LENGTH 268435456
 #define SQLITE_OMIT_DEPRECATED 1
 #define SQLITE_OMIT_LOAD_EXTENSION 1
 #define SQLITE_OMIT_SHARED_CACHE 1

@@ -238,7 +238,7 @@ describe("the Promise API in Chromium", () => {
     assert.equal(r.ok.length, 4);
     assert.deepEqual(r.ok[1], { rows: [], changes: 1, lastInsertRowid: 1 });
     assert.deepEqual(r.ok[3].rows, [{ v: 1 }, { v: 2 }]);
-    assert.match(r.failed, /^SQLITE_CONSTRAINT_UNIQUE: batch item 1:/);
+    assert.match(r.failed, /^SQLITE_CONSTRAINT_UNIQUE: batch item 2:/);
     assert.deepEqual(r.rows, [{ v: 1 }, { v: 2 }], "the batch left no trace");
   });
 

@@ -44,7 +44,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   size_t params_len = nul ? size - sql_len - 1 : 0;
   const char* sql = reinterpret_cast<const char*>(data);
   // Endless queries stop at a deadline instead of timing the fuzzer out.
-  wsq_deadline(conn, wsq::DefaultHost()->NowMs() + 50);
+  *wsq_deadline_slot() = wsq::DefaultHost()->NowMs() + 50;
   CheckResponse(wsq_exec(conn, sql, sql_len, params, params_len, WSQ_RUN_ROWS));
   wsq_stmt stmt = 0;
   uint32_t tail = 0;
@@ -58,7 +58,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
   // Whatever happened, a transaction left open is closed and the connection answers.
   const char rollback[] = "ROLLBACK";
   wsq_exec(conn, rollback, sizeof rollback - 1, nullptr, 0, 0);
-  wsq_deadline(conn, 0);
+  *wsq_deadline_slot() = 0;
   const char probe[] = "SELECT 1";
   if (wsq_exec(conn, probe, sizeof probe - 1, nullptr, 0, WSQ_RUN_ROWS) != SQLITE_OK) {
     __builtin_trap();

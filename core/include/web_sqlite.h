@@ -10,7 +10,10 @@
  *    writes them into the scratch buffer from wsq_scratch().
  *  - Outputs go to the single response record returned by wsq_last_response(): a result buffer on
  *    success, an error record on failure (layouts in docs/FORMAT.md). The bytes stay valid until
- *    the next call into this API; the host copies them out before making another call.
+ *    the next call into this API; the host copies them out before making another call. A call
+ *    that fails on a connection or one of its statements says in the error record whether the
+ *    connection is in autocommit mode afterwards (SQLite rolls back a transaction after some
+ *    errors), so the host needs no second call to find out.
  *
  * The header is valid C11 (core/test/c_abi_test.c checks it).
  */
@@ -36,6 +39,10 @@ typedef struct wsq_response {
   size_t len;           /// length of data in bytes
 } wsq_response;
 
+/// SQLite's hard heap limit from wsq_init on, in bytes (1 GiB): an allocation beyond it fails at
+/// once with SQLITE_NOMEM. `PRAGMA hard_heap_limit = N` lowers it.
+#define WSQ_DEFAULT_HEAP_LIMIT 1073741824
+
 /// Value tags of parameter and result buffers.
 enum wsq_value_tag {
   WSQ_TAG_NULL = 0,   /// no payload
@@ -50,6 +57,11 @@ enum wsq_value_tag {
 enum wsq_params_kind {
   WSQ_PARAMS_POSITIONAL = 0,  /// values bind to ?1, ?2, ... in order
   WSQ_PARAMS_NAMED = 1        /// each value carries a name: "id" binds :id, @id or $id
+};
+
+/// Error record flags.
+enum wsq_error_flags {
+  WSQ_ERROR_AUTOCOMMIT = 1  /// the call ran on a connection that is in autocommit mode afterwards
 };
 
 /// Magic numbers that open each buffer kind, as little-endian u32.
@@ -68,7 +80,8 @@ enum wsq_result_flags {
 
 /// Flags for wsq_exec and wsq_stmt_run.
 enum wsq_run_flags {
-  WSQ_RUN_ROWS = 1  /// encode the rows; otherwise only changes and the last insert rowid
+  WSQ_RUN_ROWS = 1,      /// encode the rows; otherwise only changes and the last insert rowid
+  WSQ_RUN_FIRST_ROW = 2  /// wsq_stmt_run: stop after the first row (with WSQ_RUN_ROWS: encode it)
 };
 
 /// Flags for wsq_prepare.
@@ -91,6 +104,14 @@ enum wsq_function_call { WSQ_CALL_SCALAR = 0, WSQ_CALL_STEP = 1, WSQ_CALL_FINAL 
 int32_t wsq_init(void);
 /// The response record of the last call.
 const wsq_response* wsq_last_response(void);
+/// The layout of wsq_response in this build, as the compiler laid it out: the byte offsets of
+/// status, data and len, then its size. The host reads the record through these.
+const uint32_t* wsq_response_layout(void);
+/// Where the host writes the deadline of the calls it makes next, in milliseconds since the Unix
+/// epoch on the host's clock (0, the initial value: none). A statement run by a call on a
+/// connection or statement that is still running then stops with SQLITE_INTERRUPT. Writing it
+/// is not a call: a request with a deadline stays one call.
+double* wsq_deadline_slot(void);
 /// A scratch input buffer of at least n bytes, valid until the next wsq_scratch call (or NULL).
 uint8_t* wsq_scratch(size_t n);
 /// Allocates n bytes the host may keep across calls (NULL when memory is exhausted).
@@ -115,9 +136,6 @@ int32_t wsq_busy_timeout(wsq_conn conn, int32_t ms);
 /// holds the rows of the last statement that returned columns.
 int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
                  size_t params_len, int32_t flags);
-/// Sets a deadline (milliseconds since the Unix epoch, as the host's clock tells): a statement
-/// still running then stops with SQLITE_INTERRUPT. 0 removes it.
-int32_t wsq_deadline(wsq_conn conn, double deadline_ms);
 /// Writes the main database file's bytes to the response (valid until the next call). Fails with
 /// SQLITE_MISUSE inside a transaction.
 int32_t wsq_export(wsq_conn conn);
@@ -145,9 +163,17 @@ int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t 
 int32_t wsq_conn_state(wsq_conn conn);
 
 /// Prepares the first statement of sql. *out is 0 when sql holds no statement (only comments or
-/// white space); *tail is the byte offset of the rest of the text.
+/// white space); *tail is the byte offset of the rest of the text. The response holds the
+/// statement's columns (as wsq_stmt_columns writes them).
 int32_t wsq_prepare(wsq_conn conn, const char* sql, size_t sql_len, int32_t flags, wsq_stmt* out,
                     uint32_t* tail);
+/// Prepares the first statement of sql, binds params (may be empty) and steps it up to max_rows
+/// times: the response is a result with the column names and those rows. When the statement has
+/// more rows (WSQ_RESULT_MORE), *out is its handle, to step on with wsq_stmt_step and finalize;
+/// otherwise *out is 0 and the statement is already finalized. SQL without a statement is
+/// SQLITE_MISUSE.
+int32_t wsq_cursor_open(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
+                        size_t params_len, uint32_t max_rows, wsq_stmt* out);
 /// Binds a parameter buffer (copied: the buffer may be reused after the call).
 int32_t wsq_stmt_bind(wsq_stmt stmt, const uint8_t* params, size_t params_len);
 /// Binds a buffer holding exactly one value, leaving the other parameters as they are: a named
@@ -156,7 +182,8 @@ int32_t wsq_stmt_bind_one(wsq_stmt stmt, const uint8_t* params, size_t params_le
 /// Steps up to max_rows times (max_rows >= 1) and encodes the rows read. Returns SQLITE_ROW when
 /// the statement has more rows (WSQ_RESULT_MORE is set too) and SQLITE_DONE when it finished.
 int32_t wsq_stmt_step(wsq_stmt stmt, uint32_t max_rows);
-/// Binds (when params_len > 0), runs to completion and resets: one call per execution.
+/// Binds (when params_len > 0), runs to completion (with WSQ_RUN_FIRST_ROW: to the first row) and
+/// resets: one call per execution.
 int32_t wsq_stmt_run(wsq_stmt stmt, const uint8_t* params, size_t params_len, int32_t flags);
 /// Writes the column names and declared types to the response (docs/FORMAT.md, "columns").
 int32_t wsq_stmt_columns(wsq_stmt stmt);

@@ -66,7 +66,6 @@ int Connection::Progress(void* self) {
 }
 
 int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
-  error->Clear();
   *data = nullptr;
   *size = 0;
   if (!autocommit()) {
@@ -93,7 +92,6 @@ Connection::~Connection() {
 
 int Connection::Exec(std::string_view sql, const uint8_t* params_data, size_t params_size,
                      uint32_t flags, ByteWriter* out, Error* error) {
-  error->Clear();
   if (sql.size() > INT_MAX) return TooBig(error);
   ParamDecoder params;
   if (!params.Decode(params_data, params_size, error)) return error->code;
@@ -202,6 +200,24 @@ int Connection::Prepare(std::string_view sql, uint32_t flags, Statement** out, s
   *out = owned.get();
   statements_.emplace(id, std::move(owned));
   return SQLITE_OK;
+}
+
+int Connection::OpenCursor(std::string_view sql, const uint8_t* params, size_t params_size,
+                           uint32_t max_rows, ByteWriter* out, Statement** out_stmt, Error* error) {
+  *out_stmt = nullptr;
+  Statement* stmt = nullptr;
+  size_t tail = 0;
+  int rc = Prepare(sql, 0, &stmt, &tail, error);
+  if (rc != SQLITE_OK) return rc;
+  if (stmt == nullptr) return error->Set(SQLITE_MISUSE, "the SQL text holds no statement");
+  rc = params_size > 0 ? stmt->Bind(params, params_size, error) : SQLITE_OK;
+  if (rc == SQLITE_OK) rc = stmt->Step(max_rows, out, error, /*with_names=*/true);
+  if (rc == SQLITE_ROW) {
+    *out_stmt = stmt;
+    return SQLITE_ROW;
+  }
+  Finalize(stmt->id());
+  return rc;
 }
 
 Statement* Connection::FindStatement(uint32_t id) const {

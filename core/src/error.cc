@@ -33,11 +33,12 @@ int Error::FromDb(sqlite3* db, int rc) {
   return code;
 }
 
-void Error::Encode(ByteWriter* out) const {
+void Error::Encode(ByteWriter* out, uint32_t flags) const {
   out->Clear();
   out->PutU32(WSQ_MAGIC_ERROR);
   out->PutI32(code);
   out->PutI32(offset);
+  out->PutU32(flags);
   out->PutSized(ResultCodeName(code));
   out->PutSized(message);
 }

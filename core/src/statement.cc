@@ -7,7 +7,8 @@ namespace wsq {
 
 Statement::~Statement() { sqlite3_finalize(stmt_); }
 
-int StepToEnd(sqlite3_stmt* stmt, ResultEncoder* encoder, int64_t* changes, Error* error) {
+int StepToEnd(sqlite3_stmt* stmt, ResultEncoder* encoder, int64_t* changes, Error* error,
+              uint32_t max_rows) {
   sqlite3* db = sqlite3_db_handle(stmt);
   int64_t total_before = sqlite3_total_changes64(db);
   int rc = sqlite3_step(stmt);
@@ -17,8 +18,9 @@ int StepToEnd(sqlite3_stmt* stmt, ResultEncoder* encoder, int64_t* changes, Erro
       sqlite3_column_count(stmt) > 0) {
     encoder->Begin(stmt, /*with_names=*/true);
   }
-  for (; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
+  for (uint32_t rows = 0; rc == SQLITE_ROW; rc = sqlite3_step(stmt)) {
     if (encoder != nullptr) encoder->AddRow(stmt);
+    if (++rows == max_rows) return SQLITE_ROW;
   }
   if (rc != SQLITE_DONE) {
     error->FromDb(db, rc);
@@ -45,13 +47,13 @@ int Statement::BindOne(const uint8_t* params, size_t size, int index, Error* err
   return decoder.BindOne(stmt_, index, error);
 }
 
-int Statement::Step(uint32_t max_rows, ByteWriter* out, Error* error) {
+int Statement::Step(uint32_t max_rows, ByteWriter* out, Error* error, bool with_names) {
   if (max_rows == 0) max_rows = 1;
   sqlite3* db = sqlite3_db_handle(stmt_);
   int64_t total_before = sqlite3_total_changes64(db);
   ResultEncoder encoder(out);
   int rc = sqlite3_step(stmt_);
-  encoder.Begin(stmt_, /*with_names=*/false);  // after the step: see StepToEnd
+  encoder.Begin(stmt_, with_names);  // after the step: see StepToEnd
   while (rc == SQLITE_ROW) {
     encoder.AddRow(stmt_);
     if (encoder.rows() == max_rows) break;
@@ -94,10 +96,11 @@ int Statement::Run(const uint8_t* params, size_t size, uint32_t flags, ByteWrite
   ResultEncoder encoder(out);
   encoder.Begin(nullptr, rows);
   int64_t changes = 0;
-  int rc = StepToEnd(stmt_, rows ? &encoder : nullptr, &changes, error);
+  uint32_t max_rows = (flags & WSQ_RUN_FIRST_ROW) ? 1 : UINT32_MAX;
+  int rc = StepToEnd(stmt_, rows ? &encoder : nullptr, &changes, error, max_rows);
   sqlite3_reset(stmt_);
   if (bound) sqlite3_clear_bindings(stmt_);
-  if (rc != SQLITE_DONE) return rc;
+  if (rc != SQLITE_DONE && rc != SQLITE_ROW) return rc;
   if (!out->ok()) return error->Set(SQLITE_NOMEM, "out of memory while encoding the result");
   encoder.Finish(changes, sqlite3_last_insert_rowid(db), 0);
   return SQLITE_OK;

@@ -1,6 +1,7 @@
 // The C ABI as the host uses it: handles, the response record, and misuse reported, not crashed.
 #include <gtest/gtest.h>
 
+#include <cstddef>
 #include <cstring>
 #include <string>
 
@@ -100,6 +101,92 @@ TEST_F(CAbiTest, StepColumnsResetClear) {
   ASSERT_EQ(wsq_stmt_clear_bindings(stmt), SQLITE_OK);
   ASSERT_EQ(wsq_stmt_step(stmt, 5), SQLITE_DONE);
   EXPECT_EQ(LastResult().rows[0][1].bytes, "null");
+}
+
+TEST_F(CAbiTest, PrepareAnswersWithTheColumns) {
+  std::string sql = "SELECT 1 AS one, 'x' AS two";
+  wsq_stmt stmt = 0;
+  uint32_t tail = 0;
+  ASSERT_EQ(wsq_prepare(conn_, sql.data(), sql.size(), 0, &stmt, &tail), SQLITE_OK);
+  const wsq_response* r = wsq_last_response();
+  EXPECT_EQ(wsq::test::DecodeColumns(r->data, r->len).names,
+            (std::vector<std::string>{"one", "two"}));
+  ASSERT_EQ(wsq_stmt_finalize(stmt), SQLITE_OK);
+}
+
+TEST_F(CAbiTest, RunFirstRowStopsAfterOneRowAndResets) {
+  ASSERT_EQ(Exec("CREATE TABLE s(v); INSERT INTO s VALUES (1), (2), (3)"), SQLITE_OK);
+  std::string sql = "SELECT v FROM s ORDER BY v";
+  wsq_stmt stmt = 0;
+  uint32_t tail = 0;
+  ASSERT_EQ(wsq_prepare(conn_, sql.data(), sql.size(), 0, &stmt, &tail), SQLITE_OK);
+  for (int i = 0; i < 2; ++i) {
+    ASSERT_EQ(wsq_stmt_run(stmt, nullptr, 0, WSQ_RUN_ROWS | WSQ_RUN_FIRST_ROW), SQLITE_OK);
+    auto r = LastResult();
+    EXPECT_EQ(r.names, (std::vector<std::string>{"v"}));
+    ASSERT_EQ(r.rows.size(), 1u);
+    EXPECT_EQ(r.rows[0][0].i, 1) << "reset after the first row";
+  }
+  ASSERT_EQ(wsq_stmt_finalize(stmt), SQLITE_OK);
+}
+
+TEST_F(CAbiTest, CursorOpensBindsAndStepsInOneCall) {
+  std::string sql =
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ?) "
+      "SELECT i FROM c";
+  auto p = Params::Positional();
+  p.Int(5);
+  const auto& bytes = p.bytes();
+  wsq_stmt cursor = 0;
+  ASSERT_EQ(wsq_cursor_open(conn_, sql.data(), sql.size(), bytes.data(), bytes.size(), 3, &cursor),
+            SQLITE_ROW);
+  ASSERT_NE(cursor, 0u);
+  auto first = LastResult();
+  EXPECT_EQ(first.names, (std::vector<std::string>{"i"}));
+  EXPECT_TRUE(first.flags & WSQ_RESULT_MORE);
+  ASSERT_EQ(first.rows.size(), 3u);
+  ASSERT_EQ(wsq_stmt_step(cursor, 3), SQLITE_DONE);
+  EXPECT_EQ(LastResult().rows.size(), 2u);
+  ASSERT_EQ(wsq_stmt_finalize(cursor), SQLITE_OK);
+  // All rows in the first chunk: the statement is finalized at once.
+  ASSERT_EQ(wsq_cursor_open(conn_, sql.data(), sql.size(), bytes.data(), bytes.size(), 10, &cursor),
+            SQLITE_DONE);
+  EXPECT_EQ(cursor, 0u);
+  EXPECT_EQ(LastResult().rows.size(), 5u);
+  EXPECT_EQ(wsq_cursor_open(conn_, " -- none", 8, nullptr, 0, 10, &cursor), SQLITE_MISUSE);
+  EXPECT_EQ(wsq_cursor_open(conn_, "SELECT * FROM nowhere", 21, nullptr, 0, 10, &cursor),
+            SQLITE_ERROR);
+  EXPECT_EQ(cursor, 0u);
+}
+
+TEST_F(CAbiTest, AnErrorSaysWhetherTheConnectionIsInAutocommitMode) {
+  ASSERT_EQ(Exec("CREATE TABLE u(v UNIQUE); INSERT INTO u VALUES (1)"), SQLITE_OK);
+  ASSERT_EQ(Exec("INSERT INTO u VALUES (1)"), SQLITE_CONSTRAINT_UNIQUE);
+  EXPECT_EQ(LastError().flags, static_cast<uint32_t>(WSQ_ERROR_AUTOCOMMIT));
+  ASSERT_EQ(Exec("BEGIN; INSERT INTO u VALUES (2)"), SQLITE_OK);
+  ASSERT_EQ(Exec("INSERT INTO u VALUES (1)"), SQLITE_CONSTRAINT_UNIQUE);
+  EXPECT_EQ(LastError().flags, 0u) << "the transaction is still open";
+  ASSERT_EQ(Exec("ROLLBACK"), SQLITE_OK);
+  EXPECT_EQ(wsq_exec(987654, "SELECT 1", 8, nullptr, 0, 0), SQLITE_MISUSE);
+  EXPECT_EQ(LastError().flags, 0u) << "no connection, nothing to say";
+}
+
+TEST_F(CAbiTest, TheDeadlineSlotInterruptsAndIsClearedByZero) {
+  *wsq_deadline_slot() = 1;  // long past
+  std::string endless =
+      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) "
+      "SELECT count(*) FROM c";
+  EXPECT_EQ(Exec(endless), SQLITE_INTERRUPT);
+  *wsq_deadline_slot() = 0;
+  ASSERT_EQ(Exec("SELECT 1"), SQLITE_OK);
+}
+
+TEST_F(CAbiTest, ResponseLayoutIsTheCompilers) {
+  const uint32_t* layout = wsq_response_layout();
+  EXPECT_EQ(layout[0], offsetof(wsq_response, status));
+  EXPECT_EQ(layout[1], offsetof(wsq_response, data));
+  EXPECT_EQ(layout[2], offsetof(wsq_response, len));
+  EXPECT_EQ(layout[3], sizeof(wsq_response));
 }
 
 TEST_F(CAbiTest, MalformedParametersAreRejected) {

@@ -96,6 +96,7 @@ DecodedError DecodeError(const uint8_t* data, size_t size) {
   EXPECT_TRUE(in.ReadI32(&offset));
   e.code = code;
   e.offset = offset;
+  EXPECT_TRUE(in.ReadU32(&e.flags));
   e.name = ReadString(&in);
   e.message = ReadString(&in);
   EXPECT_EQ(in.remaining(), 0u);

@@ -55,6 +55,7 @@ struct Result {
 struct DecodedError {
   int code = 0;
   int offset = -1;
+  uint32_t flags = 0;
   std::string name;
   std::string message;
 };

@@ -1,6 +1,8 @@
 // Prints js/src/generated/constants.ts: the constants the TypeScript host shares with the core,
 // taken from sqlite3.h and web_sqlite.h by the compiler, so no value is ever copied by hand.
+#include <cstddef>
 #include <cstdio>
+#include <type_traits>
 
 #include "web_sqlite.h"
 #include "web_sqlite/result_codes.h"
@@ -9,6 +11,17 @@
 namespace {
 
 void Entry(const char* name, long long value) { std::printf("  %s: %lld,\n", name, value); }
+
+/// One line of the CoreExports interface: every C parameter and result is a number in wasm32
+/// (integers, pointers, doubles), or void.
+template <typename R, typename... Args, typename... Names>
+void Export(const char* name, R (*)(Args...), Names... names) {
+  static_assert(sizeof...(Args) == sizeof...(Names), "name every parameter of the export");
+  const char* list[] = {names..., nullptr};
+  std::printf("  %s(", name);
+  for (size_t i = 0; list[i] != nullptr; ++i) std::printf("%s%s: number", i ? ", " : "", list[i]);
+  std::printf("): %s;\n", std::is_void_v<R> ? "void" : "number");
+}
 
 }  // namespace
 
@@ -85,6 +98,7 @@ int main() {
 
   std::printf("export const RunFlag = {\n");
   Entry("ROWS", WSQ_RUN_ROWS);
+  Entry("FIRST_ROW", WSQ_RUN_FIRST_ROW);
   std::printf("} as const;\n\n");
 
   std::printf("export const PrepareFlag = {\n");
@@ -104,13 +118,47 @@ int main() {
   Entry("FINAL", WSQ_CALL_FINAL);
   std::printf("} as const;\n\n");
 
-  // The wasm32 layout of wsq_response, checked by static_assert in core/src/wasm/exports.cc.
-  std::printf("/** Byte offsets of wsq_response in wasm32 memory. */\n");
-  std::printf("export const ResponseLayout = {\n");
-  Entry("status", 0);
-  Entry("data", 4);
-  Entry("len", 8);
-  Entry("size", 12);
-  std::printf("} as const;\n");
+  std::printf("export const ErrorFlag = {\n");
+  Entry("AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT);
+  std::printf("} as const;\n\n");
+
+  std::printf("/** The exports of web-sqlite.wasm, from web_sqlite.h. Pointers are numbers. */\n");
+  std::printf("export interface CoreExports {\n");
+  std::printf("  memory: WebAssembly.Memory;\n");
+  std::printf("  _initialize(): void;\n");
+  // Each parameter is named once here; the compiler checks the count against the header.
+#define WSQ_EXPORT(fn, ...) Export(#fn, fn, ##__VA_ARGS__);
+  WSQ_EXPORT(wsq_init)
+  WSQ_EXPORT(wsq_last_response)
+  WSQ_EXPORT(wsq_response_layout)
+  WSQ_EXPORT(wsq_deadline_slot)
+  WSQ_EXPORT(wsq_scratch, "n")
+  WSQ_EXPORT(wsq_alloc, "n")
+  WSQ_EXPORT(wsq_free, "p")
+  WSQ_EXPORT(wsq_sqlite_version)
+  WSQ_EXPORT(wsq_code_name, "code")
+  WSQ_EXPORT(wsq_open, "path", "pathLen", "flags", "vfs", "vfsLen", "out")
+  WSQ_EXPORT(wsq_close, "conn")
+  WSQ_EXPORT(wsq_busy_timeout, "conn", "ms")
+  WSQ_EXPORT(wsq_exec, "conn", "sql", "sqlLen", "params", "paramsLen", "flags")
+  WSQ_EXPORT(wsq_export, "conn")
+  WSQ_EXPORT(wsq_create_function, "conn", "name", "nameLen", "nArgs", "flags", "id")
+  WSQ_EXPORT(wsq_function_result, "ctx", "params", "paramsLen")
+  WSQ_EXPORT(wsq_function_error, "ctx", "message", "len")
+  WSQ_EXPORT(wsq_conn_stats, "conn")
+  WSQ_EXPORT(wsq_self_test, "vfs", "vfsLen", "path", "pathLen")
+  WSQ_EXPORT(wsq_conn_state, "conn")
+  WSQ_EXPORT(wsq_prepare, "conn", "sql", "sqlLen", "flags", "out", "tail")
+  WSQ_EXPORT(wsq_cursor_open, "conn", "sql", "sqlLen", "params", "paramsLen", "maxRows", "out")
+  WSQ_EXPORT(wsq_stmt_bind, "stmt", "params", "paramsLen")
+  WSQ_EXPORT(wsq_stmt_bind_one, "stmt", "params", "paramsLen", "index")
+  WSQ_EXPORT(wsq_stmt_step, "stmt", "maxRows")
+  WSQ_EXPORT(wsq_stmt_run, "stmt", "params", "paramsLen", "flags")
+  WSQ_EXPORT(wsq_stmt_columns, "stmt")
+  WSQ_EXPORT(wsq_stmt_reset, "stmt")
+  WSQ_EXPORT(wsq_stmt_clear_bindings, "stmt")
+  WSQ_EXPORT(wsq_stmt_finalize, "stmt")
+#undef WSQ_EXPORT
+  std::printf("}\n");
   return 0;
 }

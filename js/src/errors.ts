@@ -1,7 +1,9 @@
 /**
  * Every error the library raises is a WebSqliteError; those that come from SQLite are its
- * subclass SQLiteError, which carries SQLite's extended result code.
+ * subclass SQLiteError, which carries SQLite's extended result code. The errors a user can cause
+ * in more than one layer are built here, once.
  */
+import { ResultCode } from "./generated/constants.js";
 
 /** A failure of web-sqlite itself: loading, a dead instance or worker, a timeout, misuse. */
 export class WebSqliteError extends Error {
@@ -15,6 +17,16 @@ export class WebSqliteError extends Error {
   }
 }
 
+const NAMES = new Map<number, string>(Object.entries(ResultCode).map(([name, rc]) => [rc, name]));
+
+/**
+ * The symbolic name of a result code, e.g. "SQLITE_CONSTRAINT_UNIQUE" for 2067. An extended
+ * code this build does not know is named after its primary code.
+ */
+export function codeName(resultCode: number): string {
+  return NAMES.get(resultCode) ?? NAMES.get(resultCode & 0xff) ?? "SQLITE_UNKNOWN";
+}
+
 /** An error reported by SQLite. */
 export class SQLiteError extends WebSqliteError {
   /** The extended result code, e.g. 2067. */
@@ -22,13 +34,39 @@ export class SQLiteError extends WebSqliteError {
   /** Offset in the SQL text (UTF-16 code units, as JavaScript indexes strings), when known. */
   readonly offset: number | undefined;
 
-  /**
-   * @param codeName the result code's symbolic name, e.g. "SQLITE_CONSTRAINT_UNIQUE"
-   */
-  constructor(resultCode: number, codeName: string, message: string, offset?: number) {
-    super(codeName, message);
+  /** code is the result code's name, derived from resultCode. */
+  constructor(resultCode: number, message: string, options?: { offset?: number; cause?: unknown }) {
+    super(codeName(resultCode), message, options);
     this.name = "SQLiteError";
     this.resultCode = resultCode;
+    const offset = options?.offset;
     this.offset = offset !== undefined && offset >= 0 ? offset : undefined;
   }
+}
+
+/** SQLITE_MISUSE: the API was used in a way that cannot work (a closed database, say). */
+export function misuse(message: string): SQLiteError {
+  return new SQLiteError(ResultCode.SQLITE_MISUSE, message);
+}
+
+/** UNSUPPORTED: the storage asked for does not exist in this environment. */
+export function storageUnavailable(storage: string, available: string | null): WebSqliteError {
+  const instead = available ? `"${available}" or "memory"` : `"memory"`;
+  return new WebSqliteError(
+    "UNSUPPORTED",
+    `storage "${storage}" is not available here; use ${instead}`,
+  );
+}
+
+/**
+ * @internal Errors after which the connection was in autocommit mode: if a transaction was
+ * open, SQLite rolled it back (it does after SQLITE_FULL, IOERR, NOMEM, an interrupt). The core
+ * says so in the error record; the worker and the client pass it on.
+ */
+export const autocommitAfter = new WeakSet<Error>();
+
+/** @internal to is what from became (wrapped, renamed): it keeps from's autocommit mark. */
+export function carryAutocommit<E extends Error>(from: unknown, to: E): E {
+  if (from instanceof Error && autocommitAfter.has(from)) autocommitAfter.add(to);
+  return to;
 }

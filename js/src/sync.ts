@@ -14,7 +14,7 @@ export { Statement } from "./bindings/statement.js";
 export { JsStorageDb } from "./bindings/js-storage-db.js";
 // The bindings under it.
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
-export type { OpenOptions } from "./bindings/connection.js";
+export type { ConnectionOptions } from "./bindings/connection.js";
 export { loadRuntime, Runtime } from "./runtime/runtime.js";
 export { defaultWasmUrl } from "./layout.js";
 export type { RuntimeOptions, WasmSource, LoadStage, CoreExports } from "./runtime/runtime.js";

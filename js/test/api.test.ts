@@ -127,7 +127,8 @@ describe("the Promise API in Node", () => {
     assert.deepEqual(r[2].rows, [{ v: 1 }]);
     await assert.rejects(
       db.batch(["INSERT INTO t VALUES (2)", "INSERT INTO t VALUES (1)"]),
-      (e) => e instanceof SQLiteError && /^batch item 1:/.test(e.message),
+      // Numbered from 1: the second statement of the list.
+      (e) => e instanceof SQLiteError && /^batch item 2: UNIQUE/.test(e.message),
     );
     await db.transaction(async (tx) => {
       await tx.exec("INSERT INTO t VALUES (10)");

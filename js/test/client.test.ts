@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 
 import { SQLiteError, WebSqliteError, open, shutdown } from "../src/index.js";
 import { Dispatcher } from "../src/worker/dispatcher.js";
+import { PROTOCOL_VERSION } from "../src/worker/protocol.js";
 import { NodeStore } from "../src/runtime/hosts/node-fs.js";
 import { loadRuntime } from "../src/runtime/runtime.js";
 import { tempDir } from "./helpers.js";
@@ -124,37 +125,58 @@ describe("worker dispatcher", () => {
       null,
       42,
       { v: 1, id: 1, type: "open", args: {} },
-      { v: 2, id: 2, type: "drop_everything", args: {} },
+      { v: PROTOCOL_VERSION, id: 2, type: "drop_everything", args: {} },
       {
-        v: 2,
+        v: PROTOCOL_VERSION,
         id: 3,
         type: "exec",
         args: { db: 1, sql: 7, params: null, rows: false, deadline: 0 },
       },
       {
-        v: 2,
+        v: PROTOCOL_VERSION,
         id: 4,
         type: "exec",
         args: { db: 1, sql: "SELECT 1", params: [1, 2], rows: false, deadline: 0 },
       },
-      { v: 2, id: 5, type: "exec", args: { db: 1, sql: "SELECT 1", params: null, rows: false } },
-      { v: 2, id: 6, type: "open", args: { name: "x", storage: "disk", durability: "full" } },
+      {
+        v: PROTOCOL_VERSION,
+        id: 5,
+        type: "exec",
+        args: { db: 1, sql: "SELECT 1", params: null, rows: false },
+      },
+      {
+        v: PROTOCOL_VERSION,
+        id: 6,
+        type: "open",
+        args: { name: "x", storage: "disk", durability: "full" },
+      },
+      {
+        v: PROTOCOL_VERSION,
+        id: 7,
+        type: "batch",
+        args: { db: 1, items: [{ sql: "SELECT 1", params: null }, { sql: 2 }], deadline: 0 },
+      },
     ];
+    const messages = [];
     for (const message of bad) {
       const { response } = await dispatcher.handle(message);
       assert.equal(response.ok, false, JSON.stringify(message));
       if (!response.ok) assert.match(response.error.message, /malformed request/);
+      if (!response.ok) messages.push(response.error.message);
     }
+    // The message names the field that was wrong, wherever it sits.
+    assert.match(messages.at(-1)!, /'items\[1\]\.sql' must be a string/);
+    assert.match(messages.at(-2)!, /'storage' must be one of "opfs", "file", "memory"/);
     const opened = await dispatcher.handle({
-      v: 2,
-      id: 5,
+      v: PROTOCOL_VERSION,
+      id: 8,
       type: "open",
       args: { name: "d.db", storage: "memory", durability: "full", busyTimeoutMs: null },
     });
     assert.ok(opened.response.ok);
     const db = (opened.response as { result: { db: number } }).result.db;
     const { response, transfer } = await dispatcher.handle({
-      v: 2,
+      v: PROTOCOL_VERSION,
       id: 6,
       type: "exec",
       args: { db, sql: "SELECT 1", params: null, rows: true, deadline: 0 },
@@ -163,7 +185,7 @@ describe("worker dispatcher", () => {
     assert.equal(response.id, 6);
     assert.equal(transfer.length, 1, "the result buffer is transferred");
     const unknown = await dispatcher.handle({
-      v: 2,
+      v: PROTOCOL_VERSION,
       id: 7,
       type: "exec",
       args: { db: 999, sql: "SELECT 1", params: null, rows: false, deadline: 0 },

@@ -39,6 +39,12 @@ class Connection {
   /// Prepares the first statement of sql. *out is null when sql holds none; *tail is the byte
   /// offset where the next statement starts. The connection owns the statement.
   int Prepare(std::string_view sql, uint32_t flags, Statement** out, size_t* tail, Error* error);
+  /// Prepares the first statement of sql (not kept for reuse), binds params and steps it up to
+  /// max_rows times, encoding the rows with their names into out. *out_stmt is the statement
+  /// when it has more rows; otherwise null, the statement finalized. SQL without a statement is
+  /// SQLITE_MISUSE.
+  int OpenCursor(std::string_view sql, const uint8_t* params, size_t params_size, uint32_t max_rows,
+                 ByteWriter* out, Statement** out_stmt, Error* error);
   /// The statement with this id, or null.
   Statement* FindStatement(uint32_t id) const;
   /// Finalizes and forgets a statement; false if the id is unknown.

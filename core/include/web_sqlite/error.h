@@ -9,6 +9,8 @@
 
 namespace wsq {
 
+/// The core's functions set the error only when they fail; the caller hands them a clear one (the
+/// C ABI clears it once per call, in core/src/wasm/exports.cc).
 struct Error {
   int code = SQLITE_OK;
   /// Byte offset in the SQL text the error refers to, or -1.
@@ -21,8 +23,8 @@ struct Error {
   int Set(int code, std::string message, int offset = -1);
   /// Records the connection's current error (code rc), returns rc.
   int FromDb(sqlite3* db, int rc);
-  /// Writes the error record of docs/FORMAT.md.
-  void Encode(ByteWriter* out) const;
+  /// Writes the error record of docs/FORMAT.md, with WSQ_ERROR_* flags.
+  void Encode(ByteWriter* out, uint32_t flags = 0) const;
 };
 
 }  // namespace wsq

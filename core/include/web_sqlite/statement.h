@@ -33,11 +33,13 @@ class Statement {
   int Bind(const uint8_t* params, size_t size, Error* error);
   /// Binds a buffer of exactly one value (see ParamDecoder::BindOne); other bindings stay.
   int BindOne(const uint8_t* params, size_t size, int index, Error* error);
-  /// Steps up to max_rows times, encoding the rows read (no column names) into out. Returns
-  /// SQLITE_ROW if more rows remain, SQLITE_DONE when finished, or an error (statement reset).
-  int Step(uint32_t max_rows, ByteWriter* out, Error* error);
-  /// One whole execution: bind params (if any), step to the end, reset, clear what was bound.
-  /// With WSQ_RUN_ROWS every row is encoded, with the column names.
+  /// Steps up to max_rows times, encoding the rows read into out (with the column names when
+  /// with_names). Returns SQLITE_ROW if more rows remain, SQLITE_DONE when finished, or an error
+  /// (statement reset).
+  int Step(uint32_t max_rows, ByteWriter* out, Error* error, bool with_names = false);
+  /// One whole execution: bind params (if any), step to the end (with WSQ_RUN_FIRST_ROW: to the
+  /// first row), reset, clear what was bound. With WSQ_RUN_ROWS the rows are encoded, with the
+  /// column names.
   int Run(const uint8_t* params, size_t size, uint32_t flags, ByteWriter* out, Error* error);
   /// Rewinds the statement; bindings are kept.
   void Reset();
@@ -56,11 +58,12 @@ class Statement {
   sqlite3_stmt* stmt_;
 };
 
-/// Steps stmt to completion, adding the rows to encoder when it is not null (restarted with the
-/// statement's columns if it has any), and adds the rows the statement inserted, updated or
-/// deleted to *changes. Returns SQLITE_DONE or an error (with
-/// the statement reset).
-int StepToEnd(sqlite3_stmt* stmt, ResultEncoder* encoder, int64_t* changes, Error* error);
+/// Steps stmt to completion, or until it has read max_rows rows, adding the rows to encoder when
+/// it is not null (restarted with the statement's columns if it has any), and adds the rows the
+/// statement inserted, updated or deleted to *changes. Returns SQLITE_DONE, SQLITE_ROW when it
+/// stopped at max_rows, or an error (with the statement reset).
+int StepToEnd(sqlite3_stmt* stmt, ResultEncoder* encoder, int64_t* changes, Error* error,
+              uint32_t max_rows = UINT32_MAX);
 
 }  // namespace wsq
 

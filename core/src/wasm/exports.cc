@@ -1,5 +1,6 @@
 // The C ABI of web_sqlite.h: the only exported symbols of the wasm module. Every handle and
 // buffer that arrives here is checked before use; errors leave through the response record.
+#include <cstddef>
 #include <cstdlib>
 #include <memory>
 #include <string>
@@ -18,11 +19,6 @@
 
 #if defined(__wasm__)
 #define WSQ_EXPORT(name) __attribute__((export_name(name)))
-// The host reads the response record at fixed offsets (generated into js/src/generated/).
-static_assert(offsetof(wsq_response, status) == 0);
-static_assert(offsetof(wsq_response, data) == 4);
-static_assert(offsetof(wsq_response, len) == 8);
-static_assert(sizeof(wsq_response) == 12);
 #else
 #define WSQ_EXPORT(name)
 #endif
@@ -43,8 +39,11 @@ struct State {
   wsq_conn next_connection = 0;
   Error error;
   bool initialized = false;
-  /// The bytes of the last wsq_export, owned until the next response.
+  /// The deadline the host wrote for its calls (wsq_deadline_slot).
+  double deadline_ms = 0;
+  /// The bytes of the last wsq_export, owned until the next call.
   std::unique_ptr<unsigned char, void (*)(void*)> exported{nullptr, sqlite3_free};
+  size_t exported_size = 0;
 };
 
 State& S() {
@@ -52,30 +51,39 @@ State& S() {
   return *state;
 }
 
-int32_t Respond(int32_t status) {
+bool Succeeded(int rc) { return rc == SQLITE_OK || rc == SQLITE_ROW || rc == SQLITE_DONE; }
+
+/// Starts a call: the last call's output and error are gone.
+State& Begin() {
   State& s = S();
+  s.error.Clear();
+  s.out.Clear();
   s.exported.reset();
-  s.response = {status, s.out.data(), s.out.size()};
-  return status;
+  s.exported_size = 0;
+  return s;
 }
 
-int32_t RespondEmpty(int32_t status) {
-  S().out.Clear();
-  return Respond(status);
-}
-
-int32_t Fail(const Error& error) {
-  error.Encode(&S().out);
-  return Respond(error.code);
+/// Ends every call: the status, and the bytes the host reads (the result the call wrote, the
+/// exported file, or the error record). A failure on connection says whether the connection is
+/// in autocommit mode afterwards.
+int32_t Respond(int rc, const Connection* connection = nullptr) {
+  State& s = S();
+  if (!Succeeded(rc)) {
+    uint32_t flags = connection != nullptr && connection->autocommit() ? WSQ_ERROR_AUTOCOMMIT : 0;
+    s.error.Encode(&s.out, flags);
+  }
+  if (s.exported) {
+    s.response = {rc, s.exported.get(), s.exported_size};
+  } else {
+    s.response = {rc, s.out.data(), s.out.size()};
+  }
+  return rc;
 }
 
 int32_t Fail(int code, std::string message) {
-  Error& e = S().error;
-  e.Set(code, std::move(message));
-  return Fail(e);
+  S().error.Set(code, std::move(message));
+  return Respond(code);
 }
-
-int32_t NotInitialized() { return Fail(SQLITE_MISUSE, "wsq_init() has not been called"); }
 
 Connection* FindConnection(wsq_conn id) {
   auto it = S().connections.find(id);
@@ -100,6 +108,36 @@ int32_t BadStatement(wsq_stmt id) {
                                  std::to_string(id) + ")");
 }
 
+/// The one path of a call on a connection: find it, apply the host's deadline, run
+/// call(connection, state) (a core function's status, its result written to state.out, its
+/// failure to state.error), respond.
+template <typename Call>
+int32_t OnConnection(wsq_conn id, Call&& call) {
+  State& s = Begin();
+  Connection* c = FindConnection(id);
+  if (c == nullptr) return BadConnection(id);
+  c->SetDeadline(s.deadline_ms);
+  return Respond(call(*c, s), c);
+}
+
+/// OnConnection for a call on a statement.
+template <typename Call>
+int32_t OnStatement(wsq_stmt id, Call&& call) {
+  State& s = Begin();
+  Statement* st = FindStatement(id);
+  if (st == nullptr) return BadStatement(id);
+  Connection* c = st->connection();
+  c->SetDeadline(s.deadline_ms);
+  return Respond(call(*st, s), c);
+}
+
+/// Keeps a statement the core prepared reachable by its handle.
+wsq_stmt Register(Statement* stmt, wsq_conn conn) {
+  if (stmt == nullptr) return 0;
+  S().statement_owner.emplace(stmt->id(), conn);
+  return stmt->id();
+}
+
 void LogToHost(void*, int code, const char* message) { wsq::DefaultHost()->Log(code, message); }
 
 }  // namespace
@@ -107,8 +145,8 @@ void LogToHost(void*, int code, const char* message) { wsq::DefaultHost()->Log(c
 extern "C" {
 
 WSQ_EXPORT("wsq_init") int32_t wsq_init(void) {
-  State& s = S();
-  if (s.initialized) return RespondEmpty(SQLITE_OK);
+  State& s = Begin();
+  if (s.initialized) return Respond(SQLITE_OK);
   sqlite3_config(SQLITE_CONFIG_LOG, LogToHost, nullptr);
   int rc = sqlite3_initialize();
   if (rc == SQLITE_OK) rc = wsq_kvvfs_install(wsq_kv_read, wsq_kv_write, wsq_kv_delete);
@@ -121,13 +159,23 @@ WSQ_EXPORT("wsq_init") int32_t wsq_init(void) {
 #endif
   if (rc != SQLITE_OK)
     return Fail(rc, std::string("sqlite3_initialize failed: ") + sqlite3_errstr(rc));
+  // Out of memory fails fast, long before the wasm memory's 2 GiB are reached by growing it.
+  sqlite3_hard_heap_limit64(WSQ_DEFAULT_HEAP_LIMIT);
   s.initialized = true;
-  return RespondEmpty(SQLITE_OK);
+  return Respond(SQLITE_OK);
 }
 
 WSQ_EXPORT("wsq_last_response") const wsq_response* wsq_last_response(void) {
   return &S().response;
 }
+
+WSQ_EXPORT("wsq_response_layout") const uint32_t* wsq_response_layout(void) {
+  static const uint32_t layout[] = {offsetof(wsq_response, status), offsetof(wsq_response, data),
+                                    offsetof(wsq_response, len), sizeof(wsq_response)};
+  return layout;
+}
+
+WSQ_EXPORT("wsq_deadline_slot") double* wsq_deadline_slot(void) { return &S().deadline_ms; }
 
 WSQ_EXPORT("wsq_scratch") uint8_t* wsq_scratch(size_t n) {
   State& s = S();
@@ -157,81 +205,67 @@ WSQ_EXPORT("wsq_code_name") const char* wsq_code_name(int32_t code) {
 WSQ_EXPORT("wsq_open")
 int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs, size_t vfs_len,
                  wsq_conn* out) {
-  State& s = S();
+  State& s = Begin();
   *out = 0;
-  if (!s.initialized) return NotInitialized();
+  if (!s.initialized) return Fail(SQLITE_MISUSE, "wsq_init() has not been called");
   std::unique_ptr<Connection> connection;
-  s.error.Clear();
   int rc = Connection::Open(std::string(path, path_len), flags, std::string(vfs, vfs_len),
                             &connection, &s.error);
-  if (rc != SQLITE_OK) return Fail(s.error);
+  if (rc != SQLITE_OK) return Respond(rc);
   if (++s.next_connection == 0) ++s.next_connection;
   s.connections.emplace(s.next_connection, std::move(connection));
   *out = s.next_connection;
-  return RespondEmpty(SQLITE_OK);
+  return Respond(SQLITE_OK);
 }
 
+// The one call that destroys its connection, so it does not go through OnConnection.
 WSQ_EXPORT("wsq_close") int32_t wsq_close(wsq_conn conn) {
-  State& s = S();
+  State& s = Begin();
   auto it = s.connections.find(conn);
   if (it == s.connections.end()) return BadConnection(conn);
   for (auto owner = s.statement_owner.begin(); owner != s.statement_owner.end();) {
     owner = owner->second == conn ? s.statement_owner.erase(owner) : std::next(owner);
   }
   s.connections.erase(it);  // finalizes the statements, then closes
-  return RespondEmpty(SQLITE_OK);
+  return Respond(SQLITE_OK);
 }
 
 WSQ_EXPORT("wsq_busy_timeout") int32_t wsq_busy_timeout(wsq_conn conn, int32_t ms) {
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  return RespondEmpty(c->SetBusyTimeout(ms));
+  return OnConnection(conn, [&](Connection& c, State&) { return c.SetBusyTimeout(ms); });
 }
 
 WSQ_EXPORT("wsq_exec")
 int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
                  size_t params_len, int32_t flags) {
-  State& s = S();
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  int rc = c->Exec(std::string_view(sql, sql_len), params, params_len, static_cast<uint32_t>(flags),
-                   &s.out, &s.error);
-  return rc == SQLITE_OK ? Respond(SQLITE_OK) : Fail(s.error);
-}
-
-WSQ_EXPORT("wsq_deadline") int32_t wsq_deadline(wsq_conn conn, double deadline_ms) {
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  c->SetDeadline(deadline_ms);
-  return RespondEmpty(SQLITE_OK);
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    return c.Exec(std::string_view(sql, sql_len), params, params_len, static_cast<uint32_t>(flags),
+                  &s.out, &s.error);
+  });
 }
 
 WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn) {
-  State& s = S();
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  unsigned char* data = nullptr;
-  int64_t size = 0;
-  if (c->Export(&data, &size, &s.error) != SQLITE_OK) return Fail(s.error);
-  if (static_cast<uint64_t>(size) > UINT32_MAX) {
-    sqlite3_free(data);
-    return Fail(SQLITE_TOOBIG, "the database is larger than 4 GiB and cannot be exported at once");
-  }
-  RespondEmpty(SQLITE_OK);
-  s.exported.reset(data);
-  s.response = {SQLITE_OK, data, static_cast<size_t>(size)};
-  return SQLITE_OK;
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    unsigned char* data = nullptr;
+    int64_t size = 0;
+    int rc = c.Export(&data, &size, &s.error);
+    if (rc != SQLITE_OK) return rc;
+    s.exported.reset(data);
+    if (static_cast<uint64_t>(size) > UINT32_MAX) {
+      s.exported.reset();
+      return s.error.Set(SQLITE_TOOBIG,
+                         "the database is larger than 4 GiB and cannot be exported at once");
+    }
+    s.exported_size = static_cast<size_t>(size);
+    return SQLITE_OK;
+  });
 }
 
 WSQ_EXPORT("wsq_create_function")
 int32_t wsq_create_function(wsq_conn conn, const char* name, size_t name_len, int32_t n_args,
                             int32_t flags, uint32_t id) {
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  State& s = S();
-  s.error.Clear();
-  int rc = wsq::CreateFunction(c->db(), std::string(name, name_len), n_args, flags, id, &s.error);
-  return rc == SQLITE_OK ? RespondEmpty(SQLITE_OK) : Fail(s.error);
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    return wsq::CreateFunction(c.db(), std::string(name, name_len), n_args, flags, id, &s.error);
+  });
 }
 
 // The two answers of a host function call run while SQLite is inside a statement: they touch
@@ -247,135 +281,131 @@ void wsq_function_error(void* ctx, const char* message, size_t len) {
 }
 
 WSQ_EXPORT("wsq_conn_stats") int32_t wsq_conn_stats(wsq_conn conn) {
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  const char* file = sqlite3_db_filename(c->db(), "main");
-  const wsq::IoStats* found = file != nullptr ? wsq::DefaultHostVfs()->FindStats(file) : nullptr;
-  wsq::IoStats stats = found != nullptr ? *found : wsq::IoStats{};
-  wsq::ResultEncoder encoder(&S().out);
-  encoder.Begin({"reads", "readBytes", "writes", "writeBytes", "syncs", "truncates", "readMs",
-                 "writeMs", "syncMs", "truncateMs"});
-  for (uint64_t v : {stats.reads, stats.read_bytes, stats.writes, stats.write_bytes, stats.syncs,
-                     stats.truncates}) {
-    encoder.AddInt(static_cast<int64_t>(v));
-  }
-  for (double v : {stats.read_ms, stats.write_ms, stats.sync_ms, stats.truncate_ms}) {
-    encoder.AddFloat(v);
-  }
-  encoder.EndRow();
-  encoder.Finish(0, 0, 0);
-  return Respond(SQLITE_OK);
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    const char* file = sqlite3_db_filename(c.db(), "main");
+    const wsq::IoStats* found = file != nullptr ? wsq::DefaultHostVfs()->FindStats(file) : nullptr;
+    wsq::IoStats stats = found != nullptr ? *found : wsq::IoStats{};
+    wsq::ResultEncoder encoder(&s.out);
+    encoder.Begin({"reads", "readBytes", "writes", "writeBytes", "syncs", "truncates", "readMs",
+                   "writeMs", "syncMs", "truncateMs"});
+    for (uint64_t v : {stats.reads, stats.read_bytes, stats.writes, stats.write_bytes, stats.syncs,
+                       stats.truncates}) {
+      encoder.AddInt(static_cast<int64_t>(v));
+    }
+    for (double v : {stats.read_ms, stats.write_ms, stats.sync_ms, stats.truncate_ms}) {
+      encoder.AddFloat(v);
+    }
+    encoder.EndRow();
+    encoder.Finish(0, 0, 0);
+    return SQLITE_OK;
+  });
 }
 
 WSQ_EXPORT("wsq_self_test")
 int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t path_len) {
-  State& s = S();
-  if (!s.initialized) return NotInitialized();
+  State& s = Begin();
+  if (!s.initialized) return Fail(SQLITE_MISUSE, "wsq_init() has not been called");
   std::string vfs_name(vfs, vfs_len);
   sqlite3_vfs* target = sqlite3_vfs_find(vfs_name.empty() ? nullptr : vfs_name.c_str());
   if (target == nullptr) return Fail(SQLITE_ERROR, "no such VFS: '" + vfs_name + "'");
   wsq::ResultEncoder encoder(&s.out);
   bool ok = wsq::SelfTest(target, std::string(path, path_len), &encoder);
   encoder.Finish(0, 0, 0);
-  return Respond(ok ? SQLITE_OK : SQLITE_ERROR);
+  // A failed step is reported in the result, not as an error record.
+  s.response = {ok ? SQLITE_OK : SQLITE_ERROR, s.out.data(), s.out.size()};
+  return s.response.status;
 }
 
 WSQ_EXPORT("wsq_conn_state") int32_t wsq_conn_state(wsq_conn conn) {
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  c->EncodeState(&S().out);
-  return Respond(SQLITE_OK);
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    c.EncodeState(&s.out);
+    return SQLITE_OK;
+  });
 }
 
 WSQ_EXPORT("wsq_prepare")
 int32_t wsq_prepare(wsq_conn conn, const char* sql, size_t sql_len, int32_t flags, wsq_stmt* out,
                     uint32_t* tail) {
-  State& s = S();
   *out = 0;
   *tail = static_cast<uint32_t>(sql_len);
-  Connection* c = FindConnection(conn);
-  if (c == nullptr) return BadConnection(conn);
-  Statement* stmt = nullptr;
-  size_t rest = 0;
-  s.error.Clear();
-  int rc = c->Prepare(std::string_view(sql, sql_len), static_cast<uint32_t>(flags), &stmt, &rest,
-                      &s.error);
-  if (rc != SQLITE_OK) return Fail(s.error);
-  *tail = static_cast<uint32_t>(rest);
-  if (stmt != nullptr) {
-    *out = stmt->id();
-    s.statement_owner.emplace(stmt->id(), conn);
-  }
-  return RespondEmpty(SQLITE_OK);
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    Statement* stmt = nullptr;
+    size_t rest = 0;
+    int rc = c.Prepare(std::string_view(sql, sql_len), static_cast<uint32_t>(flags), &stmt, &rest,
+                       &s.error);
+    if (rc != SQLITE_OK) return rc;
+    *tail = static_cast<uint32_t>(rest);
+    *out = Register(stmt, conn);
+    if (stmt != nullptr) stmt->Columns(&s.out);
+    return SQLITE_OK;
+  });
+}
+
+WSQ_EXPORT("wsq_cursor_open")
+int32_t wsq_cursor_open(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
+                        size_t params_len, uint32_t max_rows, wsq_stmt* out) {
+  *out = 0;
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    Statement* stmt = nullptr;
+    int rc = c.OpenCursor(std::string_view(sql, sql_len), params, params_len, max_rows, &s.out,
+                          &stmt, &s.error);
+    *out = Register(stmt, conn);
+    return rc;
+  });
 }
 
 WSQ_EXPORT("wsq_stmt_bind")
 int32_t wsq_stmt_bind(wsq_stmt stmt, const uint8_t* params, size_t params_len) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  State& s = S();
-  s.error.Clear();
-  int rc = st->Bind(params, params_len, &s.error);
-  return rc == SQLITE_OK ? RespondEmpty(SQLITE_OK) : Fail(s.error);
+  return OnStatement(
+      stmt, [&](Statement& st, State& s) { return st.Bind(params, params_len, &s.error); });
 }
 
 WSQ_EXPORT("wsq_stmt_bind_one")
 int32_t wsq_stmt_bind_one(wsq_stmt stmt, const uint8_t* params, size_t params_len, int32_t index) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  State& s = S();
-  s.error.Clear();
-  int rc = st->BindOne(params, params_len, index, &s.error);
-  return rc == SQLITE_OK ? RespondEmpty(SQLITE_OK) : Fail(s.error);
+  return OnStatement(stmt, [&](Statement& st, State& s) {
+    return st.BindOne(params, params_len, index, &s.error);
+  });
 }
 
 WSQ_EXPORT("wsq_stmt_step") int32_t wsq_stmt_step(wsq_stmt stmt, uint32_t max_rows) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  State& s = S();
-  s.error.Clear();
-  int rc = st->Step(max_rows, &s.out, &s.error);
-  return rc == SQLITE_ROW || rc == SQLITE_DONE ? Respond(rc) : Fail(s.error);
+  return OnStatement(stmt,
+                     [&](Statement& st, State& s) { return st.Step(max_rows, &s.out, &s.error); });
 }
 
 WSQ_EXPORT("wsq_stmt_run")
 int32_t wsq_stmt_run(wsq_stmt stmt, const uint8_t* params, size_t params_len, int32_t flags) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  State& s = S();
-  s.error.Clear();
-  int rc = st->Run(params, params_len, static_cast<uint32_t>(flags), &s.out, &s.error);
-  return rc == SQLITE_OK ? Respond(SQLITE_OK) : Fail(s.error);
+  return OnStatement(stmt, [&](Statement& st, State& s) {
+    return st.Run(params, params_len, static_cast<uint32_t>(flags), &s.out, &s.error);
+  });
 }
 
 WSQ_EXPORT("wsq_stmt_columns") int32_t wsq_stmt_columns(wsq_stmt stmt) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  st->Columns(&S().out);
-  return Respond(SQLITE_OK);
+  return OnStatement(stmt, [&](Statement& st, State& s) {
+    st.Columns(&s.out);
+    return SQLITE_OK;
+  });
 }
 
 WSQ_EXPORT("wsq_stmt_reset") int32_t wsq_stmt_reset(wsq_stmt stmt) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  st->Reset();
-  return RespondEmpty(SQLITE_OK);
+  return OnStatement(stmt, [&](Statement& st, State&) {
+    st.Reset();
+    return SQLITE_OK;
+  });
 }
 
 WSQ_EXPORT("wsq_stmt_clear_bindings") int32_t wsq_stmt_clear_bindings(wsq_stmt stmt) {
-  Statement* st = FindStatement(stmt);
-  if (st == nullptr) return BadStatement(stmt);
-  st->ClearBindings();
-  return RespondEmpty(SQLITE_OK);
+  return OnStatement(stmt, [&](Statement& st, State&) {
+    st.ClearBindings();
+    return SQLITE_OK;
+  });
 }
 
 WSQ_EXPORT("wsq_stmt_finalize") int32_t wsq_stmt_finalize(wsq_stmt stmt) {
-  State& s = S();
-  auto owner = s.statement_owner.find(stmt);
-  Connection* c = owner != s.statement_owner.end() ? FindConnection(owner->second) : nullptr;
-  if (c == nullptr || !c->Finalize(stmt)) return BadStatement(stmt);
-  s.statement_owner.erase(owner);
-  return RespondEmpty(SQLITE_OK);
+  return OnStatement(stmt, [&](Statement& st, State& s) {
+    st.connection()->Finalize(stmt);
+    s.statement_owner.erase(stmt);
+    return SQLITE_OK;
+  });
 }
 
 }  // extern "C"

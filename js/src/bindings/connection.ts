@@ -5,13 +5,14 @@
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { type ColumnInfo, type ResultSet, decodeColumns, decodeResult } from "../codec/results.js";
 import {
+  type CoreExports,
   OpenFlag,
   PrepareFlag,
   ResultCode as RC,
   ResultFlag,
   RunFlag,
 } from "../generated/constants.js";
-import { SQLiteError } from "../errors.js";
+import { misuse } from "../errors.js";
 import type { HostFunction, Runtime } from "../runtime/runtime.js";
 
 /** I/O of one database through the host (main file, journal and WAL together). */
@@ -59,15 +60,11 @@ export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTe
 /** The names of the core's VFSes. */
 export const VFS = { memory: "wsq-memory", host: "wsq-host", keyValue: "kvvfs" } as const;
 
-export interface OpenOptions {
+export interface ConnectionOptions {
   /** SQLITE_OPEN_* flags. Default: read-write, create. */
   flags?: number;
   /** "wsq-host" (files through the host) or "wsq-memory". Default: the host. */
   vfs?: string;
-}
-
-function misuse(message: string): SQLiteError {
-  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", message);
 }
 
 export class Connection {
@@ -85,7 +82,7 @@ export class Connection {
   }
 
   /** Opens (by default creating) a database. */
-  static open(runtime: Runtime, path: string, options: OpenOptions = {}): Connection {
+  static open(runtime: Runtime, path: string, options: ConnectionOptions = {}): Connection {
     const flags = options.flags ?? OpenFlag.SQLITE_OPEN_READWRITE | OpenFlag.SQLITE_OPEN_CREATE;
     const vfs = options.vfs ?? VFS.host;
     return runtime.invoke((x) => {
@@ -108,6 +105,12 @@ export class Connection {
     return this.handle;
   }
 
+  /** @internal one call into the core on this connection (or a statement of it), with its deadline. */
+  call<T>(fn: (exports: CoreExports) => T): T {
+    this.runtime.deadline(this.deadlineMs);
+    return this.runtime.invoke(fn);
+  }
+
   /**
    * Runs every statement of sql. params bind to the statement that has parameters (one per
    * script). With rows, the result holds the rows of the last statement that returned columns.
@@ -127,7 +130,7 @@ export class Connection {
    */
   execRaw(sql: string, params: Uint8Array | null, rows: boolean, copy = true): Uint8Array {
     const handle = this.live();
-    return this.runtime.invoke((x) => {
+    return this.call((x) => {
       const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
       const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
       if (rc !== 0) throw this.runtime.error(sql);
@@ -141,7 +144,7 @@ export class Connection {
    */
   prepare(sql: string, options: { persistent?: boolean } = {}): PreparedStatement | null {
     const handle = this.live();
-    return this.runtime.invoke((x) => {
+    return this.call((x) => {
       const [ptr, len] = this.runtime.stage(sql);
       const out = this.runtime.outPtr;
       const flags = options.persistent === false ? 0 : PrepareFlag.PERSISTENT;
@@ -149,16 +152,44 @@ export class Connection {
       if (rc !== 0) throw this.runtime.error(sql);
       const id = this.runtime.u32At(out);
       if (id === 0) return null;
-      const stmt = new PreparedStatement(this, id, sql);
-      this.statements.add(stmt);
-      return stmt;
+      // The response holds the statement's columns.
+      return this.adopt(id, sql, decodeColumns(this.runtime.responseBytes()));
     });
+  }
+
+  /**
+   * Prepares the first statement of sql, binds params and steps it up to chunkRows rows, in one
+   * call. The chunk (a copy, with the column names) holds those rows; cursor is the statement
+   * when it has more rows (step it on with stepRaw, finalize it), else null (already finalized).
+   * SQL without a statement is SQLITE_MISUSE.
+   */
+  openCursor(
+    sql: string,
+    params: Uint8Array | null,
+    chunkRows: number,
+  ): { cursor: PreparedStatement | null; chunk: Uint8Array } {
+    const handle = this.live();
+    return this.call((x) => {
+      const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
+      const out = this.runtime.outPtr;
+      const rc = x.wsq_cursor_open(handle, ptr, len, pptr, plen, chunkRows, out);
+      if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) throw this.runtime.error(sql);
+      const chunk = this.runtime.responseCopy();
+      const id = this.runtime.u32At(out);
+      return { cursor: id === 0 ? null : this.adopt(id, sql, null), chunk };
+    });
+  }
+
+  private adopt(id: number, sql: string, columns: ColumnInfo | null): PreparedStatement {
+    const stmt = new PreparedStatement(this, id, sql, columns);
+    this.statements.add(stmt);
+    return stmt;
   }
 
   /** changes(), last insert rowid and autocommit of the connection. */
   state(): { changes: number; lastInsertRowid: number | bigint; autocommit: boolean } {
     const handle = this.live();
-    return this.runtime.invoke((x) => {
+    return this.call((x) => {
       x.wsq_conn_state(handle);
       const r = decodeResult(this.runtime.responseBytes());
       const autocommit = (r.flags & ResultFlag.AUTOCOMMIT) !== 0;
@@ -168,12 +199,9 @@ export class Connection {
 
   /**
    * Statements still running at deadlineMs (Date.now() clock) stop with SQLITE_INTERRUPT; 0
-   * removes the deadline. It stays set for later calls until changed.
+   * removes the deadline. It stays set for later calls on this connection until changed.
    */
   deadline(deadlineMs: number): void {
-    if (deadlineMs === this.deadlineMs) return;
-    const handle = this.live();
-    this.runtime.invoke((x) => x.wsq_deadline(handle, deadlineMs));
     this.deadlineMs = deadlineMs;
   }
 
@@ -185,7 +213,7 @@ export class Connection {
     const handle = this.live();
     const id = this.runtime.addFunction(fn);
     this.functionIds.push(id);
-    this.runtime.invoke((x) => {
+    this.call((x) => {
       const [ptr, len] = this.runtime.stage(name);
       const rc = x.wsq_create_function(handle, ptr, len, nArgs, flags, id);
       if (rc !== 0) {
@@ -198,7 +226,7 @@ export class Connection {
   /** The I/O counters of this database since the instance first opened it. */
   stats(): IoStats {
     const handle = this.live();
-    return this.runtime.invoke((x) => {
+    return this.call((x) => {
       x.wsq_conn_stats(handle);
       const r = decodeResult(this.runtime.responseBytes());
       return Object.fromEntries(r.columns.map((c, i) => [c, Number(r.rows[0][i])])) as never;
@@ -208,7 +236,7 @@ export class Connection {
   /** The database file as bytes (a copy). Throws SQLITE_MISUSE inside a transaction. */
   export(): Uint8Array {
     const handle = this.live();
-    return this.runtime.invoke((x) => {
+    return this.call((x) => {
       if (x.wsq_export(handle) !== 0) throw this.runtime.error();
       return this.runtime.responseCopy();
     });
@@ -216,7 +244,7 @@ export class Connection {
 
   busyTimeout(ms: number): void {
     const handle = this.live();
-    this.runtime.invoke((x) => x.wsq_busy_timeout(handle, ms));
+    this.call((x) => x.wsq_busy_timeout(handle, ms));
   }
 
   /** Closes the database, finalizing its statements. Closing twice is harmless. */
@@ -245,13 +273,14 @@ export class PreparedStatement {
   readonly connection: Connection;
   readonly sql: string;
   private id: number;
-  private columnInfo: ColumnInfo | null = null;
+  private columnInfo: ColumnInfo | null;
 
   /** @internal use Connection.prepare */
-  constructor(connection: Connection, id: number, sql: string) {
+  constructor(connection: Connection, id: number, sql: string, columns: ColumnInfo | null) {
     this.connection = connection;
     this.id = id;
     this.sql = sql;
+    this.columnInfo = columns;
   }
 
   get isFinalized(): boolean {
@@ -273,11 +302,15 @@ export class PreparedStatement {
     return this.connection.runtime;
   }
 
+  private call<T>(fn: (exports: CoreExports) => T): T {
+    return this.connection.call(fn);
+  }
+
   /** Column names and declared types (cached). */
   columns(): ColumnInfo {
     const id = this.live();
     if (!this.columnInfo) {
-      this.columnInfo = this.runtime.invoke((x) => {
+      this.columnInfo = this.call((x) => {
         x.wsq_stmt_columns(id);
         return decodeColumns(this.runtime.responseBytes());
       });
@@ -292,7 +325,7 @@ export class PreparedStatement {
 
   bindEncoded(params: Uint8Array | null): this {
     const id = this.live();
-    this.runtime.invoke((x) => {
+    this.call((x) => {
       const [, , pptr, plen] = this.runtime.stage("", params);
       const rc = x.wsq_stmt_bind(id, pptr, plen);
       if (rc !== 0) throw this.runtime.error(this.sql);
@@ -308,7 +341,7 @@ export class PreparedStatement {
     const id = this.live();
     const encoded =
       typeof at === "string" ? encodeParams({ [at]: value }, false) : encodeParams([value], false);
-    this.runtime.invoke((x) => {
+    this.call((x) => {
       const [, , pptr, plen] = this.runtime.stage("", encoded);
       const rc = x.wsq_stmt_bind_one(id, pptr, plen, typeof at === "number" ? at : 0);
       if (rc !== 0) throw this.runtime.error(this.sql);
@@ -321,26 +354,21 @@ export class PreparedStatement {
    * stepped again, or reset.
    */
   step(maxRows = 1): ResultSet {
-    const id = this.live();
     const names = this.columns().names;
-    return this.runtime.invoke((x) => {
-      const rc = x.wsq_stmt_step(id, maxRows);
-      if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) {
-        throw this.runtime.error(this.sql);
-      }
-      return decodeResult(this.runtime.responseBytes(), names);
-    });
+    return this.stepWith(maxRows, () => decodeResult(this.runtime.responseBytes(), names));
   }
 
-  /** stepRaw(): step() returning the undecoded buffer (a copy), for the worker to transfer. */
-  stepRaw(maxRows: number): Uint8Array {
+  /** step() returning the undecoded rows (a copy), for the worker to transfer. */
+  stepRaw(maxRows: number): { chunk: Uint8Array; more: boolean } {
+    return this.stepWith(maxRows, (more) => ({ chunk: this.runtime.responseCopy(), more }));
+  }
+
+  private stepWith<T>(maxRows: number, read: (more: boolean) => T): T {
     const id = this.live();
-    return this.runtime.invoke((x) => {
+    return this.call((x) => {
       const rc = x.wsq_stmt_step(id, maxRows);
-      if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) {
-        throw this.runtime.error(this.sql);
-      }
-      return this.runtime.responseCopy();
+      if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) throw this.runtime.error(this.sql);
+      return read(rc === RC.SQLITE_ROW);
     });
   }
 
@@ -349,12 +377,16 @@ export class PreparedStatement {
     return decodeResult(this.runRaw(encodeParams(params, false), options.rows ?? false, false));
   }
 
-  /** run() with encoded parameters; copy=false returns a view valid until the next call. */
-  runRaw(params: Uint8Array | null, rows: boolean, copy = true): Uint8Array {
+  /**
+   * run() with encoded parameters; copy=false returns a view valid until the next call. With
+   * firstRow it stops after the first row (get).
+   */
+  runRaw(params: Uint8Array | null, rows: boolean, copy = true, firstRow = false): Uint8Array {
     const id = this.live();
-    return this.runtime.invoke((x) => {
+    const flags = (rows ? RunFlag.ROWS : 0) | (firstRow ? RunFlag.FIRST_ROW : 0);
+    return this.call((x) => {
       const [, , pptr, plen] = this.runtime.stage("", params);
-      const rc = x.wsq_stmt_run(id, pptr, plen, rows ? RunFlag.ROWS : 0);
+      const rc = x.wsq_stmt_run(id, pptr, plen, flags);
       if (rc !== 0) throw this.runtime.error(this.sql);
       return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();
     });
@@ -362,13 +394,13 @@ export class PreparedStatement {
 
   reset(): this {
     const id = this.live();
-    this.runtime.invoke((x) => x.wsq_stmt_reset(id));
+    this.call((x) => x.wsq_stmt_reset(id));
     return this;
   }
 
   clearBindings(): this {
     const id = this.live();
-    this.runtime.invoke((x) => x.wsq_stmt_clear_bindings(id));
+    this.call((x) => x.wsq_stmt_clear_bindings(id));
     return this;
   }
 

@@ -6,11 +6,12 @@
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import { decodeObjects, decodeResult } from "../codec/results.js";
-import { SQLiteError, WebSqliteError } from "../errors.js";
+import { WebSqliteError, misuse, storageUnavailable } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
 import { type Row, Statement } from "./statement.js";
+import { TransactionController, type TransactionMode, checkMode } from "./transaction.js";
 
 export type { Row } from "./statement.js";
 export type { IoStats, SelfTestStep } from "./connection.js";
@@ -38,12 +39,7 @@ export async function selfTest(
     const steps = runSelfTest(environment.runtime, VFS.memory, "self-test");
     return { ok: steps.every((s) => s.ok), storage: kind, steps };
   }
-  if (!store || store.kind !== kind) {
-    throw new WebSqliteError(
-      "UNSUPPORTED",
-      `storage "${kind}" is not available here; use ${store ? `"${store.kind}" or ` : ""}"memory"`,
-    );
-  }
+  if (!store || store.kind !== kind) throw storageUnavailable(kind, store?.kind ?? null);
   const path = store.scratch("self-test");
   await store.acquire(path);
   try {
@@ -121,14 +117,6 @@ const FLAGS = {
   readonly: OpenFlag.SQLITE_OPEN_READONLY,
 };
 
-function misuse(message: string): SQLiteError {
-  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", message);
-}
-
-function isThenable(v: unknown): boolean {
-  return typeof (v as { then?: unknown } | null)?.then === "function";
-}
-
 export class Database {
   readonly name: string;
   readonly storage: "opfs" | "file" | "memory" | "local" | "session";
@@ -137,9 +125,10 @@ export class Database {
   /** @internal the connection under this database (the worker reads raw buffers from it). */
   readonly connection: Connection;
   private readonly environment: Environment;
+  /** @internal the transactions of this database (the worker runs the Promise API's here). */
+  readonly transactions: TransactionController;
   /** Whether the store holds files for this database (released on close). */
   private acquired: boolean;
-  private savepoints = 0;
   private readonly baseline: IoStats;
 
   /**
@@ -160,12 +149,7 @@ export class Database {
     const storage = options.storage ?? environment.store?.kind ?? "memory";
     const store = environment.store;
     if (storage === "memory" || !store) return new Database(name, { ...options, environment });
-    if (storage !== store.kind) {
-      throw new WebSqliteError(
-        "UNSUPPORTED",
-        `storage "${storage}" is not available here; use "${store.kind}" or "memory"`,
-      );
-    }
+    if (storage !== store.kind) throw storageUnavailable(storage, store.kind);
     store.path(name); // a bad name fails before anything is touched
     await store.acquire(name, { create: (options.mode ?? "create") === "create" });
     try {
@@ -198,10 +182,7 @@ export class Database {
     }
     const webStorage = storage === "local" || storage === "session";
     if (storage !== "memory" && !webStorage && (!store || store.kind !== storage)) {
-      throw new WebSqliteError(
-        "UNSUPPORTED",
-        `storage "${storage}" is not available here; use ${store ? `"${store.kind}" or ` : ""}"memory"`,
-      );
+      throw storageUnavailable(storage, store?.kind ?? null);
     }
     const path = storage === "memory" || webStorage ? name : store!.path(name);
     const connection = Connection.open(environment.runtime, path, {
@@ -223,6 +204,7 @@ export class Database {
     this.connection = connection;
     this.environment = environment;
     this.acquired = acquired;
+    this.transactions = new TransactionController(connection);
     this.baseline = connection.stats();
   }
 
@@ -311,52 +293,13 @@ export class Database {
    * synchronous (a returned promise is refused and rolled back: the transaction would commit
    * before it settled). Nested calls, and calls inside savepoint(), become savepoints.
    */
-  transaction<R>(
-    fn: (db: this) => R,
-    mode: "deferred" | "immediate" | "exclusive" = "deferred",
-  ): R {
-    if (!["deferred", "immediate", "exclusive"].includes(mode)) {
-      throw new TypeError('transaction: mode must be "deferred", "immediate" or "exclusive"');
-    }
-    if (!this.connection.state().autocommit) return this.savepoint(fn);
-    return this.guarded(fn, `BEGIN ${mode.toUpperCase()}`, "COMMIT", "ROLLBACK");
+  transaction<R>(fn: (db: this) => R, mode: TransactionMode = "deferred"): R {
+    return this.transactions.run(() => fn(this), checkMode(mode));
   }
 
   /** Runs fn(db) inside a savepoint: released when it returns, rolled back when it throws. */
   savepoint<R>(fn: (db: this) => R): R {
-    const name = `wsq_sp_${this.savepoints++}`;
-    try {
-      return this.guarded(
-        fn,
-        `SAVEPOINT ${name}`,
-        `RELEASE ${name}`,
-        `ROLLBACK TO ${name}; RELEASE ${name}`,
-      );
-    } finally {
-      this.savepoints--;
-    }
-  }
-
-  private guarded<R>(fn: (db: this) => R, begin: string, commit: string, rollback: string): R {
-    this.connection.exec(begin);
-    let result: R;
-    try {
-      result = fn(this);
-      if (isThenable(result)) {
-        throw new TypeError(
-          "transaction/savepoint callbacks must be synchronous; use the Promise API's db.transaction() for async code",
-        );
-      }
-      this.connection.exec(commit);
-    } catch (e) {
-      try {
-        this.connection.exec(rollback);
-      } catch {
-        // SQLite already rolled back (after SQLITE_FULL or an interrupt, for example).
-      }
-      throw e;
-    }
-    return result;
+    return this.transactions.run(() => fn(this), "deferred", true);
   }
 
   /**

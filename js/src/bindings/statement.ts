@@ -3,16 +3,11 @@
  * call per step (never per cell): the row arrives decoded and get() reads from it.
  */
 import type { BindParams, SqlValue } from "../codec/params.js";
-import { ResultCode as RC } from "../generated/constants.js";
-import { SQLiteError } from "../errors.js";
+import { misuse } from "../errors.js";
 import type { PreparedStatement } from "./connection.js";
 import type { Database } from "./database.js";
 
 export type Row = Record<string, SqlValue>;
-
-function misuse(message: string): SQLiteError {
-  return new SQLiteError(RC.SQLITE_MISUSE, "SQLITE_MISUSE", message);
-}
 
 export class Statement {
   readonly db: Database;

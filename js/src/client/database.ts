@@ -9,14 +9,14 @@
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeObjects, decodeResult } from "../codec/results.js";
-import { ResultCode as RC } from "../generated/constants.js";
-import { SQLiteError, WebSqliteError } from "../errors.js";
+import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Durability, Storage } from "../worker/protocol.js";
 import type { IoStats, SelfTestReport } from "../bindings/database.js";
+import { type TransactionMode, checkMode } from "../bindings/transaction.js";
 import { isNode } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
 import { defaultSpawn } from "./spawn.js";
-import { WorkerClient, autocommitErrors } from "./worker-client.js";
+import { WorkerClient } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
 
 export interface OpenOptions {
@@ -33,7 +33,9 @@ export interface OpenOptions {
   durability?: Durability;
   /**
    * Every request on this database rejects with TIMEOUT after this many milliseconds, and a
-   * statement still running in the worker is interrupted. Default: no limit.
+   * statement still running in the worker is interrupted. A transaction() whose callback holds
+   * the database this long without a request in flight is rolled back with TIMEOUT. Default: no
+   * limit.
    */
   timeoutMs?: number;
   /** How long SQLite retries when another connection of the worker holds a lock. */
@@ -75,7 +77,7 @@ export interface BatchResult<T = Row> extends RunResult {
 
 export interface TransactionOptions {
   /** How the outermost transaction begins (BEGIN DEFERRED / IMMEDIATE / EXCLUSIVE). */
-  mode?: "deferred" | "immediate" | "exclusive";
+  mode?: TransactionMode;
 }
 
 export interface IterateOptions {
@@ -119,6 +121,29 @@ function checkName(what: string, name: unknown): asserts name is string {
   }
 }
 
+/**
+ * Resolves with what stands first after the given milliseconds (0: no limit), else rejects with
+ * TIMEOUT; late is called with what came too late (to close a database nobody holds).
+ */
+async function within<T>(
+  work: Promise<T>,
+  timeoutMs: number,
+  timeout: () => string,
+  late: (value: T) => void = () => {},
+): Promise<T> {
+  if (timeoutMs === 0) return work;
+  let timer: ReturnType<typeof setTimeout> | undefined;
+  let expired = false;
+  const deadline = new Promise<never>((_, reject) => {
+    timer = setTimeout(() => {
+      expired = true;
+      reject(new WebSqliteError("TIMEOUT", timeout()));
+    }, timeoutMs);
+  });
+  work.then((value) => expired && late(value)).catch(() => {});
+  return Promise.race([work, deadline]).finally(() => clearTimeout(timer));
+}
+
 /** Opens (creating if needed) a database. One worker serves every database of the page. */
 export async function open(name: string, options: OpenOptions = {}): Promise<Database> {
   checkName("open(name)", name);
@@ -126,32 +151,32 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
   if (storage === "opfs") checkOpfsOnPage();
   const timeoutMs = checkTimeout(options.timeoutMs);
   const c = client(options.wasm);
-  const opening = c.request("open", {
-    name,
-    storage,
-    durability: options.durability ?? "full",
-    busyTimeoutMs: options.busyTimeoutMs ?? null,
+  const started = Date.now();
+  // Start-up (the worker, web-sqlite.wasm) counts against timeoutMs too; a timeout says which
+  // part was slow.
+  let loaded = false;
+  const opening = c.load().then(() => {
+    loaded = true;
+    return c.request("open", {
+      name,
+      storage,
+      durability: options.durability ?? "full",
+      busyTimeoutMs: options.busyTimeoutMs ?? null,
+    });
   });
-  let timer: ReturnType<typeof setTimeout> | undefined;
-  const result = await (
-    timeoutMs > 0
-      ? Promise.race([
-          opening,
-          new Promise<never>((_, reject) => {
-            timer = setTimeout(() => {
-              // If the worker opens it after all, close it: nobody holds a Database for it.
-              opening.then(({ db }) => c.request("close", { db })).catch(() => {});
-              reject(
-                new WebSqliteError(
-                  "TIMEOUT",
-                  `open('${name}') did not finish within ${timeoutMs} ms`,
-                ),
-              );
-            }, timeoutMs);
-          }),
-        ])
-      : opening
-  ).finally(() => clearTimeout(timer));
+  const result = await within(
+    opening,
+    timeoutMs,
+    () =>
+      `open('${name}') did not finish within ${timeoutMs} ms: ` +
+      (loaded
+        ? `the worker was up (it started in ${c.startedInMs} ms) but opening the database took ` +
+          `longer (another request on the worker, or a busy disk)`
+        : `the worker was still starting (loading web-sqlite.wasm, ${Date.now() - started} ms ` +
+          `so far); the first open() of a page counts start-up against timeoutMs`),
+    // If the worker opens it after all, close it: nobody holds a Database for it.
+    ({ db }) => void c.request("close", { db }).catch(() => {}),
+  );
   const core = new DatabaseCore(c, result.db, name, storage, timeoutMs, options.log);
   return new Database(core, result.path, result.sqliteVersion);
 }
@@ -235,6 +260,9 @@ class DatabaseCore {
   owner: Transaction | null = null;
   /** Set when SQLite rolled back the open transaction after an error; cleared when it ends. */
   rolledBack: Error | null = null;
+  /** Requests sent and not answered yet, and when the last one was sent or answered. */
+  private inFlight = 0;
+  private lastActivity = 0;
   private readonly log?: (code: number, message: string) => void;
 
   constructor(
@@ -264,13 +292,7 @@ class DatabaseCore {
    * connection as it is: it is refused only when the open transaction was rolled back.
    */
   check(caller: Transaction | null, what: string, joins = false): number {
-    if (this.closed) {
-      throw new SQLiteError(
-        RC.SQLITE_MISUSE,
-        "SQLITE_MISUSE",
-        `${what}: the database '${this.name}' is closed`,
-      );
-    }
+    if (this.closed) throw misuse(`${what}: the database '${this.name}' is closed`);
     if (this.generation !== this.client.generation) {
       throw new WebSqliteError(
         "WORKER_DIED",
@@ -279,12 +301,7 @@ class DatabaseCore {
     }
     if (joins) {
       if (this.owner && !this.owner.finished && this.rolledBack) {
-        throw new WebSqliteError(
-          "TRANSACTION_ROLLED_BACK",
-          `${what}: the open transaction was rolled back after an error ` +
-            `(${this.rolledBack.message}); nothing more runs in it`,
-          { cause: this.rolledBack },
-        );
+        throw this.lost(`${what}: the open transaction`, "nothing more runs in it");
       }
       return this.id;
     }
@@ -295,12 +312,7 @@ class DatabaseCore {
       );
     }
     if (caller && this.rolledBack) {
-      throw new WebSqliteError(
-        "TRANSACTION_ROLLED_BACK",
-        `tx.${what}(): this transaction was rolled back after an error ` +
-          `(${this.rolledBack.message}); nothing more runs in it`,
-        { cause: this.rolledBack },
-      );
+      throw this.lost(`tx.${what}(): this transaction`, "nothing more runs in it");
     }
     if (this.owner !== caller) {
       if (caller === null) {
@@ -318,14 +330,23 @@ class DatabaseCore {
     return this.id;
   }
 
+  /** TRANSACTION_ROLLED_BACK: what was lost, and why. */
+  lost(what: string, consequence: string): WebSqliteError {
+    const cause = this.rolledBack!;
+    return new WebSqliteError(
+      "TRANSACTION_ROLLED_BACK",
+      `${what} was rolled back after an error (${cause.message}); ${consequence}`,
+      { cause },
+    );
+  }
+
   deadline(): number {
     return this.timeoutMs > 0 ? Date.now() + this.timeoutMs : 0;
   }
 
   /**
-   * Sends a request with the database's timeout (control requests, the BEGIN / COMMIT of
-   * transaction(), go without one: their outcome must never be in doubt). Notes when SQLite
-   * rolled back the open transaction.
+   * Sends a request with the database's timeout (the steps of transaction() go without one:
+   * their outcome must never be in doubt). Notes when SQLite rolled back the open transaction.
    */
   async request<K extends RequestType>(
     type: K,
@@ -333,31 +354,54 @@ class DatabaseCore {
     transfer: Transferable[] = [],
     control = false,
   ): Promise<Result<K>> {
+    this.inFlight++;
     try {
       return await this.client.request(type, args, transfer, control ? 0 : this.timeoutMs);
     } catch (e) {
       // A transaction() is open (its BEGIN succeeded), yet the connection is in autocommit
       // mode after this error: SQLite rolled the transaction back. After a timeout the state
       // is not known for sure: the transaction is given up as well (and rolled back at its end).
-      const lost = autocommitErrors.has(e as Error) || (e as WebSqliteError).code === "TIMEOUT";
+      const lost = autocommitAfter.has(e as Error) || (e as WebSqliteError).code === "TIMEOUT";
       if (this.owner && e instanceof Error && lost) this.rolledBack ??= e;
       throw e;
+    } finally {
+      this.inFlight--;
+      this.lastActivity = Date.now();
     }
   }
 
-  async exec(
-    sql: string,
-    params: Uint8Array | null,
-    rows: boolean,
-    control = false,
-  ): Promise<Uint8Array> {
-    const deadline = control ? 0 : this.deadline();
-    return this.request(
-      "exec",
-      { db: this.id, sql, params, rows, deadline },
-      transferOf(params),
-      control,
-    );
+  async exec(sql: string, params: Uint8Array | null, rows: boolean): Promise<Uint8Array> {
+    const args = { db: this.id, sql, params, rows, deadline: this.deadline() };
+    return this.request("exec", args, transferOf(params));
+  }
+
+  /**
+   * Settles as work does; with a timeoutMs, rejects with TIMEOUT (and sets rolledBack) once the
+   * transaction has held the database that long with no request in flight: its callback hangs.
+   */
+  idleBound<R>(work: Promise<R>): Promise<R> {
+    if (this.timeoutMs === 0) return work;
+    this.lastActivity = Date.now();
+    let timer: ReturnType<typeof setTimeout> | undefined;
+    const idle = new Promise<never>((_, reject) => {
+      const check = () => {
+        const quiet = Date.now() - this.lastActivity;
+        if (this.inFlight > 0 || quiet < this.timeoutMs) {
+          timer = setTimeout(check, this.inFlight > 0 ? this.timeoutMs : this.timeoutMs - quiet);
+          return;
+        }
+        const e = new WebSqliteError(
+          "TIMEOUT",
+          `the transaction callback on '${this.name}' held the database for ${quiet} ms ` +
+            `without a request (timeoutMs is ${this.timeoutMs}); it was rolled back. Do not ` +
+            `await other work inside db.transaction(), or raise timeoutMs`,
+        );
+        this.rolledBack ??= e;
+        reject(e);
+      };
+      timer = setTimeout(check, this.timeoutMs);
+    });
+    return Promise.race([work, idle]).finally(() => clearTimeout(timer));
   }
 
   detach(): void {
@@ -373,7 +417,7 @@ function batchItem(statement: BatchStatement, index: number): { sql: string; par
     return statement;
   }
   throw new TypeError(
-    `batch: statement ${index} must be a string, [sql, params] or { sql, params }`,
+    `batch: item ${index + 1} must be a string, [sql, params] or { sql, params }`,
   );
 }
 
@@ -389,25 +433,25 @@ abstract class Queryable {
     this.core = core;
   }
 
-  private async request(sql: string, params: BindParams | undefined, rows: boolean, what: string) {
+  private async run(sql: string, params: BindParams | undefined, rows: boolean, what: string) {
     this.core.check(this.caller, what);
     return this.core.exec(sql, encodeParams(params), rows);
   }
 
   /** Runs one statement or a script of several. params bind to the (one) statement that has parameters. */
   async exec(sql: string, params?: BindParams): Promise<RunResult> {
-    const r = decodeResult(await this.request(sql, params, false, "exec"));
+    const r = decodeResult(await this.run(sql, params, false, "exec"));
     return { changes: r.changes, lastInsertRowid: r.lastInsertRowid };
   }
 
   /** Rows of a query as objects keyed by column name (a later duplicate name wins). */
   async query<T = Row>(sql: string, params?: BindParams): Promise<T[]> {
-    return decodeObjects<T>(await this.request(sql, params, true, "query")).rows;
+    return decodeObjects<T>(await this.run(sql, params, true, "query")).rows;
   }
 
   /** Rows of a query as arrays, with the column names. */
   async queryArrays(sql: string, params?: BindParams): Promise<ArrayRows> {
-    const { columns, rows } = decodeResult(await this.request(sql, params, true, "queryArrays"));
+    const { columns, rows } = decodeResult(await this.run(sql, params, true, "queryArrays"));
     return { columns, rows };
   }
 
@@ -448,18 +492,20 @@ abstract class Queryable {
       { db, sql, params: encoded, chunkRows, deadline: core.deadline() },
       transferOf(encoded),
     );
-    const { columns } = first;
     let cursor = first.cursor;
     const fetch = () => core.request("next", { cursor, chunkRows, deadline: core.deadline() });
     // The next chunk is asked for while this one is consumed.
     let ahead = cursor !== 0 ? fetch() : null;
-    let chunk = first.chunk;
+    // The first chunk carries the column names; the others are decoded with them.
+    const decoded = decodeObjects<T>(first.chunk);
+    const columns = decoded.columns;
+    let rows = decoded.rows;
     try {
       for (;;) {
-        yield* decodeObjects<T>(chunk, columns).rows;
+        yield* rows;
         if (!ahead) return;
         const next = await ahead;
-        chunk = next.chunk;
+        rows = decodeObjects<T>(next.chunk, columns).rows;
         if (next.done) {
           cursor = 0;
           ahead = null;
@@ -506,59 +552,48 @@ abstract class Queryable {
 
   /**
    * Runs fn in a transaction: it commits when fn's promise resolves and rolls back when it
-   * rejects. Use the tx argument inside fn; tx.transaction() nests with a savepoint.
+   * rejects. Use the tx argument inside fn; tx.transaction() nests with a savepoint. The steps
+   * run in the worker's transaction controller (bindings/transaction.ts).
    */
   async transaction<R>(
     fn: (tx: Transaction) => Promise<R> | R,
     options: TransactionOptions = {},
   ): Promise<R> {
     const core = this.core;
-    core.check(this.caller, "transaction");
-    const depth = this.caller ? this.caller.depth + 1 : 0;
-    const savepoint = `wsq_tx_${depth}`;
-    const mode = (options.mode ?? "deferred").toUpperCase();
-    if (!["DEFERRED", "IMMEDIATE", "EXCLUSIVE"].includes(mode)) {
-      throw new TypeError('transaction: mode must be "deferred", "immediate" or "exclusive"');
-    }
-    const tx = new Transaction(core, depth);
+    const db = core.check(this.caller, "transaction");
+    const mode = checkMode(options.mode ?? "deferred");
     const parent = this.caller;
-    const sql = (what: string) => core.exec(what, null, false, true);
+    const tx = new Transaction(core, parent);
     core.owner = tx; // from here on, calls on the parent are refused
     const end = () => {
       tx.finished = true;
-      if (core.owner === tx) core.owner = parent;
+      // The outermost level ends every level inside it, even one whose callback still hangs.
+      if (core.owner === tx || !parent) core.owner = parent;
+      if (!parent) core.rolledBack = null;
     };
+    let level: number;
     try {
-      await sql(depth === 0 ? `BEGIN ${mode}` : `SAVEPOINT ${savepoint}`);
+      ({ level } = await core.request("begin", { db, mode }, [], true));
     } catch (e) {
       end();
       throw e;
     }
     let result: R;
     try {
-      result = await fn(tx);
+      const work = (async () => fn(tx))();
+      result = await (parent ? work : core.idleBound(work));
       tx.finished = true;
-      if (core.rolledBack) {
-        throw new WebSqliteError(
-          "TRANSACTION_ROLLED_BACK",
-          `the transaction was rolled back after an error (${core.rolledBack.message}); ` +
-            `nothing of it was committed`,
-          { cause: core.rolledBack },
-        );
-      }
-      await sql(depth === 0 ? "COMMIT" : `RELEASE ${savepoint}`);
+      if (core.rolledBack) throw core.lost("the transaction", "nothing of it was committed");
+      await core.request("commit", { db, level }, [], true);
     } catch (e) {
       tx.finished = true;
-      // After a rollback by SQLite (or a timeout) only the outermost level cleans up: a plain
-      // ROLLBACK, which fails harmlessly when SQLite already rolled everything back.
-      const lost = core.rolledBack !== null;
-      if (core.alive && (!lost || depth === 0)) {
-        await sql(
-          depth === 0 ? "ROLLBACK" : `ROLLBACK TO ${savepoint}; RELEASE ${savepoint}`,
-        ).catch(() => {});
+      // The worker rolls the level back unless SQLite already did; a rollback that fails
+      // (ROLLBACK_FAILED) is what the caller needs to know first.
+      try {
+        if (core.alive) await core.request("rollback", { db, level }, [], true);
+      } finally {
+        end();
       }
-      if (depth === 0) core.rolledBack = null;
-      end();
       throw e;
     }
     end();
@@ -570,16 +605,29 @@ abstract class Queryable {
 export class Transaction extends Queryable {
   /** @internal */
   protected readonly caller: Transaction;
-  /** 0 for the outermost transaction. */
-  readonly depth: number;
-  /** @internal */
-  finished = false;
+  /** The transaction this one is nested in, or null for the outermost one. */
+  private readonly parent: Transaction | null;
+  private ended = false;
 
   /** @internal use Database.transaction() */
-  constructor(core: DatabaseCore, depth: number) {
+  constructor(core: DatabaseCore, parent: Transaction | null) {
     super(core);
     this.caller = this;
-    this.depth = depth;
+    this.parent = parent;
+  }
+
+  /** 0 for the outermost transaction. */
+  get depth(): number {
+    return this.parent ? this.parent.depth + 1 : 0;
+  }
+
+  /** @internal it, or a transaction it is nested in, has ended. */
+  get finished(): boolean {
+    return this.ended || (this.parent?.finished ?? false);
+  }
+
+  set finished(value: boolean) {
+    this.ended = value;
   }
 }
 
@@ -651,27 +699,22 @@ export class Statement {
     this.columns = columns;
   }
 
-  /** Statements are not held back by transactions: they run on the connection as it is. */
+  /**
+   * One execution in the worker (with first, up to the first row). Statements are not held
+   * back by transactions: they run on the connection as it is.
+   */
   private async send(
-    type: "run" | "get",
+    what: string,
     params: BindParams | undefined,
     rows: boolean,
+    first = false,
   ): Promise<Uint8Array> {
     const core = this.core;
-    core.check(null, type, true);
-    if (this.finalized) {
-      throw new SQLiteError(
-        RC.SQLITE_MISUSE,
-        "SQLITE_MISUSE",
-        `${type}: the statement is finalized`,
-      );
-    }
+    core.check(null, what, true);
+    if (this.finalized) throw misuse(`${what}: the statement is finalized`);
     const encoded = encodeParams(params ?? [])!;
-    const deadline = core.deadline();
-    const transfer = [encoded.buffer as ArrayBuffer];
-    return type === "run"
-      ? core.request("run", { stmt: this.id, params: encoded, rows, deadline }, transfer)
-      : core.request("get", { stmt: this.id, params: encoded, deadline }, transfer);
+    const args = { stmt: this.id, params: encoded, rows, first, deadline: core.deadline() };
+    return core.request("run", args, [encoded.buffer as ArrayBuffer]);
   }
 
   /** Executes the statement once. */
@@ -682,12 +725,12 @@ export class Statement {
 
   /** Every row, as objects. */
   async all<T = Row>(params?: BindParams): Promise<T[]> {
-    return decodeObjects<T>(await this.send("run", params, true)).rows;
+    return decodeObjects<T>(await this.send("all", params, true)).rows;
   }
 
   /** The first row, or undefined when there is none. */
   async get<T = Row>(params?: BindParams): Promise<T | undefined> {
-    return decodeObjects<T>(await this.send("get", params, true), this.columns as string[]).rows[0];
+    return decodeObjects<T>(await this.send("get", params, true, true)).rows[0];
   }
 
   /** Releases the statement; finalizing twice is harmless. */

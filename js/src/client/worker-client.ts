@@ -3,7 +3,7 @@
  * their type. If the worker dies every pending call rejects, and the next request starts a new
  * worker.
  */
-import { SQLiteError, WebSqliteError } from "../errors.js";
+import { SQLiteError, WebSqliteError, autocommitAfter } from "../errors.js";
 import {
   type Args,
   PROTOCOL_VERSION,
@@ -37,13 +37,10 @@ export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promis
 type Outcome =
   { kind: "response"; response: Response } | { kind: "timeout" } | { kind: "died"; reason: string };
 
-/** Errors after which the connection was in autocommit mode (see SerializedError). */
-export const autocommitErrors = new WeakSet<Error>();
-
 function rebuild(e: SerializedError): Error {
   let error: Error;
-  if (e.resultCode !== undefined && e.code) {
-    error = new SQLiteError(e.resultCode, e.code, e.message, e.offset);
+  if (e.resultCode !== undefined) {
+    error = new SQLiteError(e.resultCode, e.message, { offset: e.offset });
   } else if (e.code) {
     error = new WebSqliteError(e.code, e.message);
   } else if (e.name === "TypeError") {
@@ -55,7 +52,7 @@ function rebuild(e: SerializedError): Error {
     error.name = e.name;
   }
   // The caller's stack first (where the call was made), then where it failed in the worker.
-  if (e.autocommit) autocommitErrors.add(error);
+  if (e.autocommit) autocommitAfter.add(error);
   if (e.stack) {
     error.stack = `${error.stack}\n    --- in the worker ---\n${e.stack.split("\n").slice(1).join("\n")}`;
   }
@@ -78,7 +75,10 @@ export class WorkerClient {
   readonly logListeners = new Set<(code: number, message: string) => void>();
   /** Incremented each time a worker dies; databases opened before are gone. */
   generation = 0;
+  /** How long the current worker took to start and load the wasm (once it has). */
+  startedInMs = 0;
   private lastDeath = "";
+  private loaded: Promise<unknown> | null = null;
 
   constructor(spawn: SpawnWorker) {
     this.spawn = spawn;
@@ -119,8 +119,24 @@ export class WorkerClient {
     settle({ kind: "response", response });
   }
 
+  /** Starts the worker and loads the wasm in it, once per worker. */
+  load(): Promise<unknown> {
+    if (!this.loaded) {
+      const started = Date.now();
+      const loading = this.request("load", {});
+      this.loaded = loading;
+      loading.then(
+        () => (this.startedInMs = Date.now() - started),
+        // A failed start is not kept: the next call tries again.
+        () => this.loaded === loading && (this.loaded = null),
+      );
+    }
+    return this.loaded;
+  }
+
   private onDied(reason: string): void {
     this.lastDeath = reason;
+    this.loaded = null;
     const port = this.port;
     this.port = null;
     this.generation++;

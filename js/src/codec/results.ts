@@ -2,8 +2,8 @@
  * Decodes the core's result, column and error buffers (docs/FORMAT.md). One pass over the bytes,
  * no call back into wasm.
  */
-import { Magic, ResultFlag, Tag } from "../generated/constants.js";
-import { SQLiteError } from "../errors.js";
+import { ErrorFlag, Magic, ResultFlag, Tag } from "../generated/constants.js";
+import { SQLiteError, autocommitAfter } from "../errors.js";
 import type { SqlValue } from "./params.js";
 
 /** A decoded result: column names, rows as arrays, and what the statement changed. */
@@ -197,15 +197,17 @@ export function byteOffsetToIndex(sql: string, byteOffset: number): number {
 /** Decodes an error record into a SQLiteError; sql, when given, converts the offset. */
 export function decodeError(buffer: Uint8Array, sql?: string): SQLiteError {
   const view = new DataView(buffer.buffer, buffer.byteOffset, buffer.byteLength);
-  if (buffer.byteLength < 20 || view.getUint32(0, true) !== Magic.ERROR) throw malformed("error");
+  if (buffer.byteLength < 24 || view.getUint32(0, true) !== Magic.ERROR) throw malformed("error");
   const code = view.getInt32(4, true);
   const offset = view.getInt32(8, true);
-  let pos = 12;
-  const nameLen = view.getUint32(pos, true);
-  const name = utf8(buffer, pos + 4, nameLen);
-  pos += 4 + nameLen;
+  const flags = view.getUint32(12, true);
+  // The record names the code too (for hosts without the constants); the name is derived here.
+  let pos = 16;
+  pos += 4 + view.getUint32(pos, true);
   const msgLen = view.getUint32(pos, true);
   const message = decoder.decode(buffer.subarray(pos + 4, pos + 4 + msgLen));
   const index = offset >= 0 && sql !== undefined ? byteOffsetToIndex(sql, offset) : offset;
-  return new SQLiteError(code, name, message, index);
+  const error = new SQLiteError(code, message, { offset: index });
+  if (flags & ErrorFlag.AUTOCOMMIT) autocommitAfter.add(error);
+  return error;
 }

@@ -6,76 +6,15 @@
  * A trap inside wasm (or anything else escaping a call) marks the instance dead: that call and
  * every later one throw INSTANCE_DEAD, so nothing hangs on a corrupted instance.
  */
-import { FunctionCall, ResponseLayout, ResultCode as RC } from "../generated/constants.js";
+import { type CoreExports, FunctionCall, ResultCode as RC } from "../generated/constants.js";
 import { type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeError, decodeResult } from "../codec/results.js";
-import { SQLiteError } from "../errors.js";
-import { WebSqliteError } from "../errors.js";
+import { SQLiteError, WebSqliteError, misuse } from "../errors.js";
 import { isNode } from "../platform.js";
 import { defaultWasmUrl } from "../layout.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
-/** The exports of web-sqlite.wasm (core/include/web_sqlite.h). Pointers are numbers. */
-export interface CoreExports {
-  memory: WebAssembly.Memory;
-  _initialize(): void;
-  wsq_init(): number;
-  wsq_last_response(): number;
-  wsq_scratch(n: number): number;
-  wsq_alloc(n: number): number;
-  wsq_free(p: number): void;
-  wsq_sqlite_version(): number;
-  wsq_code_name(code: number): number;
-  wsq_open(
-    path: number,
-    pathLen: number,
-    flags: number,
-    vfs: number,
-    vfsLen: number,
-    out: number,
-  ): number;
-  wsq_close(conn: number): number;
-  wsq_busy_timeout(conn: number, ms: number): number;
-  wsq_exec(
-    conn: number,
-    sql: number,
-    sqlLen: number,
-    params: number,
-    paramsLen: number,
-    flags: number,
-  ): number;
-  wsq_conn_state(conn: number): number;
-  wsq_create_function(
-    conn: number,
-    name: number,
-    nameLen: number,
-    nArgs: number,
-    flags: number,
-    id: number,
-  ): number;
-  wsq_function_result(ctx: number, params: number, paramsLen: number): number;
-  wsq_function_error(ctx: number, message: number, len: number): void;
-  wsq_conn_stats(conn: number): number;
-  wsq_self_test(vfs: number, vfsLen: number, path: number, pathLen: number): number;
-  wsq_deadline(conn: number, deadlineMs: number): number;
-  wsq_export(conn: number): number;
-  wsq_prepare(
-    conn: number,
-    sql: number,
-    sqlLen: number,
-    flags: number,
-    out: number,
-    tail: number,
-  ): number;
-  wsq_stmt_bind(stmt: number, params: number, paramsLen: number): number;
-  wsq_stmt_bind_one(stmt: number, params: number, paramsLen: number, index: number): number;
-  wsq_stmt_step(stmt: number, maxRows: number): number;
-  wsq_stmt_run(stmt: number, params: number, paramsLen: number, flags: number): number;
-  wsq_stmt_columns(stmt: number): number;
-  wsq_stmt_reset(stmt: number): number;
-  wsq_stmt_clear_bindings(stmt: number): number;
-  wsq_stmt_finalize(stmt: number): number;
-}
+export type { CoreExports };
 
 /** Where the wasm comes from: a URL or path, its bytes, or an already compiled module. */
 export type WasmSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
@@ -141,7 +80,12 @@ export class Runtime {
   private buffer: ArrayBuffer;
   private bytes: Uint8Array;
   private dataView: DataView;
-  private readonly responsePtr: number;
+  /** Addresses of the response record's status, data and len fields (wsq_response_layout). */
+  private readonly responseData: number;
+  private readonly responseLen: number;
+  /** Where the deadline of the next calls is written (wsq_deadline_slot). */
+  private readonly deadlinePtr: number;
+  private deadlineMs = 0;
   private scratchPtr = 0;
   private scratchSize = 0;
   /** Host functions by the id the core passes back. */
@@ -159,7 +103,11 @@ export class Runtime {
     this.buffer = this.memory.buffer;
     this.bytes = new Uint8Array(this.buffer);
     this.dataView = new DataView(this.buffer);
-    this.responsePtr = exports.wsq_last_response();
+    const response = exports.wsq_last_response();
+    const layout = exports.wsq_response_layout();
+    this.responseData = response + this.u32At(layout + 4);
+    this.responseLen = response + this.u32At(layout + 8);
+    this.deadlinePtr = exports.wsq_deadline_slot();
     this.outPtr = exports.wsq_alloc(16);
     this.sqliteVersion = this.cString(exports.wsq_sqlite_version());
   }
@@ -197,8 +145,7 @@ export class Runtime {
     if (this.dead) throw this.dead;
     this.quotaExceeded = false;
     if (this.callbackDepth > 0) {
-      throw new WebSqliteError(
-        "MISUSE",
+      throw misuse(
         "a user-defined function cannot use the database: it runs while SQLite is inside a statement",
       );
     }
@@ -253,10 +200,9 @@ export class Runtime {
     if (this.quotaExceeded && (primary === RC.SQLITE_IOERR || primary === RC.SQLITE_FULL)) {
       return new SQLiteError(
         RC.SQLITE_FULL,
-        "SQLITE_FULL",
         "database or disk is full: the browser's storage quota is exhausted. The database is " +
           "intact; free space (smaller data, clearStorage()) and retry",
-        e.offset,
+        { offset: e.offset },
       );
     }
     return e;
@@ -265,14 +211,25 @@ export class Runtime {
   /** The bytes of the last response, as a view into wasm memory (valid until the next call). */
   responseBytes(): Uint8Array {
     const view = this.view();
-    const data = view.getUint32(this.responsePtr + ResponseLayout.data, true);
-    const len = view.getUint32(this.responsePtr + ResponseLayout.len, true);
+    const data = view.getUint32(this.responseData, true);
+    const len = view.getUint32(this.responseLen, true);
     return this.u8().subarray(data, data + len);
   }
 
   /** A copy of the last response's bytes, in a buffer of its own (transferable). */
   responseCopy(): Uint8Array {
     return this.responseBytes().slice();
+  }
+
+  /**
+   * Statements that the next calls on connections and statements run stop with
+   * SQLITE_INTERRUPT at deadlineMs (Date.now() clock; 0: never). Written into wasm memory, not
+   * passed by a call.
+   */
+  deadline(deadlineMs: number): void {
+    if (deadlineMs === this.deadlineMs) return;
+    this.view().setFloat64(this.deadlinePtr, deadlineMs, true);
+    this.deadlineMs = deadlineMs;
   }
 
   u32At(ptr: number): number {

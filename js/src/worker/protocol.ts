@@ -1,96 +1,113 @@
 /**
- * The request/response protocol between the main thread and the worker. One map names every
- * request with its arguments and result; both sides are typed from it.
+ * The messages between the main thread and the worker, and the small schema language the
+ * requests are defined in. Each request is defined once, in worker/requests.ts, by the shape of
+ * its arguments and its handler: the worker validates messages against the shape, and both
+ * sides take the argument and result types from that one definition.
  *
  * Parameters travel encoded (codec/params.ts) and results as the core's raw result buffers: the
  * worker never parses either, and both cross as transferred ArrayBuffers.
  *
  * `deadline` (milliseconds on the Date.now() clock, 0 for none) stops a statement still running
  * then with a TIMEOUT error, so a request that timed out on the main thread does not keep the
- * worker busy.
+ * worker busy. A request takes one when its shape has the field.
  */
+import { WebSqliteError } from "../errors.js";
+import type { REQUESTS } from "./requests.js";
 
-import type { IoStats, SelfTestReport } from "../bindings/database.js";
-
-export const PROTOCOL_VERSION = 2;
+export const PROTOCOL_VERSION = 3;
 
 /**
  * Where a database lives: "opfs" (browsers) or "file" (Node) keep it in the environment's
  * persistent store; "memory" keeps it in wasm memory until it is closed.
  */
 export type Storage = "opfs" | "file" | "memory";
+export const STORAGES: readonly Storage[] = ["opfs", "file", "memory"];
 
 /** "full": every commit is flushed to disk before it resolves. "relaxed": no flushes. */
 export type Durability = "full" | "relaxed";
+export const DURABILITIES: readonly Durability[] = ["full", "relaxed"];
 
-export interface BatchItem {
-  sql: string;
-  params: Uint8Array | null;
+/** BAD_REQUEST: a message the worker cannot take (a client of another version, or junk). */
+export class BadRequest extends WebSqliteError {
+  constructor(message: string) {
+    super("BAD_REQUEST", `malformed request to the web-sqlite worker: ${message}`);
+  }
 }
 
-export interface RequestMap {
-  open: {
-    args: { name: string; storage: Storage; durability: Durability; busyTimeoutMs: number | null };
-    result: { db: number; path: string; sqliteVersion: string };
-  };
-  close: { args: { db: number }; result: null };
-  /** Runs a script; the result buffer holds rows when rows is set. */
-  exec: {
-    args: { db: number; sql: string; params: Uint8Array | null; rows: boolean; deadline: number };
-    result: Uint8Array;
-  };
-  prepare: { args: { db: number; sql: string }; result: { stmt: number; columns: string[] } };
-  /** One whole execution of a prepared statement. */
-  run: {
-    args: { stmt: number; params: Uint8Array; rows: boolean; deadline: number };
-    result: Uint8Array;
-  };
-  /** The first row only: bind, step once, reset. */
-  get: { args: { stmt: number; params: Uint8Array; deadline: number }; result: Uint8Array };
-  /** Finalizes a prepared statement or an iteration cursor. */
-  finalize: { args: { stmt: number }; result: null };
-  /**
-   * Starts streaming one statement's rows: the first chunk of at most chunkRows rows. cursor is
-   * 0 when the chunk was the last (the worker already finalized the statement).
-   */
-  iterate: {
-    args: {
-      db: number;
-      sql: string;
-      params: Uint8Array | null;
-      chunkRows: number;
-      deadline: number;
-    };
-    result: { cursor: number; columns: string[]; chunk: Uint8Array };
-  };
-  /** The next chunk of a cursor; the cursor is finalized after its last chunk. */
-  next: {
-    args: { cursor: number; chunkRows: number; deadline: number };
-    result: { done: boolean; chunk: Uint8Array };
-  };
-  /** Statements in one transaction (a savepoint inside an open one): all or nothing. */
-  batch: {
-    args: { db: number; items: BatchItem[]; deadline: number };
-    result: Uint8Array[];
-  };
-  /** The database file's bytes. */
-  export: { args: { db: number }; result: Uint8Array };
-  /** Replaces (or creates) a database from a file's bytes, after checking them. */
-  import: {
-    args: { name: string; source: Uint8Array | ReadableStream<Uint8Array>; deadline: number };
-    result: { bytes: number };
-  };
-  delete: { args: { name: string }; result: boolean };
-  /** The I/O counters of a database since it was opened. */
-  stats: { args: { db: number }; result: IoStats };
-  /** The VFS self-test of a storage. */
-  selfTest: { args: { storage: Storage }; result: SelfTestReport };
-  list: { args: Record<string, never>; result: string[] };
+/** Checks one value of a message and returns it typed; throws BadRequest naming where it was. */
+export type Check<T> = (value: unknown, where: string) => T;
+/** The fields of an object, each with its check. */
+export type Shape = Record<string, Check<unknown>>;
+/** The type a shape checks for. */
+export type Infer<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
+
+function isObject(v: unknown): v is Record<string, unknown> {
+  return typeof v === "object" && v !== null;
 }
 
-export type RequestType = keyof RequestMap;
-export type Args<K extends RequestType> = RequestMap[K]["args"];
-export type Result<K extends RequestType> = RequestMap[K]["result"];
+function primitive<T>(type: "string" | "number" | "boolean"): Check<T> {
+  return (v, where) => {
+    if (typeof v !== type) throw new BadRequest(`'${where}' must be a ${type}`);
+    return v as T;
+  };
+}
+
+export const string = primitive<string>("string");
+export const number = primitive<number>("number");
+export const boolean = primitive<boolean>("boolean");
+
+export const bytes: Check<Uint8Array> = (v, where) => {
+  if (!(v instanceof Uint8Array)) throw new BadRequest(`'${where}' must be a Uint8Array`);
+  return v;
+};
+
+export function nullable<T>(check: Check<T>): Check<T | null> {
+  return (v, where) => (v === null ? null : check(v, where));
+}
+
+export function oneOf<T extends string>(values: readonly T[]): Check<T> {
+  return (v, where) => {
+    if (!values.includes(v as T)) {
+      throw new BadRequest(`'${where}' must be one of ${values.map((x) => `"${x}"`).join(", ")}`);
+    }
+    return v as T;
+  };
+}
+
+export function object<S extends Shape>(shape: S): Check<Infer<S>> {
+  return (v, where) => {
+    if (!isObject(v)) throw new BadRequest(`'${where}' must be an object`);
+    for (const key of Object.keys(shape)) shape[key](v[key], where ? `${where}.${key}` : key);
+    return v as Infer<S>;
+  };
+}
+
+export function arrayOf<T>(check: Check<T>): Check<T[]> {
+  return (v, where) => {
+    if (!Array.isArray(v)) throw new BadRequest(`'${where}' must be an array`);
+    v.forEach((item, i) => check(item, `${where}[${i}]`));
+    return v as T[];
+  };
+}
+
+/** A check that accepts whatever test accepts; what names the type in the error. */
+export function instance<T>(what: string, test: (v: unknown) => boolean): Check<T> {
+  return (v, where) => {
+    if (!test(v)) throw new BadRequest(`'${where}' must be ${what}`);
+    return v as T;
+  };
+}
+
+/** One request: the shape of its arguments and what the worker does with them. */
+export interface RequestDefinition<S extends Shape, W, R> {
+  args: S;
+  run: (worker: W, args: Infer<S>) => R;
+}
+
+export type Requests = typeof REQUESTS;
+export type RequestType = keyof Requests;
+export type Args<K extends RequestType> = Infer<Requests[K]["args"]>;
+export type Result<K extends RequestType> = Awaited<ReturnType<Requests[K]["run"]>>;
 
 export interface Request<K extends RequestType = RequestType> {
   v: typeof PROTOCOL_VERSION;
@@ -107,10 +124,7 @@ export interface SerializedError {
   resultCode?: number;
   offset?: number;
   stack?: string;
-  /**
-   * After the failure the connection is in autocommit mode: if the client had a transaction
-   * open, SQLite rolled it back (it does after SQLITE_FULL, IOERR, NOMEM, an interrupt).
-   */
+  /** After the failure the connection was in autocommit mode (see errors.ts, autocommitAfter). */
   autocommit?: boolean;
 }
 

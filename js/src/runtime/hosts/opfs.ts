@@ -185,7 +185,6 @@ export class OpfsStore implements DatabaseStore {
         if (!isNamed(e, "NotFoundError")) throw e;
         throw new SQLiteError(
           RC.SQLITE_CANTOPEN,
-          "SQLITE_CANTOPEN",
           `unable to open database file: '${name}' does not exist (open it with mode "create")`,
         );
       }

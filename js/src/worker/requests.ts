@@ -1,0 +1,218 @@
+/**
+ * Every request of the protocol, defined once: the shape of its arguments (checked by the worker
+ * before anything runs) and its handler. The client's types come from here too (protocol.ts:
+ * Args, Result), so adding a request is one entry in this table.
+ */
+import { Database, type IoStats, type SelfTestReport, selfTest } from "../bindings/database.js";
+import { SQLiteError, carryAutocommit, misuse } from "../errors.js";
+import { ResultCode as RC } from "../generated/constants.js";
+import { chunksOf, openHere } from "../runtime/store.js";
+import type { Dispatcher } from "./dispatcher.js";
+import {
+  DURABILITIES,
+  type Infer,
+  type RequestDefinition,
+  STORAGES,
+  type Shape,
+  arrayOf,
+  boolean,
+  bytes,
+  instance,
+  nullable,
+  number,
+  object,
+  oneOf,
+  string,
+} from "./protocol.js";
+
+function request<S extends Shape, R>(
+  args: S,
+  run: (worker: Dispatcher, args: Infer<S>) => R,
+): RequestDefinition<S, Dispatcher, R> {
+  return { args, run };
+}
+
+const params = nullable(bytes);
+const source = instance<Uint8Array | ReadableStream<Uint8Array>>(
+  "a Uint8Array or a ReadableStream",
+  (v) =>
+    v instanceof Uint8Array ||
+    (typeof ReadableStream !== "undefined" && v instanceof ReadableStream),
+);
+
+export const REQUESTS = {
+  /** Loads the wasm (the first open does too): a client times start-up apart from opening. */
+  load: request({}, async (w) => ({ sqliteVersion: (await w.runtime()).sqliteVersion })),
+  open: request(
+    {
+      name: string,
+      storage: oneOf(STORAGES),
+      durability: oneOf(DURABILITIES),
+      busyTimeoutMs: nullable(number),
+    },
+    async (w, { name, storage, durability, busyTimeoutMs }) => {
+      const runtime = await w.runtime();
+      const db = await Database.open(name, {
+        storage,
+        durability,
+        environment: { runtime, store: w.store },
+      });
+      if (busyTimeoutMs !== null) db.connection.busyTimeout(busyTimeoutMs);
+      return {
+        db: w.adoptDatabase(db),
+        path: db.connection.path,
+        sqliteVersion: runtime.sqliteVersion,
+      };
+    },
+  ),
+  close: request({ db: number }, (w, { db }) => w.databases.close(db)),
+  /** Runs a script; the result buffer holds rows when rows is set. */
+  exec: request(
+    { db: number, sql: string, params, rows: boolean, deadline: number },
+    (w, { db, sql, params, rows, deadline }) =>
+      w.connection(db, deadline).execRaw(sql, params, rows),
+  ),
+  prepare: request({ db: number, sql: string }, (w, { db, sql }) => {
+    const stmt = w.connection(db).prepare(sql);
+    if (!stmt) throw misuse("prepare: the SQL text holds no statement");
+    return { stmt: w.statements.add(stmt), columns: stmt.columns().names };
+  }),
+  /** One whole execution of a prepared statement; with first, only up to its first row (get). */
+  run: request(
+    { stmt: number, params: bytes, rows: boolean, first: boolean, deadline: number },
+    (w, { stmt, params, rows, first, deadline }) =>
+      w.statement(stmt, deadline).runRaw(params, rows, true, first),
+  ),
+  /** Finalizes a prepared statement or an iteration cursor. */
+  finalize: request({ stmt: number }, (w, { stmt }) => {
+    w.statements.finalize(stmt);
+    return null;
+  }),
+  /**
+   * Starts streaming one statement's rows: the first chunk of at most chunkRows rows, with the
+   * column names. cursor is 0 when the chunk was the last (the statement is finalized).
+   */
+  iterate: request(
+    { db: number, sql: string, params, chunkRows: number, deadline: number },
+    (w, { db, sql, params, chunkRows, deadline }) => {
+      const { cursor, chunk } = w.connection(db, deadline).openCursor(sql, params, chunkRows);
+      return { cursor: cursor ? w.statements.add(cursor) : 0, chunk };
+    },
+  ),
+  /** The next chunk of a cursor; the cursor is finalized after its last chunk or an error. */
+  next: request(
+    { cursor: number, chunkRows: number, deadline: number },
+    (w, { cursor, chunkRows, deadline }) => {
+      const stmt = w.statement(cursor, deadline);
+      try {
+        const { chunk, more } = stmt.stepRaw(chunkRows);
+        if (!more) w.statements.finalize(cursor);
+        return { done: !more, chunk };
+      } catch (e) {
+        w.statements.finalize(cursor);
+        throw e;
+      }
+    },
+  ),
+  /** Statements in one level of the database's transactions: all or nothing. */
+  batch: request(
+    { db: number, items: arrayOf(object({ sql: string, params })), deadline: number },
+    (w, { db, items, deadline }) => {
+      const connection = w.connection(db, deadline);
+      return w.databases.get(db).transactions.run(() =>
+        items.map(({ sql, params }, i) => {
+          try {
+            return connection.execRaw(sql, params, true);
+          } catch (e) {
+            if (!(e instanceof SQLiteError)) throw e;
+            // Numbered from 1, as a person counts the statements of the list.
+            const message = `batch item ${i + 1}: ${e.message}`;
+            throw carryAutocommit(e, new SQLiteError(e.resultCode, message, { offset: e.offset }));
+          }
+        }),
+      );
+    },
+  ),
+  /** The steps of the Promise API's transaction(): begin answers with the level it opened. */
+  begin: request(
+    { db: number, mode: oneOf(["deferred", "immediate", "exclusive"] as const) },
+    (w, { db, mode }) => ({ level: w.transactions(db).begin(mode) }),
+  ),
+  commit: request({ db: number, level: number }, (w, { db, level }) => {
+    w.transactions(db).commit(level);
+    return null;
+  }),
+  rollback: request({ db: number, level: number }, (w, { db, level }) => {
+    w.transactions(db).rollback(level);
+    return null;
+  }),
+  /** The database file's bytes. */
+  export: request({ db: number }, (w, { db }) => w.connection(db).export()),
+  /** Replaces (or creates) a database from a file's bytes, after checking them. */
+  import: request(
+    { name: string, source, deadline: number },
+    async (w, { name, source, deadline }) => {
+      const store = w.store;
+      store.path(name);
+      if (store.isAcquired(name)) throw openHere(name, "import over");
+      const runtime = await w.runtime();
+      const total = { bytes: 0 };
+      let scratch: string | null = null;
+      try {
+        scratch = await store.writeScratch(name, databaseBytes(chunksOf(source, deadline), total));
+        await w.checkImport(runtime, scratch);
+        if (store.isAcquired(name)) throw openHere(name, "import over");
+        await store.replace(scratch, name);
+      } catch (e) {
+        if (scratch) await store.discard(scratch);
+        throw e;
+      }
+      return { bytes: total.bytes };
+    },
+  ),
+  delete: request({ name: string }, (w, { name }) => w.store.remove(name)),
+  /** The I/O counters of a database since it was opened. */
+  stats: request({ db: number }, (w, { db }): IoStats => w.databases.get(db).stats()),
+  /** The VFS self-test of a storage. */
+  selfTest: request({ storage: oneOf(STORAGES) }, async (w, { storage }): Promise<SelfTestReport> =>
+    selfTest(storage, { environment: { runtime: await w.runtime(), store: w.store } }),
+  ),
+  list: request({}, (w) => w.store.list()),
+};
+
+const SQLITE_HEADER = "SQLite format 3\0";
+
+/**
+ * Checks that a stream of bytes starts like a SQLite database, and switches a WAL-mode header
+ * to rollback mode (an imported file comes without its WAL). Counts the bytes into total.
+ */
+async function* databaseBytes(
+  chunks: AsyncIterable<Uint8Array>,
+  total: { bytes: number },
+): AsyncIterable<Uint8Array> {
+  let head: Uint8Array | null = new Uint8Array(0);
+  const notADatabase = () =>
+    new SQLiteError(
+      RC.SQLITE_NOTADB,
+      "importDatabase: the bytes are not a SQLite database (no 'SQLite format 3' header)",
+    );
+  for await (const chunk of chunks) {
+    total.bytes += chunk.length;
+    if (!head) {
+      yield chunk;
+      continue;
+    }
+    const joined: Uint8Array = new Uint8Array(head.length + chunk.length);
+    joined.set(head);
+    joined.set(chunk, head.length);
+    if (joined.length < 100) {
+      head = joined;
+      continue;
+    }
+    if (String.fromCharCode(...joined.subarray(0, 16)) !== SQLITE_HEADER) throw notADatabase();
+    if (joined[18] === 2 && joined[19] === 2) joined[18] = joined[19] = 1;
+    head = null;
+    yield joined;
+  }
+  if (head) throw notADatabase();
+}
