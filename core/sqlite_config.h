@@ -18,11 +18,12 @@
 #define SQLITE_ENABLE_RTREE 1
 #define SQLITE_ENABLE_SESSION 1
 #define SQLITE_LIKE_DOESNT_MATCH_BLOBS 1
-// The longest string or blob: 256 MiB, a quarter of the heap limit (WSQ_DEFAULT_HEAP_LIMIT), so
-// a value that keeps growing fails with SQLITE_TOOBIG while its copies still fit in the heap.
-#define SQLITE_MAX_LENGTH 268435456
+// The longest string or blob: 128 MiB, an eighth of the heap limit (WSQ_DEFAULT_HEAP_LIMIT), so a
+// value that keeps growing fails with SQLITE_TOOBIG while its copies (a recursive query holds a
+// few) still fit in the heap.
+#define SQLITE_MAX_LENGTH 134217728
 #define SQLITE_MAX_MMAP_SIZE 0
-#define SQLITE_MAX_SQL_LENGTH 268435456
+#define SQLITE_MAX_SQL_LENGTH 134217728
 #define SQLITE_OMIT_DEPRECATED 1
 #define SQLITE_OMIT_LOAD_EXTENSION 1
 #define SQLITE_OMIT_SHARED_CACHE 1

@@ -1,6 +1,8 @@
 // The rest of the Promise API in Node, with the shapes the browser has: transactions, the sql
 // tag, iterate, batch, export / import / list / delete, timeouts, the log option.
 import assert from "node:assert/strict";
+import { spawn } from "node:child_process";
+import { once } from "node:events";
 import * as fs from "node:fs";
 import { after, describe, it } from "node:test";
 
@@ -186,37 +188,70 @@ describe("the Promise API in Node", () => {
     assert.ok(!fs.existsSync("copy.db"));
   });
 
+  it("removes the scratch file of an import that was killed, and keeps a live one", async () => {
+    // Another process imports an endless stream of pages and is killed halfway.
+    const index = new URL("../src/index.js", import.meta.url).href;
+    fs.writeFileSync(
+      "killed-import.mjs",
+      `import { importDatabase } from ${JSON.stringify(index)};
+       const page = new Uint8Array(65536);
+       page.set(new TextEncoder().encode("SQLite format 3\\0"));
+       await importDatabase("killed.db", new ReadableStream({ pull: (c) => c.enqueue(page.slice()) }));`,
+    );
+    const child = spawn(process.execPath, ["killed-import.mjs"], { stdio: "ignore" });
+    const scratch = () => fs.readdirSync(".").filter((f) => f.startsWith(".wsq-import-"));
+    const giveUp = Date.now() + 120_000;
+    while (!scratch().some((f) => fs.statSync(f).size > 1 << 20)) {
+      assert.ok(Date.now() < giveUp, "the import in the other process never got going");
+      await new Promise((resolve) => setTimeout(resolve, 50));
+    }
+    child.kill("SIGKILL");
+    await once(child, "exit");
+    assert.equal(scratch().length, 1, "the killed import left its scratch file");
+    // A scratch file of a process that is alive (the test runner's parent) is someone's import.
+    const live = `.wsq-import-${process.ppid}-live.db`;
+    fs.writeFileSync(live, "in progress");
+    assert.ok(!(await listDatabases()).includes("killed.db"));
+    assert.deepEqual(scratch(), [live], "the dead import's scratch is gone, the live one kept");
+    fs.rmSync(live);
+  });
+
+  // Timeouts here are the thing under test, on statements that provably never end; every other
+  // statement runs on a handle without one, or with a generous one, so a busy machine passes.
+  const ENDLESS =
+    "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) INSERT INTO t SELECT i FROM c";
+
   it("times out a long request, interrupts it in the worker, and stays usable", async () => {
+    const plain = await open("slow.db");
+    await plain.exec("CREATE TABLE t(v)");
     const db = await open("slow.db", { timeoutMs: 100 });
-    await db.exec("CREATE TABLE t(v)");
-    const started = Date.now();
     await assert.rejects(
-      db.exec(
-        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) INSERT INTO t SELECT i FROM c",
-      ),
+      db.exec(ENDLESS),
       (e) => e instanceof WebSqliteError && e.code === "TIMEOUT",
     );
-    assert.ok(Date.now() - started < 5000);
-    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }]);
+    assert.deepEqual(await plain.query("SELECT count(*) AS n FROM t"), [{ n: 0 }]);
     await db.close();
+    await plain.close();
   });
 
   it("does not run a request that waited past its deadline behind another database", async () => {
-    const busy = await open("busy.db", { storage: "memory" });
+    // The endless query holds the worker for 500 ms; the queued request's 50 ms are up by then.
+    const busy = await open("busy.db", { storage: "memory", timeoutMs: 500 });
+    await busy.exec("CREATE TABLE t(v)");
+    const plain = await open("queued.db");
+    await plain.exec("CREATE TABLE t(v)");
     const db = await open("queued.db", { timeoutMs: 50 });
-    await db.exec("CREATE TABLE t(v)");
-    const long = busy.query(
-      "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 3000000) SELECT count(*) FROM c",
-    );
+    const long = assert.rejects(busy.exec(ENDLESS), (e) => code(e) === "TIMEOUT");
     await assert.rejects(db.exec("INSERT INTO t VALUES (1)"), (e) => code(e) === "TIMEOUT");
     await long;
-    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "it never ran");
+    assert.deepEqual(await plain.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "it never ran");
     await db.close();
+    await plain.close();
     await busy.close();
   });
 
   it("refuses to go on in a transaction that SQLite rolled back, and commits none of it", async () => {
-    const db = await open("rolled-back.db", { timeoutMs: 100 });
+    const db = await open("rolled-back.db", { timeoutMs: 3000 });
     await db.exec("CREATE TABLE t(v)");
     const insert = await db.prepare("INSERT INTO t VALUES (?)");
     let afterwards = "";
@@ -225,11 +260,7 @@ describe("the Promise API in Node", () => {
       db.transaction(async (tx) => {
         await tx.exec("INSERT INTO t VALUES ('first')");
         // Interrupted by the deadline: SQLite rolls back the whole transaction.
-        await tx
-          .exec(
-            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) INSERT INTO t SELECT i FROM c",
-          )
-          .catch((e) => assert.equal(code(e), "TIMEOUT"));
+        await tx.exec(ENDLESS).catch((e) => assert.equal(code(e), "TIMEOUT"));
         afterwards = await tx.exec("INSERT INTO t VALUES ('lost')").then(
           () => "ran",
           (e) => code(e),
@@ -249,6 +280,54 @@ describe("the Promise API in Node", () => {
     assert.deepEqual(await db.query("SELECT v FROM t"), [{ v: "next" }]);
     await insert.finalize();
     await db.close();
+  });
+
+  it("rolls back a transaction whose callback never settles, and frees the database", async () => {
+    const plain = await open("hung.db");
+    await plain.exec("CREATE TABLE t(v)");
+    const db = await open("hung.db", { timeoutMs: 2000 });
+    // The callback waits for a gate opened only after the transaction timed out.
+    let openGate = () => {};
+    const gate = new Promise<void>((resolve) => (openGate = resolve));
+    let later: Promise<string> = Promise.resolve("");
+    const hung = db.transaction(async (tx) => {
+      await tx.exec("INSERT INTO t VALUES ('never committed')");
+      await gate;
+      later = tx.exec("INSERT INTO t VALUES ('too late')").then(
+        () => "ran",
+        (e) => code(e),
+      );
+    });
+    await assert.rejects(db.query("SELECT 1"), (e) => code(e) === "TRANSACTION_ACTIVE");
+    await assert.rejects(
+      hung,
+      (e) => code(e) === "TIMEOUT" && /held the database/.test((e as Error).message),
+    );
+    openGate();
+    await new Promise((resolve) => setImmediate(resolve));
+    assert.equal(
+      await later,
+      "TRANSACTION_ACTIVE",
+      "the rolled-back callback's late call is refused",
+    );
+    assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "rolled back");
+    // A callback that never settles at all ends the same way, and the database is free again.
+    await assert.rejects(
+      db.transaction(() => new Promise(() => {})),
+      (e) => code(e) === "TIMEOUT",
+    );
+    await db.exec("INSERT INTO t VALUES ('works')");
+    assert.deepEqual(await plain.query("SELECT v FROM t"), [{ v: "works" }]);
+    await db.close();
+    await plain.close();
+  });
+
+  it("says what was slow when a cold open runs past its timeout", async () => {
+    shutdown();
+    // Loading the wasm into a new worker takes longer than a millisecond.
+    const e = await open("cold.db", { storage: "memory", timeoutMs: 1 }).catch((e) => e);
+    assert.equal(code(e), "TIMEOUT");
+    assert.match(e.message, /the worker was still starting \(loading web-sqlite\.wasm/);
   });
 
   it("rejects names that SQLite would take for side files, and bad timeouts", async () => {
@@ -298,6 +377,31 @@ describe("the Promise API in Node", () => {
     await assert.rejects(open("x\0y.db"), (e) => code(e) === "INVALID_NAME");
     await assert.rejects(open(""), TypeError);
     assert.ok(!fs.readdirSync(".").some((f) => f.startsWith("nnnn") || f.startsWith("x")));
+  });
+
+  it("runs out of memory with a typed error at SQLite's limits, and stays usable", async () => {
+    const db = await open("memory-limits.db", { storage: "memory" });
+    // The documented default heap limit, which PRAGMA hard_heap_limit can lower.
+    assert.deepEqual(await db.query("PRAGMA hard_heap_limit"), [{ hard_heap_limit: 2 ** 30 }]);
+    // A value that keeps doubling stops at the length limit (128 MiB), well inside the heap.
+    await assert.rejects(
+      db.query(
+        "WITH RECURSIVE d(s) AS (SELECT 'x' UNION ALL SELECT s || s FROM d) SELECT length(s) FROM d",
+      ),
+      (e) => code(e) === "SQLITE_TOOBIG",
+    );
+    await assert.rejects(
+      db.query("SELECT randomblob(500000000)"),
+      (e) => code(e) === "SQLITE_TOOBIG",
+    );
+    // Values each within the length limit that together pass the heap limit.
+    const blobs = Array.from(
+      { length: 10 },
+      (_, i) => `length(zeroblob(120000000) || 'x') AS b${i}`,
+    );
+    await assert.rejects(db.query(`SELECT ${blobs.join(", ")}`), (e) => code(e) === "SQLITE_NOMEM");
+    assert.deepEqual(await db.query("SELECT 'still here' AS s"), [{ s: "still here" }]);
+    await db.close();
   });
 
   it("delivers SQLite's log to the open option's callback", async () => {

@@ -12,6 +12,13 @@ export const SIDE_FILES = ["-journal", "-wal"] as const;
 /** The library's own scratch files (imports in progress, self-tests) start with this; listings skip them. */
 export const SCRATCH_PREFIX = ".wsq-";
 
+/**
+ * An import writes `.wsq-import-<owner>-<name>` and moves it over the database at the end. The
+ * owner says who is writing it (a process id in Node, a Web Lock's token in browsers), so a
+ * scratch file whose owner is gone (the import was killed) can be told apart and removed.
+ */
+export const IMPORT_SCRATCH = /^\.wsq-import-([0-9a-z]+)-/;
+
 export interface DatabaseStore {
   /** The storage option that means this store: "opfs" in browsers, "file" in Node. */
   readonly kind: "opfs" | "file";
@@ -27,7 +34,7 @@ export interface DatabaseStore {
   release(name: string): Promise<void>;
   /** Whether this worker holds the database open. */
   isAcquired(name: string): boolean;
-  /** The names of the databases in the store. */
+  /** The names of the databases in the store (and scratch files of killed imports removed). */
   list(): Promise<string[]>;
   /** Removes a database and its side files; false when there was none. */
   remove(name: string): Promise<boolean>;

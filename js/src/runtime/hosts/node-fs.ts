@@ -9,6 +9,7 @@ import { HostFlag, OpenFlag, ResultCode as RC } from "../../generated/constants.
 import type { HostFileSystem } from "../host.js";
 import {
   type DatabaseStore,
+  IMPORT_SCRATCH,
   SCRATCH_PREFIX,
   SIDE_FILES,
   checkNotSideFile,
@@ -113,6 +114,15 @@ export class NodeFileSystem implements HostFileSystem {
 
 const SQLITE_HEADER = "SQLite format 3\0";
 
+function processAlive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (e) {
+    return (e as NodeJS.ErrnoException).code === "EPERM";
+  }
+}
+
 /**
  * Databases as files in Node: a name is a path, relative to the working directory. Locks are
  * the core's, within this worker: two processes on one file are not kept apart.
@@ -121,6 +131,23 @@ export class NodeStore implements DatabaseStore {
   readonly kind = "file";
   readonly host = new NodeFileSystem();
   private readonly held = new Map<string, number>();
+  /** Scratch files this process is writing now. */
+  private readonly writing = new Set<string>();
+
+  /**
+   * Removes the scratch files of imports whose process is gone: a killed import leaves one, as
+   * large as what it had written. Those of live processes, and this one's own, stay.
+   */
+  private async sweep(dir: string): Promise<void> {
+    for (const file of await fs.promises.readdir(dir)) {
+      const owner = IMPORT_SCRATCH.exec(file)?.[1];
+      if (owner === undefined) continue;
+      const pid = Number(owner);
+      const scratch = path.join(dir, file);
+      if (pid === process.pid ? this.writing.has(scratch) : processAlive(pid)) continue;
+      await fs.promises.rm(scratch, { force: true });
+    }
+  }
 
   path(name: string): string {
     if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
@@ -147,6 +174,7 @@ export class NodeStore implements DatabaseStore {
 
   /** The SQLite databases in the working directory (files that start with SQLite's header). */
   async list(): Promise<string[]> {
+    await this.sweep(".");
     const names: string[] = [];
     for (const entry of await fs.promises.readdir(".", { withFileTypes: true })) {
       if (!entry.isFile() || entry.name.startsWith(SCRATCH_PREFIX)) continue;
@@ -165,6 +193,7 @@ export class NodeStore implements DatabaseStore {
   async remove(name: string): Promise<boolean> {
     const p = this.path(name);
     if (this.held.has(p)) throw openHere(name, "delete");
+    await this.sweep(path.dirname(p));
     let existed = true;
     for (const file of [p, ...SIDE_FILES.map((s) => p + s)]) {
       try {
@@ -179,14 +208,17 @@ export class NodeStore implements DatabaseStore {
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const p = this.path(name);
-    const scratch = path.join(path.dirname(p), `${SCRATCH_PREFIX}import-${path.basename(p)}`);
+    await this.sweep(path.dirname(p));
+    const file = `${SCRATCH_PREFIX}import-${process.pid}-${path.basename(p)}`;
+    const scratch = path.join(path.dirname(p), file);
+    this.writing.add(scratch);
     const fd = await fs.promises.open(scratch, "w");
     try {
       for await (const chunk of chunks) await fd.write(chunk);
       await fd.sync();
     } catch (e) {
       await fd.close();
-      await fs.promises.rm(scratch, { force: true });
+      await this.discard(scratch);
       throw e;
     }
     await fd.close();
@@ -197,6 +229,7 @@ export class NodeStore implements DatabaseStore {
     const p = this.path(name);
     for (const side of SIDE_FILES) await fs.promises.rm(p + side, { force: true });
     await fs.promises.rename(scratch, p);
+    this.writing.delete(scratch);
   }
 
   scratch(base: string): string {
@@ -205,5 +238,6 @@ export class NodeStore implements DatabaseStore {
 
   async discard(scratch: string): Promise<void> {
     await fs.promises.rm(scratch, { force: true });
+    this.writing.delete(scratch);
   }
 }

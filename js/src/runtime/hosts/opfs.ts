@@ -19,6 +19,7 @@ import { SQLiteError, WebSqliteError } from "../../errors.js";
 import type { HostFileSystem } from "../host.js";
 import {
   type DatabaseStore,
+  IMPORT_SCRATCH,
   SCRATCH_PREFIX,
   SIDE_FILES,
   checkNotSideFile,
@@ -40,6 +41,20 @@ interface SyncAccessHandle {
 interface FileHandle {
   createSyncAccessHandle(): Promise<SyncAccessHandle>;
   move?(name: string): Promise<void>;
+}
+
+/** The part of navigator.locks used here (Web Locks). */
+interface LockManager {
+  request<T>(
+    name: string,
+    options: { ifAvailable?: boolean },
+    callback: (lock: unknown) => Promise<T> | T,
+  ): Promise<T>;
+}
+
+/** The Web Lock an import holds on its scratch file while it writes it. */
+function scratchLock(scratch: string): string {
+  return `web-sqlite:${scratch}`;
 }
 
 interface DirectoryHandle {
@@ -106,6 +121,8 @@ export class OpfsStore implements DatabaseStore {
   private readonly open: (OpfsFile | null)[] = [];
   /** Every acquired file by name, for the host's open/delete/access. */
   private readonly byPath = new Map<string, OpfsFile>();
+  /** Releases the Web Lock of each scratch file an import of this worker is writing. */
+  private readonly writing = new Map<string, () => void>();
 
   private readonly contentionMs: number;
 
@@ -230,8 +247,25 @@ export class OpfsStore implements DatabaseStore {
     }
   }
 
+  /**
+   * Removes the scratch files of imports that no tab or worker is writing (its Web Lock is free):
+   * a tab closed or killed during an import leaves one, as large as what it had written.
+   */
+  private async sweep(dir: DirectoryHandle): Promise<void> {
+    const locks = (navigator as unknown as { locks?: LockManager }).locks;
+    if (!locks) return;
+    const stale: string[] = [];
+    for await (const file of dir.keys()) if (IMPORT_SCRATCH.test(file)) stale.push(file);
+    for (const file of stale) {
+      await locks.request(scratchLock(file), { ifAvailable: true }, async (lock) => {
+        if (lock) await dir.removeEntry(file).catch(() => {});
+      });
+    }
+  }
+
   async list(): Promise<string[]> {
     const dir = await this.root();
+    await this.sweep(dir);
     const names: string[] = [];
     for await (const file of dir.keys()) {
       if (file.startsWith(SCRATCH_PREFIX)) continue;
@@ -245,6 +279,7 @@ export class OpfsStore implements DatabaseStore {
     this.path(name);
     if (this.isAcquired(name)) throw openHere(name, "delete");
     const dir = await this.root();
+    await this.sweep(dir);
     let existed = true;
     for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
       try {
@@ -263,10 +298,17 @@ export class OpfsStore implements DatabaseStore {
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const dir = await this.root();
-    const scratch = `${SCRATCH_PREFIX}import-${name}`;
-    const access = await (
-      await dir.getFileHandle(scratch, { create: true })
-    ).createSyncAccessHandle();
+    await this.sweep(dir);
+    const token = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+    const scratch = `${SCRATCH_PREFIX}import-${token}-${name}`;
+    await this.lockScratch(scratch);
+    let access: SyncAccessHandle;
+    try {
+      access = await (await dir.getFileHandle(scratch, { create: true })).createSyncAccessHandle();
+    } catch (e) {
+      await this.discard(scratch);
+      throw e;
+    }
     try {
       access.truncate(0);
       let at = 0;
@@ -278,11 +320,23 @@ export class OpfsStore implements DatabaseStore {
       access.flush();
     } catch (e) {
       access.close();
-      await dir.removeEntry(scratch).catch(() => {});
+      await this.discard(scratch);
       throw e;
     }
     access.close();
     return scratch;
+  }
+
+  /** Holds scratch's Web Lock until it is moved in or discarded (the lock ends with the worker). */
+  private async lockScratch(scratch: string): Promise<void> {
+    const locks = (navigator as unknown as { locks?: LockManager }).locks;
+    if (!locks) return;
+    await new Promise<void>((held) => {
+      void locks.request(scratchLock(scratch), {}, () => {
+        held();
+        return new Promise<void>((release) => this.writing.set(scratch, release));
+      });
+    });
   }
 
   /**
@@ -316,6 +370,8 @@ export class OpfsStore implements DatabaseStore {
       throw e;
     }
     if (old) await dir.removeEntry(backup).catch(() => {});
+    this.writing.get(scratch)?.();
+    this.writing.delete(scratch);
   }
 
   scratch(base: string): string {
@@ -325,6 +381,8 @@ export class OpfsStore implements DatabaseStore {
   async discard(scratch: string): Promise<void> {
     const dir = await this.root();
     await dir.removeEntry(scratch).catch(() => {});
+    this.writing.get(scratch)?.();
+    this.writing.delete(scratch);
   }
 
   private makeHost(): HostFileSystem {
