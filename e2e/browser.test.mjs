@@ -512,6 +512,66 @@ describe("the Promise API in Chromium", () => {
     }
   });
 
+  it("removes the scratch file of an import whose tab was closed", async () => {
+    const importer = await testPage(context, server.url);
+    const other = await testPage(context, server.url);
+    try {
+      // An endless stream, 64 KiB every 20 ms (well inside the storage quota): the import is
+      // still writing when its tab goes away.
+      await importer.evaluate(() => {
+        const page = new Uint8Array(65536);
+        page.set(new TextEncoder().encode("SQLite format 3\0"));
+        const stream = new ReadableStream({
+          pull: (c) =>
+            new Promise((resolve) => setTimeout(resolve, 20)).then(() => c.enqueue(page.slice())),
+        });
+        window.importing = window.wsq.importDatabase("orphan.db", stream).catch(() => {});
+      });
+      const scratch = () =>
+        other.evaluate(async () => {
+          const root = await navigator.storage.getDirectory();
+          const names = [];
+          for await (const name of root.keys())
+            if (name.startsWith(".wsq-import-")) names.push(name);
+          return names;
+        });
+      const started = await other.evaluate(async () => {
+        const root = await navigator.storage.getDirectory();
+        for (let i = 0; i < 1200; i++) {
+          for await (const [name, handle] of root.entries()) {
+            if (name.startsWith(".wsq-import-") && (await handle.getFile()).size > 1 << 18) {
+              return true;
+            }
+          }
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return false;
+      });
+      assert.ok(started, "the import got going");
+      // While the import runs, listing leaves its scratch alone.
+      await other.evaluate(() => window.wsq.listDatabases());
+      assert.equal((await scratch()).length, 1, "a running import keeps its scratch file");
+      await importer.close();
+      const listed = await other.evaluate(async () => {
+        // The closed tab's worker lets go of its lock and handle, which may take a moment.
+        for (let i = 0; i < 600; i++) {
+          const names = await window.wsq.listDatabases();
+          const root = await navigator.storage.getDirectory();
+          let left = 0;
+          for await (const name of root.keys()) if (name.startsWith(".wsq-import-")) left++;
+          if (left === 0) return names;
+          await new Promise((resolve) => setTimeout(resolve, 100));
+        }
+        return null;
+      });
+      assert.ok(listed, "the scratch file of the closed tab's import was removed");
+      assert.ok(!listed.includes("orphan.db"));
+    } finally {
+      if (!importer.isClosed()) await importer.close();
+      await other.close();
+    }
+  });
+
   it("rejects bad names with a clear error", async () => {
     const r = await inPage(async () => {
       const wsq = window.wsq;
