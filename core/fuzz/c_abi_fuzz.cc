@@ -6,7 +6,7 @@
 #include <cstring>
 
 #include "web_sqlite.h"
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/sqlite.h"
 
 namespace {

@@ -3,7 +3,7 @@
 #include <climits>
 
 #include "web_sqlite.h"
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/param_decoder.h"
 #include "web_sqlite/result_encoder.h"
 

@@ -16,7 +16,7 @@
 
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/vfs.h"
 
 namespace wsq {
@@ -25,7 +25,7 @@ namespace {
 constexpr int kSector = 512;
 
 /// Files in memory with a durable image (as of the last sync) and a current one.
-class CrashHost : public HostFileSystem {
+class CrashHost : public Host {
  public:
   struct PendingWrite {
     int64_t offset;

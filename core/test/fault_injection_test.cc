@@ -11,7 +11,7 @@
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/vfs.h"
 
 namespace wsq {
@@ -25,7 +25,7 @@ const char* Name(Op op) {
 }
 
 // The native host, with the n-th call of one operation failing with a chosen code.
-class FaultHost : public HostFileSystem {
+class FaultHost : public Host {
  public:
   void Arm(Op op, int nth, int code) {
     op_ = op;
@@ -66,7 +66,7 @@ class FaultHost : public HostFileSystem {
     fired_ = true;
     return true;
   }
-  HostFileSystem* inner_ = DefaultHost();
+  Host* inner_ = DefaultHost();
   Op op_ = Op::kOpen;
   int nth_ = 0;
   int code_ = SQLITE_OK;

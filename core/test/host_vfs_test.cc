@@ -15,7 +15,7 @@ namespace wsq {
 namespace {
 
 // Forwards to the native host and counts calls per operation and per path.
-class RecordingHost : public HostFileSystem {
+class RecordingHost : public Host {
  public:
   int Open(std::string_view path, int flags, int32_t* handle) override {
     ++calls["open"];
@@ -61,7 +61,7 @@ class RecordingHost : public HostFileSystem {
   double NowMs() override { return inner->NowMs(); }
   void Log(int code, const char* message) override {}
 
-  HostFileSystem* inner = DefaultHost();
+  Host* inner = DefaultHost();
   std::map<std::string, int> calls;
   std::map<int32_t, std::string> paths;
   std::vector<std::string> opened;

@@ -5,7 +5,7 @@
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 
 namespace wsq {
 namespace {

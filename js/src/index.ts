@@ -23,5 +23,5 @@ export type {
 export { SQLiteError, WebSqliteError } from "./errors.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
 export type { Storage, Durability } from "./worker/protocol.js";
-export type { IoStats, SelfTestReport, SelfTestStep } from "./bindings/database.js";
+export type { IoStats, SelfTestReport, SelfTestStep } from "./bindings/sync-database.js";
 export { ResultCode, SQLITE_VERSION } from "./generated/constants.js";

@@ -1,5 +1,5 @@
 // The synchronous API, for code that runs next to the wasm (a worker, or Node).
-export { Database, selfTest } from "./bindings/database.js";
+export { SyncDatabase as Database, selfTest } from "./bindings/sync-database.js";
 export type {
   DatabaseOptions,
   ExecOptions,
@@ -9,8 +9,8 @@ export type {
   IoStats,
   SelfTestReport,
   SelfTestStep,
-} from "./bindings/database.js";
-export { Statement } from "./bindings/statement.js";
+} from "./bindings/sync-database.js";
+export { SyncStatement as Statement } from "./bindings/sync-statement.js";
 export { JsStorageDb } from "./bindings/js-storage-db.js";
 // The bindings under it.
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";

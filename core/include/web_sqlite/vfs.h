@@ -9,7 +9,7 @@
 #include <unordered_map>
 #include <vector>
 
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/sqlite.h"
 
 namespace wsq {
@@ -71,17 +71,17 @@ struct IoStats {
   double read_ms = 0, write_ms = 0, sync_ms = 0, truncate_ms = 0;
 };
 
-/// Files through a HostFileSystem. Temporary files (no name, delete-on-close, temp databases and
+/// Files through a Host. Temporary files (no name, delete-on-close, temp databases and
 /// journals) stay in memory, through the companion MemoryVfs.
 class HostVfs {
  public:
-  HostVfs(std::string name, HostFileSystem* host, MemoryVfs* temp_files);
+  HostVfs(std::string name, Host* host, MemoryVfs* temp_files);
   ~HostVfs();
   HostVfs(const HostVfs&) = delete;
   HostVfs& operator=(const HostVfs&) = delete;
 
   sqlite3_vfs* vfs() { return &vfs_; }
-  HostFileSystem* host() const { return host_; }
+  Host* host() const { return host_; }
   MemoryVfs* temp_files() const { return temp_files_; }
   int Register(bool make_default) { return sqlite3_vfs_register(&vfs_, make_default); }
 
@@ -96,7 +96,7 @@ class HostVfs {
 
  private:
   std::string name_;
-  HostFileSystem* host_;
+  Host* host_;
   MemoryVfs* temp_files_;
   sqlite3_vfs vfs_;
   std::unordered_map<std::string, std::pair<LockState, int>> locks_;

@@ -1,7 +1,7 @@
 // The kvvfs record functions (web_sqlite/kv_host.h), routed to the host of this build.
 #include "web_sqlite/kv_host.h"
 
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 
 extern "C" {
 

@@ -1,6 +1,6 @@
 // Host-file VFS.
 //
-// Assumes: the host (HostFileSystem) names files by the path it is given, reads and writes at
+// Assumes: the host (Host) names files by the path it is given, reads and writes at
 // offsets, and makes data durable when Sync returns; one thread (SQLITE_THREADSAFE=0).
 // Guarantees: every SQLite file operation becomes one host call with the host's own error code
 // (SQLITE_IOERR_*, SQLITE_FULL) passed through; short reads are zero-filled and reported as
@@ -31,7 +31,7 @@ struct HostFile {
 };
 
 HostFile* Cast(sqlite3_file* f) { return reinterpret_cast<HostFile*>(f); }
-HostFileSystem* Host(sqlite3_file* f) { return Cast(f)->owner->host(); }
+Host* HostOf(sqlite3_file* f) { return Cast(f)->owner->host(); }
 
 /// Adds the time of one host call to a counter of the file's database.
 class Timed {
@@ -63,8 +63,8 @@ int Read(sqlite3_file* f, void* out, int n, sqlite3_int64 offset) {
   ++stats->reads;
   stats->read_bytes += static_cast<uint64_t>(n);
   size_t got = 0;
-  int rc = Host(f)->Read(Cast(f)->handle, static_cast<uint8_t*>(out), static_cast<size_t>(n),
-                         offset, &got);
+  int rc = HostOf(f)->Read(Cast(f)->handle, static_cast<uint8_t*>(out), static_cast<size_t>(n),
+                           offset, &got);
   if (rc != SQLITE_OK) return rc;
   if (got < static_cast<size_t>(n)) {
     std::memset(static_cast<uint8_t*>(out) + got, 0, static_cast<size_t>(n) - got);
@@ -78,25 +78,25 @@ int Write(sqlite3_file* f, const void* in, int n, sqlite3_int64 offset) {
   IoStats* stats = Cast(f)->stats;
   ++stats->writes;
   stats->write_bytes += static_cast<uint64_t>(n);
-  return Host(f)->Write(Cast(f)->handle, static_cast<const uint8_t*>(in), static_cast<size_t>(n),
-                        offset);
+  return HostOf(f)->Write(Cast(f)->handle, static_cast<const uint8_t*>(in), static_cast<size_t>(n),
+                          offset);
 }
 
 int Truncate(sqlite3_file* f, sqlite3_int64 size) {
   Timed timed(f, &IoStats::truncate_ms);
   ++Cast(f)->stats->truncates;
-  return Host(f)->Truncate(Cast(f)->handle, size);
+  return HostOf(f)->Truncate(Cast(f)->handle, size);
 }
 
 int Sync(sqlite3_file* f, int flags) {
   Timed timed(f, &IoStats::sync_ms);
   ++Cast(f)->stats->syncs;
-  return Host(f)->Sync(Cast(f)->handle, flags);
+  return HostOf(f)->Sync(Cast(f)->handle, flags);
 }
 
 int FileSize(sqlite3_file* f, sqlite3_int64* size) {
   int64_t s = 0;
-  int rc = Host(f)->Size(Cast(f)->handle, &s);
+  int rc = HostOf(f)->Size(Cast(f)->handle, &s);
   *size = s;
   return rc;
 }
@@ -166,7 +166,7 @@ int Access(sqlite3_vfs* vfs, const char* name, int flags, int* out) {
 
 }  // namespace
 
-HostVfs::HostVfs(std::string name, HostFileSystem* host, MemoryVfs* temp_files)
+HostVfs::HostVfs(std::string name, Host* host, MemoryVfs* temp_files)
     : name_(std::move(name)), host_(host), temp_files_(temp_files) {
   int size = std::max(static_cast<int>(sizeof(HostFile)), temp_files->vfs()->szOsFile);
   vfs_common::InitVfs(&vfs_, name_.c_str(), size, this);

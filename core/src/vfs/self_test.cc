@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/result_encoder.h"
 #include "web_sqlite/vfs.h"
 

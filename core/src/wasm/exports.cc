@@ -11,7 +11,7 @@
 #include "web_sqlite/connection.h"
 #include "web_sqlite/error.h"
 #include "web_sqlite/functions.h"
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/kv_host.h"
 #include "web_sqlite/result_codes.h"
 #include "web_sqlite/result_encoder.h"

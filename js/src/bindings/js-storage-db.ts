@@ -9,7 +9,7 @@
 import { WebSqliteError } from "../errors.js";
 import { hasWebStorage, recordPrefix, webStorageOf } from "../runtime/hosts/web-storage.js";
 import type { WasmSource } from "../runtime/runtime.js";
-import { Database } from "./database.js";
+import { SyncDatabase } from "./sync-database.js";
 import { loadedEnvironment, sharedEnvironment } from "./environment.js";
 
 function requireWebStorage(): void {
@@ -22,7 +22,7 @@ function requireWebStorage(): void {
   }
 }
 
-export class JsStorageDb extends Database {
+export class JsStorageDb extends SyncDatabase {
   /** Loads the wasm (once) and opens the database. */
   static async load(
     which: "local" | "session" = "local",

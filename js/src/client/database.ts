@@ -11,7 +11,7 @@ import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js
 import { decodeObjects, decodeResult } from "../codec/results.js";
 import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Durability, Storage } from "../worker/protocol.js";
-import type { IoStats, SelfTestReport } from "../bindings/database.js";
+import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import { type TransactionMode, checkMode } from "../bindings/transaction.js";
 import { isNode } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";

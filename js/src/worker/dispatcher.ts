@@ -5,7 +5,7 @@
  * dispatcher also holds what the handlers share: the runtime, the open databases and statements.
  */
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
-import type { Database } from "../bindings/database.js";
+import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { TransactionController } from "../bindings/transaction.js";
 import {
   SQLiteError,
@@ -84,19 +84,19 @@ function timedOut(e: unknown, deadline: number): unknown {
 
 /** Open databases by the worker's ids, never reused, so a stale id cannot reach a later one. */
 class OpenDatabases {
-  private readonly byId = new Map<number, Database>();
+  private readonly byId = new Map<number, SyncDatabase>();
   private readonly dispatcher: Dispatcher;
 
   constructor(dispatcher: Dispatcher) {
     this.dispatcher = dispatcher;
   }
 
-  add(db: Database, id: number): number {
+  add(db: SyncDatabase, id: number): number {
     this.byId.set(id, db);
     return id;
   }
 
-  get(id: number): Database {
+  get(id: number): SyncDatabase {
     const db = this.byId.get(id);
     if (db) return db;
     throw misuse(`database ${id} is not open (it was closed, or the worker restarted)`);
@@ -236,7 +236,7 @@ export class Dispatcher {
     return this.current;
   }
 
-  adoptDatabase(db: Database): number {
+  adoptDatabase(db: SyncDatabase): number {
     return this.databases.add(db, this.newId());
   }
 

@@ -3,7 +3,12 @@
  * before anything runs) and its handler. The client's types come from here too (protocol.ts:
  * Args, Result), so adding a request is one entry in this table.
  */
-import { Database, type IoStats, type SelfTestReport, selfTest } from "../bindings/database.js";
+import {
+  SyncDatabase,
+  type IoStats,
+  type SelfTestReport,
+  selfTest,
+} from "../bindings/sync-database.js";
 import { SQLiteError, carryAutocommit, misuse } from "../errors.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { chunksOf, openHere } from "../runtime/store.js";
@@ -52,7 +57,7 @@ export const REQUESTS = {
     },
     async (w, { name, storage, durability, busyTimeoutMs }) => {
       const runtime = await w.runtime();
-      const db = await Database.open(name, {
+      const db = await SyncDatabase.open(name, {
         storage,
         durability,
         environment: { runtime, store: w.store },

@@ -55,3 +55,21 @@ export function throws(fn: () => unknown, match: (e: any) => boolean, what: stri
   }
   throw new Error(`${what}: expected an error, none was thrown`);
 }
+
+/** Expects promise to reject with an error for which match returns true; returns the error. */
+export async function rejects(
+  promise: Promise<unknown>,
+  match: (e: any) => boolean,
+  what: string,
+): Promise<unknown> {
+  try {
+    await promise;
+  } catch (e) {
+    if (!match(e)) {
+      const err = e as { name?: string; code?: string; message?: string };
+      throw new Error(`${what}: unexpected error ${err?.name} ${err?.code}: ${err?.message}`);
+    }
+    return e;
+  }
+  throw new Error(`${what}: expected a rejection, it resolved`);
+}

@@ -1,7 +1,8 @@
 /**
- * Database of the synchronous API, for code that runs next to the wasm (a worker, or Node): no
+ * The Database of the synchronous API (exported as `Database` from web-sqlite/sync), for code
+ * that runs next to the wasm (a worker, or Node): no
  * round trips, every call returns its result. The worker of the Promise API opens its databases
- * through Database.open too, so both APIs share one way of opening and configuring them.
+ * through SyncDatabase.open too, so both APIs share one way of opening and configuring them.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
@@ -10,10 +11,10 @@ import { WebSqliteError, misuse, storageUnavailable } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
-import { type Row, Statement } from "./statement.js";
+import { type Row, SyncStatement } from "./sync-statement.js";
 import { TransactionController, type TransactionMode, checkMode } from "./transaction.js";
 
-export type { Row } from "./statement.js";
+export type { Row } from "./sync-statement.js";
 export type { IoStats, SelfTestStep } from "./connection.js";
 
 export interface SelfTestReport {
@@ -117,7 +118,7 @@ const FLAGS = {
   readonly: OpenFlag.SQLITE_OPEN_READONLY,
 };
 
-export class Database {
+export class SyncDatabase {
   readonly name: string;
   readonly storage: "opfs" | "file" | "memory" | "local" | "session";
   /** The path SQLite opened (Node: absolute), or the name. */
@@ -144,16 +145,16 @@ export class Database {
    * way: their files are reached through access handles that open asynchronously, so they are
    * acquired here, before SQLite opens the database synchronously.
    */
-  static async open(name: string, options: InternalOptions = {}): Promise<Database> {
+  static async open(name: string, options: InternalOptions = {}): Promise<SyncDatabase> {
     const environment = options.environment ?? (await sharedEnvironment(options.wasm));
     const storage = options.storage ?? environment.store?.kind ?? "memory";
     const store = environment.store;
-    if (storage === "memory" || !store) return new Database(name, { ...options, environment });
+    if (storage === "memory" || !store) return new SyncDatabase(name, { ...options, environment });
     if (storage !== store.kind) throw storageUnavailable(storage, store.kind);
     store.path(name); // a bad name fails before anything is touched
     await store.acquire(name, { create: (options.mode ?? "create") === "create" });
     try {
-      return new Database(name, { ...options, environment }, true);
+      return new SyncDatabase(name, { ...options, environment }, true);
     } catch (e) {
       await store.release(name);
       throw e;
@@ -190,10 +191,10 @@ export class Database {
       flags: FLAGS[mode],
     });
     try {
-      if (!webStorage && storage !== "memory" && mode !== "readonly") {
-        connection.exec(PERSISTENT_PRAGMAS);
-      }
-      connection.exec(SYNCHRONOUS[options.durability ?? "full"]);
+      // One call: the journal mode of persistent databases, and the durability.
+      const persistent = !webStorage && storage !== "memory" && mode !== "readonly";
+      const synchronous = SYNCHRONOUS[options.durability ?? "full"];
+      connection.exec(persistent ? `${PERSISTENT_PRAGMAS}; ${synchronous}` : synchronous);
     } catch (e) {
       connection.close();
       throw e;
@@ -247,10 +248,10 @@ export class Database {
   }
 
   /** Prepares one statement (the first of sql). */
-  prepare(sql: string): Statement {
+  prepare(sql: string): SyncStatement {
     const prepared = this.connection.prepare(sql);
     if (!prepared) throw misuse("prepare: the SQL text holds no statement");
-    return new Statement(this, prepared);
+    return new SyncStatement(this, prepared);
   }
 
   /** The first column of the first row, or undefined when there is no row. */

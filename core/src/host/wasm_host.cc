@@ -3,7 +3,7 @@
 // boundary as doubles (exact up to 2^53 bytes), which avoids BigInt conversions on every call.
 #include <cstring>
 
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/sqlite.h"
 
 #define WSQ_IMPORT(name) __attribute__((import_module("env"), import_name(name)))
@@ -40,7 +40,7 @@ int32_t wsq_host_kv_delete(const char* cls, uint32_t cls_len, const char* key, u
 namespace wsq {
 namespace {
 
-class WasmHostFileSystem : public HostFileSystem {
+class WasmHost : public Host {
  public:
   int Open(std::string_view path, int flags, int32_t* handle) override {
     return wsq_host_open(path.data(), static_cast<uint32_t>(path.size()), flags, handle);
@@ -99,8 +99,8 @@ class WasmHostFileSystem : public HostFileSystem {
 
 }  // namespace
 
-HostFileSystem* DefaultHost() {
-  static WasmHostFileSystem host;
+Host* DefaultHost() {
+  static WasmHost host;
   return &host;
 }
 

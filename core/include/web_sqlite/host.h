@@ -1,8 +1,9 @@
-// The host-file seam: the few file operations the VFS needs from whatever runs the core.
-// Natively it is POSIX (tests, benchmarks); in wasm it is a set of imported host functions
-// implemented by the JavaScript runtime over node:fs or OPFS. The VFS never knows which.
-#ifndef WEB_SQLITE_HOST_FILE_SYSTEM_H_
-#define WEB_SQLITE_HOST_FILE_SYSTEM_H_
+// The host seam: what the core needs from whatever runs it. Files for the VFS, the clocks,
+// randomness, the records of SQLite's kvvfs and the log. Natively it is POSIX (tests,
+// benchmarks); in wasm it is a set of imported host functions implemented by the JavaScript
+// runtime over node:fs or OPFS. The VFS never knows which.
+#ifndef WEB_SQLITE_HOST_H_
+#define WEB_SQLITE_HOST_H_
 
 #include <cstddef>
 #include <cstdint>
@@ -14,9 +15,9 @@ namespace wsq {
 
 /// Every method returns SQLITE_OK or a SQLite error code (SQLITE_IOERR_*, SQLITE_FULL,
 /// SQLITE_CANTOPEN, SQLITE_BUSY...), which the VFS passes on to SQLite unchanged.
-class HostFileSystem {
+class Host {
  public:
-  virtual ~HostFileSystem() = default;
+  virtual ~Host() = default;
 
   /// Opens path. flags are SQLITE_OPEN_* bits: READONLY/READWRITE, CREATE, EXCLUSIVE, and the
   /// kind of file (MAIN_DB, MAIN_JOURNAL, WAL...). *handle is the host's name for the open file.
@@ -54,8 +55,8 @@ class HostFileSystem {
 };
 
 /// The host of this build: POSIX natively, the wasm imports in wasm. Never null.
-HostFileSystem* DefaultHost();
+Host* DefaultHost();
 
 }  // namespace wsq
 
-#endif  // WEB_SQLITE_HOST_FILE_SYSTEM_H_
+#endif  // WEB_SQLITE_HOST_H_

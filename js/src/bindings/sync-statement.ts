@@ -1,22 +1,23 @@
 /**
- * Statement of the synchronous API: bind, step a row at a time, read the current row. One wasm
+ * The Statement of the synchronous API (exported as `Statement` from web-sqlite/sync): bind, step
+ * a row at a time, read the current row. One wasm
  * call per step (never per cell): the row arrives decoded and get() reads from it.
  */
 import type { BindParams, SqlValue } from "../codec/params.js";
 import { misuse } from "../errors.js";
 import type { PreparedStatement } from "./connection.js";
-import type { Database } from "./database.js";
+import type { SyncDatabase } from "./sync-database.js";
 
 export type Row = Record<string, SqlValue>;
 
-export class Statement {
-  readonly db: Database;
+export class SyncStatement {
+  readonly db: SyncDatabase;
   readonly sql: string;
   private readonly prepared: PreparedStatement;
   private row: SqlValue[] | null = null;
 
   /** @internal use db.prepare() */
-  constructor(db: Database, prepared: PreparedStatement) {
+  constructor(db: SyncDatabase, prepared: PreparedStatement) {
     this.db = db;
     this.prepared = prepared;
     this.sql = prepared.sql;

@@ -13,13 +13,13 @@
 #include <random>
 #include <string>
 
-#include "web_sqlite/host_file_system.h"
+#include "web_sqlite/host.h"
 #include "web_sqlite/sqlite.h"
 
 namespace wsq {
 namespace {
 
-class NativeHostFileSystem : public HostFileSystem {
+class NativeHost : public Host {
  public:
   int Open(std::string_view path, int flags, int32_t* handle) override {
     int oflags = (flags & SQLITE_OPEN_READWRITE) ? O_RDWR : O_RDONLY;
@@ -134,8 +134,8 @@ class NativeHostFileSystem : public HostFileSystem {
 
 }  // namespace
 
-HostFileSystem* DefaultHost() {
-  static NativeHostFileSystem host;
+Host* DefaultHost() {
+  static NativeHost host;
   return &host;
 }
 
