@@ -7,6 +7,9 @@ import { mkdtempSync, rmSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
+import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+
 import { chromium } from "playwright-core";
 
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
@@ -67,4 +70,20 @@ export async function startSession(serveOptions) {
       removeProfile(profile);
     },
   };
+}
+
+/**
+ * One test per case of a shared suite (js/test/suites/) that ran in a page or a worker;
+ * results() gives what js/test/suites/check.ts's runCases returned there.
+ */
+export function reportCases(title, cases, results) {
+  describe(title, () => {
+    for (const [name] of cases) {
+      it(name, () => {
+        const result = results().find((r) => r.name === name);
+        assert.ok(result, "the suite ran this case");
+        assert.ok(result.ok, result.error);
+      });
+    }
+  });
 }

@@ -1,10 +1,9 @@
 // The synchronous API suite (js/test/suites/sync-api.ts) inside a dedicated worker in Chromium,
 // on the real OPFS: the same cases node:test runs on files in Node.
-import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, before } from "node:test";
 
 import { cases } from "../js/dist/test/suites/sync-api.js";
-import { startSession, testPage } from "./harness.mjs";
+import { reportCases, startSession, testPage } from "./harness.mjs";
 
 let session;
 let results;
@@ -25,12 +24,4 @@ before(async () => {
 
 after(() => session?.close());
 
-describe("synchronous API (Chromium worker, OPFS)", () => {
-  for (const [name] of cases) {
-    it(name, () => {
-      const result = results.find((r) => r.name === name);
-      assert.ok(result, "the worker ran this case");
-      assert.ok(result.ok, result.error);
-    });
-  }
-});
+reportCases("synchronous API (Chromium worker, OPFS)", cases, () => results);

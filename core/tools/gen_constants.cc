@@ -2,7 +2,9 @@
 // taken from sqlite3.h and web_sqlite.h by the compiler, so no value is ever copied by hand.
 #include <cstddef>
 #include <cstdio>
+#include <initializer_list>
 #include <type_traits>
+#include <utility>
 
 #include "web_sqlite.h"
 #include "web_sqlite/result_codes.h"
@@ -11,6 +13,15 @@
 namespace {
 
 void Entry(const char* name, long long value) { std::printf("  %s: %lld,\n", name, value); }
+
+/// One object of constants: `export const name = { key: value, ... } as const;`.
+void Table(const char* comment, const char* name,
+           std::initializer_list<std::pair<const char*, long long>> entries) {
+  if (comment != nullptr) std::printf("%s\n", comment);
+  std::printf("export const %s = {\n", name);
+  for (const auto& [key, value] : entries) Entry(key, value);
+  std::printf("} as const;\n\n");
+}
 
 /// One line of the CoreExports interface: every C parameter and result is a number in wasm32
 /// (integers, pointers, doubles), or void.
@@ -69,58 +80,31 @@ int main() {
   std::printf("} as const;\n\n");
 #undef WSQ_ENTRY
 
-  std::printf("/** Value tags of parameter and result buffers (docs/FORMAT.md). */\n");
-  std::printf("export const Tag = {\n");
-  Entry("NULL", WSQ_TAG_NULL);
-  Entry("INT32", WSQ_TAG_INT32);
-  Entry("INT64", WSQ_TAG_INT64);
-  Entry("FLOAT", WSQ_TAG_FLOAT);
-  Entry("TEXT", WSQ_TAG_TEXT);
-  Entry("BLOB", WSQ_TAG_BLOB);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const ParamsKind = {\n");
-  Entry("POSITIONAL", WSQ_PARAMS_POSITIONAL);
-  Entry("NAMED", WSQ_PARAMS_NAMED);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const Magic = {\n");
-  Entry("RESULT", WSQ_MAGIC_RESULT);
-  Entry("ERROR", WSQ_MAGIC_ERROR);
-  Entry("COLUMNS", WSQ_MAGIC_COLUMNS);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const ResultFlag = {\n");
-  Entry("MORE", WSQ_RESULT_MORE);
-  Entry("NAMES", WSQ_RESULT_NAMES);
-  Entry("AUTOCOMMIT", WSQ_RESULT_AUTOCOMMIT);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const RunFlag = {\n");
-  Entry("ROWS", WSQ_RUN_ROWS);
-  Entry("FIRST_ROW", WSQ_RUN_FIRST_ROW);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const PrepareFlag = {\n");
-  Entry("PERSISTENT", WSQ_PREPARE_PERSISTENT);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const FunctionFlag = {\n");
-  Entry("DETERMINISTIC", WSQ_FUNCTION_DETERMINISTIC);
-  Entry("INNOCUOUS", WSQ_FUNCTION_INNOCUOUS);
-  Entry("DIRECT_ONLY", WSQ_FUNCTION_DIRECT_ONLY);
-  Entry("AGGREGATE", WSQ_FUNCTION_AGGREGATE);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const FunctionCall = {\n");
-  Entry("SCALAR", WSQ_CALL_SCALAR);
-  Entry("STEP", WSQ_CALL_STEP);
-  Entry("FINAL", WSQ_CALL_FINAL);
-  std::printf("} as const;\n\n");
-
-  std::printf("export const ErrorFlag = {\n");
-  Entry("AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT);
-  std::printf("} as const;\n\n");
+  Table("/** Value tags of parameter and result buffers (docs/FORMAT.md). */", "Tag",
+        {{"NULL", WSQ_TAG_NULL},
+         {"INT32", WSQ_TAG_INT32},
+         {"INT64", WSQ_TAG_INT64},
+         {"FLOAT", WSQ_TAG_FLOAT},
+         {"TEXT", WSQ_TAG_TEXT},
+         {"BLOB", WSQ_TAG_BLOB}});
+  Table(nullptr, "ParamsKind",
+        {{"POSITIONAL", WSQ_PARAMS_POSITIONAL}, {"NAMED", WSQ_PARAMS_NAMED}});
+  Table(nullptr, "Magic",
+        {{"RESULT", WSQ_MAGIC_RESULT}, {"ERROR", WSQ_MAGIC_ERROR}, {"COLUMNS", WSQ_MAGIC_COLUMNS}});
+  Table(nullptr, "ResultFlag",
+        {{"MORE", WSQ_RESULT_MORE},
+         {"NAMES", WSQ_RESULT_NAMES},
+         {"AUTOCOMMIT", WSQ_RESULT_AUTOCOMMIT}});
+  Table(nullptr, "RunFlag", {{"ROWS", WSQ_RUN_ROWS}, {"FIRST_ROW", WSQ_RUN_FIRST_ROW}});
+  Table(nullptr, "PrepareFlag", {{"PERSISTENT", WSQ_PREPARE_PERSISTENT}});
+  Table(nullptr, "FunctionFlag",
+        {{"DETERMINISTIC", WSQ_FUNCTION_DETERMINISTIC},
+         {"INNOCUOUS", WSQ_FUNCTION_INNOCUOUS},
+         {"DIRECT_ONLY", WSQ_FUNCTION_DIRECT_ONLY},
+         {"AGGREGATE", WSQ_FUNCTION_AGGREGATE}});
+  Table(nullptr, "FunctionCall",
+        {{"SCALAR", WSQ_CALL_SCALAR}, {"STEP", WSQ_CALL_STEP}, {"FINAL", WSQ_CALL_FINAL}});
+  Table(nullptr, "ErrorFlag", {{"AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT}});
 
   std::printf("/** The exports of web-sqlite.wasm, from web_sqlite.h. Pointers are numbers. */\n");
   std::printf("export interface CoreExports {\n");

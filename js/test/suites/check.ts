@@ -1,6 +1,7 @@
 /**
- * The few assertions the shared suites need, usable where node:assert is not (a browser worker).
- * Each throws an Error whose message says what differed.
+ * The few assertions the shared suites need, usable where node:assert is not (a page, a browser
+ * worker): each throws an Error whose message says what differed. And the loop that runs a suite
+ * there.
  */
 
 function show(v: unknown): string {
@@ -72,4 +73,33 @@ export async function rejects(
     return e;
   }
   throw new Error(`${what}: expected a rejection, it resolved`);
+}
+
+/** The outcome of one case of a suite run where node:test is not (a page, a worker). */
+export interface CaseResult {
+  name: string;
+  ok: boolean;
+  error?: string;
+}
+
+/** Runs every case with ctx, in order, and says how each ended. */
+export async function runCases<C>(
+  cases: [name: string, run: (ctx: C) => unknown][],
+  ctx: C,
+): Promise<CaseResult[]> {
+  const results: CaseResult[] = [];
+  for (const [name, run] of cases) {
+    try {
+      await run(ctx);
+      results.push({ name, ok: true });
+    } catch (e) {
+      const err = e as Error | undefined;
+      results.push({
+        name,
+        ok: false,
+        error: `${err?.name}: ${err?.message}\n${err?.stack ?? ""}`,
+      });
+    }
+  }
+  return results;
 }
