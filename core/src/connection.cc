@@ -73,7 +73,12 @@ int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
                       "export cannot run inside a transaction: commit or roll back first");
   }
   sqlite3_int64 n = 0;
+  // The copy of the file is bounded by the wasm memory, not by SQLite's heap limit (which is
+  // there to stop runaway queries): a database larger than the limit still exports.
+  sqlite3_int64 heap_limit = sqlite3_hard_heap_limit64(-1);
+  sqlite3_hard_heap_limit64(0);
   *data = sqlite3_serialize(db_, "main", &n, 0);
+  sqlite3_hard_heap_limit64(heap_limit);
   if (*data == nullptr) {
     if (n == 0 && sqlite3_errcode(db_) == SQLITE_OK) return SQLITE_OK;  // an empty database
     if (sqlite3_errcode(db_) != SQLITE_OK) return error->FromDb(db_, sqlite3_errcode(db_));

@@ -65,12 +65,16 @@ describe("the Promise API in Node (files)", () => {
     child.kill("SIGKILL");
     await once(child, "exit");
     assert.equal(scratch().length, 1, "the killed import left its scratch file");
-    // A scratch file of a process that is alive (the test runner's parent) is someone's import.
-    const live = `.wsq-import-${process.ppid}-live.db`;
-    fs.writeFileSync(live, "in progress");
+    // A scratch file of a process that is alive (the test runner's parent, or this one, whose
+    // other threads may be importing) is someone's import.
+    const live = [`.wsq-import-${process.ppid}-live.db`, `.wsq-import-${process.pid}-thread.db`];
+    for (const file of live) fs.writeFileSync(file, "in progress");
     assert.ok(!(await listDatabases()).includes("killed.db"));
-    assert.deepEqual(scratch(), [live], "the dead import's scratch is gone, the live one kept");
-    fs.rmSync(live);
+    assert.deepEqual(scratch().sort(), live.sort(), "the dead import's scratch is gone");
+    for (const file of live) fs.rmSync(file);
+    // Sweeping a directory that does not exist is nothing to do.
+    assert.equal(await wsq.deleteDatabase("no-such-dir/x.db"), false);
+    await assert.rejects(open(".wsq-import-1-x.db"), (e) => code(e) === "INVALID_NAME");
   });
 
   it("refuses names the OS refuses, and OPFS storage, creating nothing", async () => {

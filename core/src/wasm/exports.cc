@@ -307,7 +307,8 @@ int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t 
   if (!s.initialized) return Fail(SQLITE_MISUSE, "wsq_init() has not been called");
   std::string vfs_name(vfs, vfs_len);
   sqlite3_vfs* target = sqlite3_vfs_find(vfs_name.empty() ? nullptr : vfs_name.c_str());
-  if (target == nullptr) return Fail(SQLITE_ERROR, "no such VFS: '" + vfs_name + "'");
+  // SQLITE_ERROR is the answer of a test that ran and failed (the report is the result).
+  if (target == nullptr) return Fail(SQLITE_MISUSE, "no such VFS: '" + vfs_name + "'");
   wsq::ResultEncoder encoder(&s.out);
   bool ok = wsq::SelfTest(target, std::string(path, path_len), &encoder);
   encoder.Finish(0, 0, 0);

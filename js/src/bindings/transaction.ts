@@ -30,7 +30,7 @@ export function rollbackFailed(rollback: unknown, after?: unknown): WebSqliteErr
   return new WebSqliteError(
     "ROLLBACK_FAILED",
     `the rollback ${after === undefined ? "" : `after "${why(after)}" `}failed (${why(rollback)}); ` +
-      "the transaction may still be open: close the database, or retry the rollback",
+      "the transaction is still open: close the database, which rolls it back",
     { cause: rollback },
   );
 }
@@ -71,13 +71,16 @@ export class TransactionController {
    */
   rollback(level: number, after?: unknown): void {
     const name = this.level(level, "rollback");
-    this.levels.length = level;
     try {
-      if (this.connection.state().autocommit) return;
-      this.connection.exec(name === null ? "ROLLBACK" : `ROLLBACK TO ${name}; RELEASE ${name}`);
+      if (!this.connection.state().autocommit) {
+        this.connection.exec(name === null ? "ROLLBACK" : `ROLLBACK TO ${name}; RELEASE ${name}`);
+      }
     } catch (e) {
+      // The levels stay as they are: the transaction is still open, and rollback(level) may be
+      // tried again (closing the database rolls it back too).
       throw rollbackFailed(e, after);
     }
+    this.levels.length = level;
   }
 
   /**

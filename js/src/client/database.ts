@@ -570,6 +570,7 @@ abstract class Queryable {
       // The outermost level ends every level inside it, even one whose callback still hangs.
       if (core.owner === tx || !parent) core.owner = parent;
       if (!parent) core.rolledBack = null;
+      tx.end();
     };
     let level: number;
     try {
@@ -581,16 +582,29 @@ abstract class Queryable {
     let result: R;
     try {
       const work = (async () => fn(tx))();
-      result = await (parent ? work : core.idleBound(work));
+      // The outermost level bounds the time the database is held idle; a nested one ends when
+      // the level around it does (its callback may hang after the outer one timed out).
+      result = await (parent ? Promise.race([work, parent.ended]) : core.idleBound(work));
+      if (core.owner !== tx) {
+        throw new WebSqliteError(
+          "TRANSACTION_ACTIVE",
+          "the transaction callback returned while a nested tx.transaction() was still running: " +
+            "await it before returning; nothing was committed",
+        );
+      }
       tx.finished = true;
       if (core.rolledBack) throw core.lost("the transaction", "nothing of it was committed");
       await core.request("commit", { db, level }, [], true);
     } catch (e) {
       tx.finished = true;
-      // The worker rolls the level back unless SQLite already did; a rollback that fails
-      // (ROLLBACK_FAILED) is what the caller needs to know first.
+      // The worker rolls the level back unless SQLite already did, or the level around this
+      // one already ended it; a rollback that fails (ROLLBACK_FAILED) is what the caller needs
+      // to know first.
       try {
-        if (core.alive) await core.request("rollback", { db, level }, [], true);
+        if (core.alive && !parent?.finished) {
+          const after = e instanceof Error ? e.message : String(e);
+          await core.request("rollback", { db, level, after }, [], true);
+        }
       } finally {
         end();
       }
@@ -607,7 +621,10 @@ export class Transaction extends Queryable {
   protected readonly caller: Transaction;
   /** The transaction this one is nested in, or null for the outermost one. */
   private readonly parent: Transaction | null;
-  private ended = false;
+  private done = false;
+  private closed = false;
+  private endedPromise: Promise<never> | null = null;
+  private rejectEnded: ((e: Error) => void) | null = null;
 
   /** @internal use Database.transaction() */
   constructor(core: DatabaseCore, parent: Transaction | null) {
@@ -623,11 +640,32 @@ export class Transaction extends Queryable {
 
   /** @internal it, or a transaction it is nested in, has ended. */
   get finished(): boolean {
-    return this.ended || (this.parent?.finished ?? false);
+    return this.done || (this.parent?.finished ?? false);
   }
 
   set finished(value: boolean) {
-    this.ended = value;
+    this.done = value;
+  }
+
+  /** @internal rejects (TRANSACTION_ACTIVE) when this transaction has ended, for nested ones. */
+  get ended(): Promise<never> {
+    this.endedPromise ??= new Promise<never>((_, reject) => (this.rejectEnded = reject));
+    this.endedPromise.catch(() => {});
+    if (this.closed) this.rejectEnded?.(this.endError());
+    return this.endedPromise;
+  }
+
+  /** @internal the transaction is over: a nested one still waiting on its callback ends too. */
+  end(): void {
+    this.closed = true;
+    this.rejectEnded?.(this.endError());
+  }
+
+  private endError(): WebSqliteError {
+    return new WebSqliteError(
+      "TRANSACTION_ACTIVE",
+      "the enclosing transaction ended (rolled back) while this nested one was still running",
+    );
   }
 }
 

@@ -9,7 +9,7 @@
 import { type CoreExports, FunctionCall, ResultCode as RC } from "../generated/constants.js";
 import { type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeError, decodeResult } from "../codec/results.js";
-import { SQLiteError, WebSqliteError, misuse } from "../errors.js";
+import { SQLiteError, WebSqliteError, carryAutocommit, misuse } from "../errors.js";
 import { isNode } from "../platform.js";
 import { defaultWasmUrl } from "../layout.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
@@ -198,12 +198,13 @@ export class Runtime {
     const e = decodeError(this.responseBytes(), sql);
     const primary = e.resultCode & 0xff;
     if (this.quotaExceeded && (primary === RC.SQLITE_IOERR || primary === RC.SQLITE_FULL)) {
-      return new SQLiteError(
+      const full = new SQLiteError(
         RC.SQLITE_FULL,
         "database or disk is full: the browser's storage quota is exhausted. The database is " +
           "intact; free space (smaller data, clearStorage()) and retry",
         { offset: e.offset },
       );
+      return carryAutocommit(e, full);
     }
     return e;
   }

@@ -147,10 +147,14 @@ export const REQUESTS = {
     w.transactions(db).commit(level);
     return null;
   }),
-  rollback: request({ db: number, level: number }, (w, { db, level }) => {
-    w.transactions(db).rollback(level);
-    return null;
-  }),
+  /** after: the message of the error that led to the rollback, for ROLLBACK_FAILED to name. */
+  rollback: request(
+    { db: number, level: number, after: nullable(string) },
+    (w, { db, level, after }) => {
+      w.transactions(db).rollback(level, after ?? undefined);
+      return null;
+    },
+  ),
   /** The database file's bytes. */
   export: request({ db: number }, (w, { db }) => w.connection(db).export()),
   /** Replaces (or creates) a database from a file's bytes, after checking them. */

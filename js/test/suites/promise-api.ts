@@ -514,6 +514,60 @@ export const cases: Case[] = [
     },
   ],
   [
+    "ends a nested transaction with the one around it, and never lets a late one touch a newer one",
+    async ({ wsq, name }) => {
+      const db = await wsq.open(name("nested.db"), { timeoutMs: 2000 });
+      await db.exec("CREATE TABLE t(v)");
+      // A callback that returns without awaiting its nested transaction commits nothing.
+      let inner: Promise<string | undefined> = Promise.resolve("");
+      await rejects(
+        db.transaction(async (tx) => {
+          await tx.exec("INSERT INTO t VALUES ('outer')");
+          inner = tx
+            .transaction((t2) => t2.exec("INSERT INTO t VALUES ('inner')"))
+            .then(() => "committed", code);
+        }),
+        (e) => code(e) === "TRANSACTION_ACTIVE" && /nested/.test((e as Error).message),
+        "the outer transaction",
+      );
+      eq(await inner, "TRANSACTION_ACTIVE", "the nested one, left running");
+      eq(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "nothing committed");
+      // A nested callback that hangs: the outer one times out, and the nested one ends with it.
+      let openGate = () => {};
+      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      let nested: Promise<unknown> = Promise.resolve();
+      let late: Promise<string | undefined> = Promise.resolve("");
+      await rejects(
+        db.transaction(async (tx) => {
+          nested = tx.transaction(async (t2) => {
+            await t2.exec("INSERT INTO t VALUES ('hung')");
+            await gate;
+            late = t2.exec("INSERT INTO t VALUES ('late')").then(() => "ran", code);
+          });
+          await nested;
+        }),
+        isCode("TIMEOUT"),
+        "the outer transaction",
+      );
+      await rejects(nested, isCode("TRANSACTION_ACTIVE"), "the nested one ends too");
+      // A newer transaction with a nested level of its own, while the old callback resumes.
+      await db.transaction(async (tx) => {
+        await tx.exec("INSERT INTO t VALUES ('new outer')");
+        await tx.transaction(async (t2) => {
+          openGate();
+          await new Promise((resolve) => setTimeout(resolve, 0));
+          eq(await late, "TRANSACTION_ACTIVE", "the old callback's late call");
+          await t2.exec("INSERT INTO t VALUES ('new inner')");
+        });
+      });
+      eq(await db.query("SELECT v FROM t ORDER BY rowid"), [
+        { v: "new outer" },
+        { v: "new inner" },
+      ]);
+      await db.close();
+    },
+  ],
+  [
     "rejects pending calls when the worker stops, and opens again after",
     async ({ wsq, name }) => {
       const db = await wsq.open(name("crash.db"));

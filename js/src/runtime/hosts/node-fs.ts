@@ -131,42 +131,53 @@ export class NodeStore implements DatabaseStore {
   readonly kind = "file";
   readonly host = new NodeFileSystem();
   private readonly held = new Map<string, number>();
-  /** Scratch files this process is writing now. */
-  private readonly writing = new Set<string>();
-
   /**
    * Removes the scratch files of imports whose process is gone: a killed import leaves one, as
-   * large as what it had written. Those of live processes, and this one's own, stay.
+   * large as what it had written. Those of live processes stay, this one's included (its other
+   * threads may be importing).
    */
   private async sweep(dir: string): Promise<void> {
-    for (const file of await fs.promises.readdir(dir)) {
+    let files: string[];
+    try {
+      files = await fs.promises.readdir(dir);
+    } catch {
+      return; // no such directory: nothing to sweep
+    }
+    for (const file of files) {
       const owner = IMPORT_SCRATCH.exec(file)?.[1];
-      if (owner === undefined) continue;
+      if (owner === undefined || !/^\d+$/.test(owner)) continue;
       const pid = Number(owner);
-      const scratch = path.join(dir, file);
-      if (pid === process.pid ? this.writing.has(scratch) : processAlive(pid)) continue;
-      await fs.promises.rm(scratch, { force: true });
+      if (pid === process.pid || processAlive(pid)) continue;
+      await fs.promises.rm(path.join(dir, file), { force: true });
     }
   }
 
   path(name: string): string {
     if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
     if (name.includes("\0")) throw invalidName(name, "it contains a NUL character");
+    if (path.basename(name).startsWith(SCRATCH_PREFIX)) {
+      throw invalidName(name, `the prefix "${SCRATCH_PREFIX}" is reserved for scratch files`);
+    }
     checkNotSideFile(name);
     return path.resolve(name);
   }
 
+  /** The file of a name this store already checked (a database, or a scratch file of its own). */
+  private file(name: string): string {
+    return path.resolve(name);
+  }
+
   isAcquired(name: string): boolean {
-    return this.held.has(this.path(name));
+    return this.held.has(this.file(name));
   }
 
   async acquire(name: string): Promise<void> {
-    const p = this.path(name);
+    const p = this.file(name);
     this.held.set(p, (this.held.get(p) ?? 0) + 1);
   }
 
   async release(name: string): Promise<void> {
-    const p = this.path(name);
+    const p = this.file(name);
     const refs = (this.held.get(p) ?? 0) - 1;
     if (refs > 0) this.held.set(p, refs);
     else this.held.delete(p);
@@ -211,7 +222,6 @@ export class NodeStore implements DatabaseStore {
     await this.sweep(path.dirname(p));
     const file = `${SCRATCH_PREFIX}import-${process.pid}-${path.basename(p)}`;
     const scratch = path.join(path.dirname(p), file);
-    this.writing.add(scratch);
     const fd = await fs.promises.open(scratch, "w");
     try {
       for await (const chunk of chunks) await fd.write(chunk);
@@ -229,7 +239,6 @@ export class NodeStore implements DatabaseStore {
     const p = this.path(name);
     for (const side of SIDE_FILES) await fs.promises.rm(p + side, { force: true });
     await fs.promises.rename(scratch, p);
-    this.writing.delete(scratch);
   }
 
   scratch(base: string): string {
@@ -238,6 +247,5 @@ export class NodeStore implements DatabaseStore {
 
   async discard(scratch: string): Promise<void> {
     await fs.promises.rm(scratch, { force: true });
-    this.writing.delete(scratch);
   }
 }

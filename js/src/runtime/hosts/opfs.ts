@@ -163,7 +163,9 @@ export class OpfsStore implements DatabaseStore {
     if (/[\u0000-\u001f\u007f]/.test(name)) {
       throw invalidName(name, "it contains control characters");
     }
-    if (name.startsWith(SCRATCH_PREFIX)) throw invalidName(name, "the prefix is reserved");
+    if (name.startsWith(SCRATCH_PREFIX)) {
+      throw invalidName(name, `the prefix "${SCRATCH_PREFIX}" is reserved for scratch files`);
+    }
     if (name.length > 200) throw invalidName(name, "it is longer than 200 characters");
     checkNotSideFile(name);
     return name;
@@ -331,11 +333,13 @@ export class OpfsStore implements DatabaseStore {
   private async lockScratch(scratch: string): Promise<void> {
     const locks = (navigator as unknown as { locks?: LockManager }).locks;
     if (!locks) return;
-    await new Promise<void>((held) => {
-      void locks.request(scratchLock(scratch), {}, () => {
-        held();
-        return new Promise<void>((release) => this.writing.set(scratch, release));
-      });
+    await new Promise<void>((held, failed) => {
+      locks
+        .request(scratchLock(scratch), {}, () => {
+          held();
+          return new Promise<void>((release) => this.writing.set(scratch, release));
+        })
+        .catch(failed);
     });
   }
 
