@@ -83,6 +83,7 @@ demo: build
 
 bench: build
 	node bench/node-insert.mjs
+	node bench/out-of-memory.mjs
 	node bench/opfs-journal.mjs
 	node bench/oo1-inserts.mjs
 	node bench/speed.mjs
