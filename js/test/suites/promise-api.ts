@@ -422,7 +422,9 @@ export const cases: Case[] = [
     async ({ wsq, name }) => {
       const plain = await wsq.open(name("timeout.db"));
       await plain.exec("CREATE TABLE t(v)");
-      const db = await wsq.open(name("timeout.db"), { timeoutMs: 100 });
+      // The open is a request too: the timeout is generous, and only the endless statement
+      // reaches it.
+      const db = await wsq.open(name("timeout.db"), { timeoutMs: 2000 });
       await rejects(db.exec(ENDLESS), isCode("TIMEOUT"), "the endless statement");
       eq(await plain.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "rolled back");
       await db.close();
@@ -432,13 +434,15 @@ export const cases: Case[] = [
   [
     "does not run a request that waited past its deadline behind another database",
     async ({ wsq, name }) => {
-      // The endless query holds the worker for 500 ms; the queued request's 50 ms are up by then.
-      const busy = await wsq.open("busy", { storage: "memory", timeoutMs: 500 });
-      await busy.exec("CREATE TABLE t(v)");
+      // The endless query holds the worker for 5 s; the queued request, sent after it, has 2 s.
+      // Both timeouts are generous for the opens, which are requests too.
       const plain = await wsq.open(name("queued.db"));
       await plain.exec("CREATE TABLE t(v)");
-      const db = await wsq.open(name("queued.db"), { timeoutMs: 50 });
-      const long = rejects(busy.exec(ENDLESS), isCode("TIMEOUT"), "the busy query");
+      const db = await wsq.open(name("queued.db"), { timeoutMs: 2000 });
+      const busy = await wsq.open("busy", { storage: "memory", timeoutMs: 5000 });
+      const endless =
+        "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT max(i) FROM c";
+      const long = rejects(busy.query(endless), isCode("TIMEOUT"), "the busy query");
       await rejects(db.exec("INSERT INTO t VALUES (1)"), isCode("TIMEOUT"), "the queued one");
       await long;
       eq(await plain.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "it never ran");
@@ -585,7 +589,8 @@ export const cases: Case[] = [
     "says what was slow when a cold open runs past its timeout",
     async ({ wsq }) => {
       wsq.shutdown();
-      // Starting a worker and loading the wasm into it takes longer than a millisecond.
+      // The open is the thing under test: starting a worker and loading the wasm into it takes
+      // longer than a millisecond on any machine (a busy one only makes it longer).
       await rejects(
         wsq.open("cold", { storage: "memory", timeoutMs: 1 }),
         (e) =>
