@@ -85,6 +85,8 @@ int32_t Fail(int code, std::string message) {
   return Respond(code);
 }
 
+int32_t NotInitialized() { return Fail(SQLITE_MISUSE, "wsq_init() has not been called"); }
+
 Connection* FindConnection(wsq_conn id) {
   auto it = S().connections.find(id);
   return it == S().connections.end() ? nullptr : it->second.get();
@@ -207,7 +209,7 @@ int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* v
                  wsq_conn* out) {
   State& s = Begin();
   *out = 0;
-  if (!s.initialized) return Fail(SQLITE_MISUSE, "wsq_init() has not been called");
+  if (!s.initialized) return NotInitialized();
   std::unique_ptr<Connection> connection;
   int rc = Connection::Open(std::string(path, path_len), flags, std::string(vfs, vfs_len),
                             &connection, &s.error);
@@ -304,7 +306,7 @@ WSQ_EXPORT("wsq_conn_stats") int32_t wsq_conn_stats(wsq_conn conn) {
 WSQ_EXPORT("wsq_self_test")
 int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t path_len) {
   State& s = Begin();
-  if (!s.initialized) return Fail(SQLITE_MISUSE, "wsq_init() has not been called");
+  if (!s.initialized) return NotInitialized();
   std::string vfs_name(vfs, vfs_len);
   sqlite3_vfs* target = sqlite3_vfs_find(vfs_name.empty() ? nullptr : vfs_name.c_str());
   // SQLITE_ERROR is the answer of a test that ran and failed (the report is the result).

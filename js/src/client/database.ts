@@ -486,6 +486,9 @@ abstract class Queryable {
     const core = this.core;
     const db = core.check(this.caller, "iterate");
     const chunkRows = options.chunkRows ?? 1024;
+    if (!Number.isInteger(chunkRows) || chunkRows < 1 || chunkRows > 2 ** 31 - 1) {
+      throw new RangeError("iterate: chunkRows must be a whole number of rows from 1 to 2^31 - 1");
+    }
     const encoded = encodeParams(params);
     const first = await core.request(
       "iterate",
@@ -566,11 +569,10 @@ abstract class Queryable {
     const tx = new Transaction(core, parent);
     core.owner = tx; // from here on, calls on the parent are refused
     const end = () => {
-      tx.finished = true;
+      tx.end();
       // The outermost level ends every level inside it, even one whose callback still hangs.
       if (core.owner === tx || !parent) core.owner = parent;
       if (!parent) core.rolledBack = null;
-      tx.end();
     };
     let level: number;
     try {
@@ -622,15 +624,17 @@ export class Transaction extends Queryable {
   /** The transaction this one is nested in, or null for the outermost one. */
   private readonly parent: Transaction | null;
   private done = false;
-  private closed = false;
-  private endedPromise: Promise<never> | null = null;
-  private rejectEnded: ((e: Error) => void) | null = null;
+  /** @internal rejects (TRANSACTION_ACTIVE) once this transaction is over: nested ones race it. */
+  readonly ended: Promise<never>;
+  private rejectEnded!: (e: Error) => void;
 
   /** @internal use Database.transaction() */
   constructor(core: DatabaseCore, parent: Transaction | null) {
     super(core);
     this.caller = this;
     this.parent = parent;
+    this.ended = new Promise<never>((_, reject) => (this.rejectEnded = reject));
+    this.ended.catch(() => {});
   }
 
   /** 0 for the outermost transaction. */
@@ -638,7 +642,7 @@ export class Transaction extends Queryable {
     return this.parent ? this.parent.depth + 1 : 0;
   }
 
-  /** @internal it, or a transaction it is nested in, has ended. */
+  /** @internal it, or a transaction it is nested in, has ended (its callback has returned). */
   get finished(): boolean {
     return this.done || (this.parent?.finished ?? false);
   }
@@ -647,24 +651,14 @@ export class Transaction extends Queryable {
     this.done = value;
   }
 
-  /** @internal rejects (TRANSACTION_ACTIVE) when this transaction has ended, for nested ones. */
-  get ended(): Promise<never> {
-    this.endedPromise ??= new Promise<never>((_, reject) => (this.rejectEnded = reject));
-    this.endedPromise.catch(() => {});
-    if (this.closed) this.rejectEnded?.(this.endError());
-    return this.endedPromise;
-  }
-
   /** @internal the transaction is over: a nested one still waiting on its callback ends too. */
   end(): void {
-    this.closed = true;
-    this.rejectEnded?.(this.endError());
-  }
-
-  private endError(): WebSqliteError {
-    return new WebSqliteError(
-      "TRANSACTION_ACTIVE",
-      "the enclosing transaction ended (rolled back) while this nested one was still running",
+    this.done = true;
+    this.rejectEnded(
+      new WebSqliteError(
+        "TRANSACTION_ACTIVE",
+        "the enclosing transaction ended (rolled back) while this nested one was still running",
+      ),
     );
   }
 }

@@ -23,8 +23,7 @@ import {
   PROTOCOL_VERSION,
   type Response,
   type SerializedError,
-  type Shape,
-  object,
+  isObject,
 } from "./protocol.js";
 import { REQUESTS } from "./requests.js";
 
@@ -36,11 +35,10 @@ export interface DispatcherOptions {
 }
 
 /** A definition with its argument type erased: the dispatcher has just checked the arguments. */
-type AnyDefinition = { args: Shape; run: (worker: Dispatcher, args: unknown) => unknown };
-
-function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null;
-}
+type AnyDefinition = {
+  check: (value: unknown, where: string) => unknown;
+  run: (worker: Dispatcher, args: unknown) => unknown;
+};
 
 /** The buffers of a result, to transfer rather than copy. */
 function transferables(result: unknown): ArrayBuffer[] {
@@ -82,24 +80,42 @@ function timedOut(e: unknown, deadline: number): unknown {
   return carryAutocommit(e, timeout);
 }
 
-/** Open databases by the worker's ids, never reused, so a stale id cannot reach a later one. */
-class OpenDatabases {
-  private readonly byId = new Map<number, SyncDatabase>();
-  private readonly dispatcher: Dispatcher;
+/**
+ * What the worker holds for its clients, by ids of the worker's own, never reused, so a stale id
+ * cannot reach a later object. get() throws SQLITE_MISUSE for an id that is gone.
+ */
+abstract class Handles<T> {
+  protected readonly byId = new Map<number, T>();
+  protected readonly dispatcher: Dispatcher;
 
   constructor(dispatcher: Dispatcher) {
     this.dispatcher = dispatcher;
   }
 
-  add(db: SyncDatabase, id: number): number {
-    this.byId.set(id, db);
+  /** Why id is not usable. */
+  protected abstract missing(id: number): string;
+
+  /** Whether a held object may still be used (a statement may have been finalized). */
+  protected usable(_item: T): boolean {
+    return true;
+  }
+
+  add(item: T): number {
+    const id = this.dispatcher.newId();
+    this.byId.set(id, item);
     return id;
   }
 
-  get(id: number): SyncDatabase {
-    const db = this.byId.get(id);
-    if (db) return db;
-    throw misuse(`database ${id} is not open (it was closed, or the worker restarted)`);
+  get(id: number): T {
+    const item = this.byId.get(id);
+    if (item !== undefined && this.usable(item)) return item;
+    throw misuse(this.missing(id));
+  }
+}
+
+class OpenDatabases extends Handles<SyncDatabase> {
+  protected missing(id: number): string {
+    return `database ${id} is not open (it was closed, or the worker restarted)`;
   }
 
   /** Closes a database and forgets its statements; closing twice is harmless. */
@@ -119,25 +135,14 @@ class OpenDatabases {
   }
 }
 
-/** Prepared statements and iteration cursors by the worker's ids. */
-class OpenStatements {
-  private readonly byId = new Map<number, PreparedStatement>();
-  private readonly dispatcher: Dispatcher;
-
-  constructor(dispatcher: Dispatcher) {
-    this.dispatcher = dispatcher;
+/** Prepared statements and iteration cursors. */
+class OpenStatements extends Handles<PreparedStatement> {
+  protected missing(): string {
+    return "the statement is finalized or its database is closed";
   }
 
-  add(stmt: PreparedStatement): number {
-    const id = this.dispatcher.newId();
-    this.byId.set(id, stmt);
-    return id;
-  }
-
-  get(id: number): PreparedStatement {
-    const s = this.byId.get(id);
-    if (s && !s.isFinalized) return s;
-    throw misuse("the statement is finalized or its database is closed");
+  protected override usable(stmt: PreparedStatement): boolean {
+    return !stmt.isFinalized;
   }
 
   finalize(id: number): void {
@@ -145,6 +150,7 @@ class OpenStatements {
     this.byId.delete(id);
   }
 
+  /** Forgets the statements of connection (of every connection without one). */
   forget(connection?: Connection): void {
     for (const [id, s] of this.byId)
       if (!connection || s.connection === connection) this.byId.delete(id);
@@ -211,7 +217,7 @@ export class Dispatcher {
       throw new BadRequest(`unknown request type '${String(type)}'`);
     }
     const definition = REQUESTS[type as keyof typeof REQUESTS] as unknown as AnyDefinition;
-    return { definition, args: object(definition.args)(message.args, "") };
+    return { definition, args: definition.check(message.args, "") };
   }
 
   /** @internal a fresh id for a database or a statement. */
@@ -234,10 +240,6 @@ export class Dispatcher {
       this.loading = null;
     }
     return this.current;
-  }
-
-  adoptDatabase(db: SyncDatabase): number {
-    return this.databases.add(db, this.newId());
   }
 
   /** The connection of database id, with the request's deadline set. */

@@ -41,7 +41,7 @@ export type Shape = Record<string, Check<unknown>>;
 /** The type a shape checks for. */
 export type Infer<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
 
-function isObject(v: unknown): v is Record<string, unknown> {
+export function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
@@ -98,9 +98,10 @@ export function instance<T>(what: string, test: (v: unknown) => boolean): Check<
   };
 }
 
-/** One request: the shape of its arguments and what the worker does with them. */
+/** One request: the shape of its arguments, its check, and what the worker does with them. */
 export interface RequestDefinition<S extends Shape, W, R> {
   args: S;
+  check: Check<Infer<S>>;
   run: (worker: W, args: Infer<S>) => R;
 }
 

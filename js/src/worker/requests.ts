@@ -34,7 +34,7 @@ function request<S extends Shape, R>(
   args: S,
   run: (worker: Dispatcher, args: Infer<S>) => R,
 ): RequestDefinition<S, Dispatcher, R> {
-  return { args, run };
+  return { args, check: object(args), run };
 }
 
 const params = nullable(bytes);
@@ -64,7 +64,7 @@ export const REQUESTS = {
       });
       if (busyTimeoutMs !== null) db.connection.busyTimeout(busyTimeoutMs);
       return {
-        db: w.adoptDatabase(db),
+        db: w.databases.add(db),
         path: db.connection.path,
         sqliteVersion: runtime.sqliteVersion,
       };

@@ -28,6 +28,24 @@ const isCode = (c: string) => (e: unknown) => code(e) === c;
 const ENDLESS =
   "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) INSERT INTO t SELECT i FROM c";
 
+/**
+ * Two handles on a new database with a table t(v): plain, without a timeout, for setup and
+ * checks, and db, with timeoutMs, for what is under test.
+ */
+async function plainAndTimed(wsq: typeof Library, file: string, timeoutMs: number) {
+  const plain = await wsq.open(file);
+  await plain.exec("CREATE TABLE t(v)");
+  const db = await wsq.open(file, { timeoutMs });
+  return { plain, db };
+}
+
+/** A promise that a test resolves when it chooses (a callback waits on it). */
+function gate(): { wait: Promise<void>; open: () => void } {
+  let open = () => {};
+  const wait = new Promise<void>((resolve) => (open = resolve));
+  return { wait, open };
+}
+
 export const cases: Case[] = [
   [
     "runs exec, query, queryArrays, sql, prepare and close",
@@ -281,6 +299,15 @@ export const cases: Case[] = [
         (e) => /no such table/.test((e as Error).message),
         "a bad query",
       );
+      for (const chunkRows of [0, -1, 1.5, Number.NaN]) {
+        await rejects(
+          (async () => {
+            for await (const _ of db.iterate("SELECT 1", [], { chunkRows })) void _;
+          })(),
+          (e) => e instanceof RangeError,
+          `chunkRows ${chunkRows}`,
+        );
+      }
       // The connection is usable after the early exit (the cursor was finalized).
       eq(await db.query("SELECT 42 AS x"), [{ x: 42 }]);
       await db.close();
@@ -420,11 +447,9 @@ export const cases: Case[] = [
   [
     "times out a request that never ends, interrupts it in the worker, and stays usable",
     async ({ wsq, name }) => {
-      const plain = await wsq.open(name("timeout.db"));
-      await plain.exec("CREATE TABLE t(v)");
       // The open is a request too: the timeout is generous, and only the endless statement
       // reaches it.
-      const db = await wsq.open(name("timeout.db"), { timeoutMs: 2000 });
+      const { plain, db } = await plainAndTimed(wsq, name("timeout.db"), 2000);
       await rejects(db.exec(ENDLESS), isCode("TIMEOUT"), "the endless statement");
       eq(await plain.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "rolled back");
       await db.close();
@@ -436,9 +461,7 @@ export const cases: Case[] = [
     async ({ wsq, name }) => {
       // The endless query holds the worker for 5 s; the queued request, sent after it, has 2 s.
       // Both timeouts are generous for the opens, which are requests too.
-      const plain = await wsq.open(name("queued.db"));
-      await plain.exec("CREATE TABLE t(v)");
-      const db = await wsq.open(name("queued.db"), { timeoutMs: 2000 });
+      const { plain, db } = await plainAndTimed(wsq, name("queued.db"), 2000);
       const busy = await wsq.open("busy", { storage: "memory", timeoutMs: 5000 });
       const endless =
         "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c) SELECT max(i) FROM c";
@@ -483,16 +506,13 @@ export const cases: Case[] = [
   [
     "rolls back a transaction whose callback never settles, and frees the database",
     async ({ wsq, name }) => {
-      const plain = await wsq.open(name("hung.db"));
-      await plain.exec("CREATE TABLE t(v)");
-      const db = await wsq.open(name("hung.db"), { timeoutMs: 2000 });
+      const { plain, db } = await plainAndTimed(wsq, name("hung.db"), 2000);
       // The callback waits for a gate opened only after the transaction timed out.
-      let openGate = () => {};
-      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      const released = gate();
       let later: Promise<string | undefined> = Promise.resolve("");
       const hung = db.transaction(async (tx) => {
         await tx.exec("INSERT INTO t VALUES ('never committed')");
-        await gate;
+        await released.wait;
         later = tx.exec("INSERT INTO t VALUES ('too late')").then(() => "ran", code);
       });
       await rejects(db.query("SELECT 1"), isCode("TRANSACTION_ACTIVE"), "db while it hangs");
@@ -501,7 +521,7 @@ export const cases: Case[] = [
         (e) => code(e) === "TIMEOUT" && /held the database/.test((e as Error).message),
         "the hung transaction",
       );
-      openGate();
+      released.open();
       await new Promise((resolve) => setTimeout(resolve, 0));
       eq(await later, "TRANSACTION_ACTIVE", "the rolled-back callback's late call");
       eq(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "rolled back");
@@ -537,15 +557,14 @@ export const cases: Case[] = [
       eq(await inner, "TRANSACTION_ACTIVE", "the nested one, left running");
       eq(await db.query("SELECT count(*) AS n FROM t"), [{ n: 0 }], "nothing committed");
       // A nested callback that hangs: the outer one times out, and the nested one ends with it.
-      let openGate = () => {};
-      const gate = new Promise<void>((resolve) => (openGate = resolve));
+      const released = gate();
       let nested: Promise<unknown> = Promise.resolve();
       let late: Promise<string | undefined> = Promise.resolve("");
       await rejects(
         db.transaction(async (tx) => {
           nested = tx.transaction(async (t2) => {
             await t2.exec("INSERT INTO t VALUES ('hung')");
-            await gate;
+            await released.wait;
             late = t2.exec("INSERT INTO t VALUES ('late')").then(() => "ran", code);
           });
           await nested;
@@ -558,7 +577,7 @@ export const cases: Case[] = [
       await db.transaction(async (tx) => {
         await tx.exec("INSERT INTO t VALUES ('new outer')");
         await tx.transaction(async (t2) => {
-          openGate();
+          released.open();
           await new Promise((resolve) => setTimeout(resolve, 0));
           eq(await late, "TRANSACTION_ACTIVE", "the old callback's late call");
           await t2.exec("INSERT INTO t VALUES ('new inner')");
