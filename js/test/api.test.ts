@@ -77,6 +77,94 @@ describe("the Promise API in Node (files)", () => {
     await assert.rejects(open(".wsq-import-1-x.db"), (e) => code(e) === "INVALID_NAME");
   });
 
+  it("keeps a database file to one process; a killed holder leaves it usable", async () => {
+    // Another process opens the file and commits transactions, one line per resolved commit.
+    const index = new URL("../src/index.js", import.meta.url).href;
+    fs.writeFileSync(
+      "writer.mjs",
+      `import { open } from ${JSON.stringify(index)};
+       let db;
+       try {
+         db = await open("shared.db");
+       } catch (e) {
+         console.log(e.code);
+         process.exit(0);
+       }
+       await db.exec("CREATE TABLE IF NOT EXISTS t(writer, i)");
+       console.log("open");
+       for (let i = 0; i < Number(process.argv[3]); i++) {
+         await db.transaction(async (tx) => {
+           await tx.exec("INSERT INTO t VALUES (?, ?)", [process.argv[2], i]);
+           await tx.exec("INSERT INTO t VALUES (?, ?)", [process.argv[2], -i]);
+         });
+         console.log("committed", i);
+       }
+       await db.close();`,
+    );
+    const writer = (id: string, n: number) => {
+      const child = spawn(process.execPath, ["writer.mjs", id, String(n)]);
+      const lines: string[] = [];
+      let buffered = "";
+      child.stdout.on("data", (d: Buffer) => {
+        buffered += d.toString();
+        const parts = buffered.split("\n");
+        buffered = parts.pop()!;
+        lines.push(...parts);
+      });
+      return { child, lines, exited: once(child, "exit") };
+    };
+    const committed = (lines: string[]) => lines.filter((l) => l.startsWith("committed")).length;
+    const rows = async (where = "") => {
+      const db = await open("shared.db");
+      try {
+        assert.deepEqual(await db.query("PRAGMA integrity_check"), [{ integrity_check: "ok" }]);
+        return (await db.query<{ n: number }>(`SELECT count(*) AS n FROM t ${where}`))[0].n;
+      } finally {
+        await db.close();
+      }
+    };
+
+    // While the other process has it open, nothing here reaches the file, each with a typed error.
+    const a = writer("a", 1_000_000);
+    const giveUp = Date.now() + 120_000;
+    while (committed(a.lines) < 10) {
+      assert.ok(Date.now() < giveUp, `the writer never got going: ${a.lines.join(" ")}`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+    const scratch = await open("bytes", { storage: "memory" });
+    await scratch.exec("CREATE TABLE t(writer, i)");
+    const bytes = await scratch.export();
+    await scratch.close();
+    const inUse = (e: unknown) =>
+      code(e) === "DATABASE_IN_USE" && /another process/.test((e as Error).message);
+    await assert.rejects(open("shared.db"), inUse);
+    await assert.rejects(wsq.deleteDatabase("shared.db"), inUse);
+    await assert.rejects(importDatabase("shared.db", bytes), inUse);
+    const { Database } = await import("../src/sync.js");
+    await assert.rejects(Database.open("shared.db"), inUse);
+    // Killed mid-stream: every commit it reported is there, both rows of each, and the file is
+    // free at once.
+    a.child.kill("SIGKILL");
+    await a.exited;
+    const n = await rows();
+    assert.ok(
+      n >= 2 * committed(a.lines) && n % 2 === 0,
+      `${n} rows, ${committed(a.lines)} commits`,
+    );
+
+    // Two processes started together: one has the file, the other is told so; nothing is lost.
+    const pair = [writer("b", 500), writer("c", 500)];
+    await Promise.all(pair.map((w) => w.exited));
+    for (const w of pair) {
+      assert.ok(
+        committed(w.lines) === 500 || w.lines[0] === "DATABASE_IN_USE",
+        `each writer commits all or is refused at open: ${w.lines.slice(0, 3).join(" ")}`,
+      );
+    }
+    const written = pair.reduce((sum, w) => sum + committed(w.lines), 0);
+    assert.equal(await rows("WHERE writer <> 'a'"), 2 * written);
+  });
+
   it("refuses names the OS refuses, and OPFS storage, creating nothing", async () => {
     const long = "n".repeat(300) + ".db";
     await assert.rejects(open(long), (e) => code(e) === "SQLITE_CANTOPEN");

@@ -61,12 +61,13 @@ export function invalidName(name: string, why: string): WebSqliteError {
   );
 }
 
-export function inUse(name: string): WebSqliteError {
-  return new WebSqliteError(
-    "DATABASE_IN_USE",
-    `the database '${name}' is in use by another tab or worker of this site. ` +
-      `Close it there first: a database is open in one tab at a time.`,
-  );
+/** DATABASE_IN_USE; holder says who holds it and what to do (by default: another tab). */
+export function inUse(
+  name: string,
+  holder = "by another tab or worker of this site. Close it there first: a database is open " +
+    "in one tab at a time",
+): WebSqliteError {
+  return new WebSqliteError("DATABASE_IN_USE", `the database '${name}' is in use ${holder}.`);
 }
 
 export function openHere(name: string, what: string): WebSqliteError {

@@ -13,9 +13,11 @@ import {
   SCRATCH_PREFIX,
   SIDE_FILES,
   checkNotSideFile,
+  inUse,
   invalidName,
   openHere,
 } from "../store.js";
+import { type ProcessLock, lockFile } from "./process-lock.js";
 
 function isFull(e: unknown): boolean {
   const code = (e as NodeJS.ErrnoException).code;
@@ -123,14 +125,26 @@ function processAlive(pid: number): boolean {
   }
 }
 
+/** Taking the file lock of a database another process holds. */
+function inAnotherProcess(name: string): Error {
+  return inUse(
+    name,
+    "by another process (or another web-sqlite runtime of this process): a database file is " +
+      "open in one process at a time. Close it there first, or reach it through that process",
+  );
+}
+
 /**
- * Databases as files in Node: a name is a path, relative to the working directory. Locks are
- * the core's, within this worker: two processes on one file are not kept apart.
+ * Databases as files in Node: a name is a path, relative to the working directory. A database
+ * open here holds a lock on its file for the whole process (process-lock.ts), so another process
+ * gets DATABASE_IN_USE instead of writing the file at the same time; within the process, the
+ * core's locks keep connections apart.
  */
 export class NodeStore implements DatabaseStore {
   readonly kind = "file";
   readonly host = new NodeFileSystem();
-  private readonly held = new Map<string, number>();
+  /** The files open here: how many acquires each, and its process lock. */
+  private readonly held = new Map<string, { refs: number; lock: Promise<ProcessLock> }>();
   /**
    * Removes the scratch files of imports whose process is gone: a killed import leaves one, as
    * large as what it had written. Those of live processes stay, this one's included (its other
@@ -173,14 +187,38 @@ export class NodeStore implements DatabaseStore {
 
   async acquire(name: string): Promise<void> {
     const p = this.file(name);
-    this.held.set(p, (this.held.get(p) ?? 0) + 1);
+    let entry = this.held.get(p);
+    if (!entry) {
+      const lock = lockFile(p).then((l) => l ?? Promise.reject(inAnotherProcess(name)));
+      entry = { refs: 0, lock };
+      this.held.set(p, entry);
+    }
+    entry.refs++;
+    try {
+      await entry.lock;
+    } catch (e) {
+      if (--entry.refs === 0 && this.held.get(p) === entry) this.held.delete(p);
+      throw e;
+    }
   }
 
   async release(name: string): Promise<void> {
     const p = this.file(name);
-    const refs = (this.held.get(p) ?? 0) - 1;
-    if (refs > 0) this.held.set(p, refs);
-    else this.held.delete(p);
+    const entry = this.held.get(p);
+    if (!entry || --entry.refs > 0) return;
+    this.held.delete(p);
+    (await entry.lock).release();
+  }
+
+  /** Runs fn on a database that is not open here, holding its file lock (so no process has it). */
+  private async exclusively<T>(name: string, fn: () => Promise<T>): Promise<T> {
+    if (this.isAcquired(name)) throw openHere(name, "change");
+    await this.acquire(name);
+    try {
+      return await fn();
+    } finally {
+      await this.release(name);
+    }
   }
 
   /** The SQLite databases in the working directory (files that start with SQLite's header). */
@@ -205,16 +243,18 @@ export class NodeStore implements DatabaseStore {
     const p = this.path(name);
     if (this.held.has(p)) throw openHere(name, "delete");
     await this.sweep(path.dirname(p));
-    let existed = true;
-    for (const file of [p, ...SIDE_FILES.map((s) => p + s)]) {
-      try {
-        await fs.promises.unlink(file);
-      } catch (e) {
-        if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
-        if (file === p) existed = false;
+    return this.exclusively(name, async () => {
+      let existed = true;
+      for (const file of [p, ...SIDE_FILES.map((s) => p + s)]) {
+        try {
+          await fs.promises.unlink(file);
+        } catch (e) {
+          if ((e as NodeJS.ErrnoException).code !== "ENOENT") throw e;
+          if (file === p) existed = false;
+        }
       }
-    }
-    return existed;
+      return existed;
+    });
   }
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
@@ -237,8 +277,10 @@ export class NodeStore implements DatabaseStore {
 
   async replace(scratch: string, name: string): Promise<void> {
     const p = this.path(name);
-    for (const side of SIDE_FILES) await fs.promises.rm(p + side, { force: true });
-    await fs.promises.rename(scratch, p);
+    await this.exclusively(name, async () => {
+      for (const side of SIDE_FILES) await fs.promises.rm(p + side, { force: true });
+      await fs.promises.rename(scratch, p);
+    });
   }
 
   scratch(base: string): string {
