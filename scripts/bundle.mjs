@@ -1,4 +1,4 @@
-// The browser bundles: js/dist/web/{index,sync,worker}.js, minified ES modules, with the wasm
+// The browser bundles: js/dist/web/{index,sync,worker,broker}.js, minified ES modules, with the wasm
 // beside them. A page loads index.js (the Promise API), which starts worker.js; or sync.js (the
 // synchronous API in a worker, JsStorageDb on the page). Node uses tsc's output (js/dist/src).
 //
@@ -36,6 +36,7 @@ await build({
     index: path.join(root, "js/src/index.ts"),
     sync: path.join(root, "js/src/sync.ts"),
     worker: path.join(root, "js/src/worker/browser-worker.ts"),
+    broker: path.join(root, "js/src/worker/broker.ts"),
   },
   outdir: out,
   bundle: true,

@@ -12,6 +12,11 @@ export function browserWorkerUrl(): URL {
   return new URL(bundled ? "./worker.js" : "./worker/browser-worker.js", import.meta.url);
 }
 
+/** The broker's script (a SharedWorker that introduces tabs to the holder of a database). */
+export function brokerUrl(): URL {
+  return new URL(bundled ? "./broker.js" : "./worker/broker.js", import.meta.url);
+}
+
 /** The default location of the wasm: next to the package's index.js (or the bundles). */
 export function defaultWasmUrl(): URL {
   return new URL("./web-sqlite.wasm", import.meta.url);

@@ -171,7 +171,13 @@ describe("worker dispatcher", () => {
       v: PROTOCOL_VERSION,
       id: 8,
       type: "open",
-      args: { name: "d.db", storage: "memory", durability: "full", busyTimeoutMs: null },
+      args: {
+        name: "d.db",
+        storage: "memory",
+        durability: "full",
+        busyTimeoutMs: null,
+        shared: false,
+      },
     });
     assert.ok(opened.response.ok);
     const db = (opened.response as { result: { db: number } }).result.db;

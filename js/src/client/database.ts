@@ -16,7 +16,8 @@ import { type TransactionMode, checkMode } from "../bindings/transaction.js";
 import { isNode } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
 import { defaultSpawn } from "./spawn.js";
-import { WorkerClient } from "./worker-client.js";
+import { Tabs } from "./tabs.js";
+import { WorkerClient, neverStarted } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
 
 export interface OpenOptions {
@@ -86,11 +87,70 @@ export interface IterateOptions {
 }
 
 let sharedClient: WorkerClient | null = null;
+/** Sharing databases with the other tabs; null where it is not available (and in Node). */
+let sharedTabs: Tabs | null | undefined;
+
+function tabs(): Tabs | null {
+  if (sharedTabs === undefined) sharedTabs = isNode ? null : Tabs.create();
+  return sharedTabs;
+}
 
 function client(wasm?: string | URL): WorkerClient {
-  sharedClient ??= new WorkerClient(defaultSpawn(wasm));
+  sharedClient ??= new WorkerClient(defaultSpawn(wasm), {
+    join: () => tabs()?.workerPort() ?? null,
+  });
   return sharedClient;
 }
+
+type OpenArgs = Omit<Args<"open">, "shared">;
+
+/** The page's numbers for its databases, for the worker's count of who follows a name. */
+let nextKey = 1;
+
+const code = (e: unknown) => (e as { code?: unknown } | null)?.code;
+
+/**
+ * Opens a database where it lives: in this page's worker, or (OPFS, shared between tabs) at the
+ * worker that holds it, whichever tab that is. Routes again when the database moved meanwhile.
+ */
+async function place(
+  own: WorkerClient,
+  args: OpenArgs,
+  key: number,
+): Promise<{ client: WorkerClient; opened: Result<"open"> }> {
+  const shared = args.storage === "opfs" ? tabs() : null;
+  for (;;) {
+    let route = own;
+    if (shared) {
+      const { holder } = await own.request("follow", { name: args.name, key });
+      if (!holder) route = await shared.link(args.name);
+    }
+    try {
+      return { client: route, opened: await route.request("open", { ...args, shared: !!shared }) };
+    } catch (e) {
+      // The holder let the database go or ended while the open was on its way.
+      if (route !== own && (code(e) === "NOT_HOLDER" || code(e) === "WORKER_DIED")) continue;
+      if (shared) void own.request("unfollow", { name: args.name, key }).catch(() => {});
+      throw e;
+    }
+  }
+}
+
+/** DATABASE_MOVED: what was at the holder that ended (a transaction, a cursor) is gone. */
+function movedAway(name: string, what = "the open transaction"): WebSqliteError {
+  return new WebSqliteError(
+    "DATABASE_MOVED",
+    `the tab that held '${name}' closed, and ${what} ended with it; the database moved to ` +
+      `another tab, where the next call runs`,
+  );
+}
+
+/**
+ * What a request in flight at a holder that ended became: requests that change nothing are
+ * sent again to the new holder; a rollback or a close happened with the holder's end.
+ */
+const RESENT = new Set<RequestType>(["prepare", "stats", "export", "begin"]);
+const ENDED_WITH_HOLDER = new Set<RequestType>(["rollback", "close", "finalize"]);
 
 function transferOf(bytes: Uint8Array | null): ArrayBuffer[] {
   return bytes ? [bytes.buffer as ArrayBuffer] : [];
@@ -152,17 +212,19 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
   const timeoutMs = checkTimeout(options.timeoutMs);
   const c = client(options.wasm);
   const started = Date.now();
+  const args: OpenArgs = {
+    name,
+    storage,
+    durability: options.durability ?? "full",
+    busyTimeoutMs: options.busyTimeoutMs ?? null,
+  };
+  const key = nextKey++;
   // Start-up (the worker, web-sqlite.wasm) counts against timeoutMs too; a timeout says which
   // part was slow.
   let loaded = false;
   const opening = c.load().then(() => {
     loaded = true;
-    return c.request("open", {
-      name,
-      storage,
-      durability: options.durability ?? "full",
-      busyTimeoutMs: options.busyTimeoutMs ?? null,
-    });
+    return place(c, args, key);
   });
   const result = await within(
     opening,
@@ -175,10 +237,21 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
         : `the worker was still starting (loading web-sqlite.wasm, ${Date.now() - started} ms ` +
           `so far); the first open() of a page counts start-up against timeoutMs`),
     // If the worker opens it after all, close it: nobody holds a Database for it.
-    ({ db }) => void c.request("close", { db }).catch(() => {}),
+    ({ client, opened }) => {
+      void client.request("close", { db: opened.db }).catch(() => {});
+      if (storage === "opfs" && tabs()) void c.request("unfollow", { name, key }).catch(() => {});
+    },
   );
-  const core = new DatabaseCore(c, result.db, name, storage, timeoutMs, options.log);
-  return new Database(core, result.path, result.sqliteVersion);
+  const sharing = storage === "opfs" && tabs() ? { own: c, key } : null;
+  const core = new DatabaseCore(
+    result.client,
+    result.opened.db,
+    args,
+    sharing,
+    timeoutMs,
+    options.log,
+  );
+  return new Database(core, result.opened.path, result.opened.sqliteVersion);
 }
 
 /**
@@ -247,11 +320,23 @@ export function shutdown(): void {
   sharedClient?.terminate();
 }
 
+/** How a database shared between tabs opens again when it moved to another holder. */
+interface Sharing {
+  own: WorkerClient;
+  key: number;
+}
+
 /** The state one Database and its transactions share. */
 class DatabaseCore {
-  readonly client: WorkerClient;
-  readonly generation: number;
-  readonly id: number;
+  /** Where the database is open: this page's worker, or the holder's (it may move). */
+  client: WorkerClient;
+  generation: number;
+  id: number;
+  /** How many times the database moved to another holder (statements prepare again). */
+  moves = 0;
+  readonly sharing: Sharing | null;
+  private moving: Promise<void> | null = null;
+  readonly args: OpenArgs;
   readonly name: string;
   readonly storage: Storage;
   readonly timeoutMs: number;
@@ -268,23 +353,49 @@ class DatabaseCore {
   constructor(
     client: WorkerClient,
     id: number,
-    name: string,
-    storage: Storage,
+    args: OpenArgs,
+    sharing: Sharing | null,
     timeoutMs: number,
     log?: (code: number, message: string) => void,
   ) {
     this.client = client;
     this.generation = client.generation;
     this.id = id;
-    this.name = name;
-    this.storage = storage;
+    this.args = args;
+    this.sharing = sharing;
+    this.name = args.name;
+    this.storage = args.storage;
     this.timeoutMs = timeoutMs;
     this.log = log;
     if (log) client.logListeners.add(log);
   }
 
+  /** Open, and reachable: a shared database opens again at its new holder when it moved. */
   get alive(): boolean {
-    return !this.closed && this.generation === this.client.generation;
+    return !this.closed && (this.sharing !== null || !this.moved);
+  }
+
+  /** The worker it was open in ended (for a shared database: it moved to another holder). */
+  get moved(): boolean {
+    return this.generation !== this.client.generation;
+  }
+
+  /** Opens the database again at its new holder, once, after it moved. */
+  private follow(): Promise<void> {
+    if (!this.sharing || !this.moved) return Promise.resolve();
+    this.moving ??= (async () => {
+      try {
+        const { client, opened } = await place(this.sharing!.own, this.args, this.sharing!.key);
+        this.client = client;
+        this.generation = client.generation;
+        this.id = opened.db;
+        this.moves++;
+        if (this.closed) await client.request("close", { db: this.id }).catch(() => {});
+      } finally {
+        this.moving = null;
+      }
+    })();
+    return this.moving;
   }
 
   /**
@@ -293,7 +404,7 @@ class DatabaseCore {
    */
   check(caller: Transaction | null, what: string, joins = false): number {
     if (this.closed) throw misuse(`${what}: the database '${this.name}' is closed`);
-    if (this.generation !== this.client.generation) {
+    if (!this.sharing && this.moved) {
       throw new WebSqliteError(
         "WORKER_DIED",
         `${what}: the worker of '${this.name}' stopped since it was opened; open it again`,
@@ -356,7 +467,34 @@ class DatabaseCore {
   ): Promise<Result<K>> {
     this.inFlight++;
     try {
-      return await this.client.request(type, args, transfer, control ? 0 : this.timeoutMs);
+      for (;;) {
+        // (No await unless it moved: the request must leave in the same tick as the call.)
+        if (this.sharing && this.moved) await this.follow();
+        const began = this.owner?.began;
+        if (began !== undefined && began !== this.moves) {
+          // The transaction was at the holder that ended: it ended there, rolled back.
+          if (type === "rollback") return null as Result<K>;
+          this.rolledBack ??= movedAway(this.name);
+          throw this.lost("the transaction", "nothing of it was committed");
+        }
+        // The database's id at its holder now (it changes when the database moves).
+        const sent = "db" in args ? { ...args, db: this.id } : args;
+        try {
+          // A shared database's parameters are copied, not transferred: a request its holder
+          // never began is sent again, to the next holder.
+          const moved = this.sharing ? [] : transfer;
+          return await this.client.request(type, sent, moved, control ? 0 : this.timeoutMs);
+        } catch (e) {
+          if (!this.sharing || code(e) !== "WORKER_DIED" || !this.moved) throw e;
+          // The holder ended before it began the request: send it to the new one.
+          if (neverStarted.has(e as Error)) continue;
+          // It ended while the request was in flight: its connection, and any transaction open
+          // on it, ended with it.
+          if (this.owner) this.rolledBack ??= e as Error;
+          if (ENDED_WITH_HOLDER.has(type)) return null as Result<K>;
+          if (!RESENT.has(type)) throw this.unknownOutcome(type, e as Error);
+        }
+      }
     } catch (e) {
       // A transaction() is open (its BEGIN succeeded), yet the connection is in autocommit
       // mode after this error: SQLite rolled the transaction back. After a timeout the state
@@ -368,6 +506,16 @@ class DatabaseCore {
       this.inFlight--;
       this.lastActivity = Date.now();
     }
+  }
+
+  /** OUTCOME_UNKNOWN: a request that may have changed the database when its holder ended. */
+  private unknownOutcome(type: string, cause: Error): WebSqliteError {
+    return new WebSqliteError(
+      "OUTCOME_UNKNOWN",
+      `the tab that held '${this.name}' closed while this ${type} was running there, so whether ` +
+        `it took effect is not known; the database moved to another tab. Check, then retry if needed`,
+      { cause },
+    );
   }
 
   async exec(sql: string, params: Uint8Array | null, rows: boolean): Promise<Uint8Array> {
@@ -496,7 +644,15 @@ abstract class Queryable {
       transferOf(encoded),
     );
     let cursor = first.cursor;
-    const fetch = () => core.request("next", { cursor, chunkRows, deadline: core.deadline() });
+    const at = core.moves;
+    const fetch = async () => {
+      // A cursor lives at its holder: if the database moved, it ended there.
+      if (core.moves !== at || (core.sharing && core.moved)) {
+        cursor = 0;
+        throw movedAway(core.name, "the query's cursor");
+      }
+      return core.request("next", { cursor, chunkRows, deadline: core.deadline() });
+    };
     // The next chunk is asked for while this one is consumed.
     let ahead = cursor !== 0 ? fetch() : null;
     // The first chunk carries the column names; the others are decoded with them.
@@ -520,7 +676,7 @@ abstract class Queryable {
       if (cursor !== 0) {
         // Unless the worker said the cursor is done, finalize it (harmless if it already is).
         const last = ahead ? await ahead.catch(() => ({ done: false })) : { done: false };
-        if (!last.done && core.alive) {
+        if (!last.done && core.alive && core.moves === at && !core.moved) {
           await core.client.request("finalize", { stmt: cursor }).catch(() => {});
         }
       }
@@ -577,6 +733,7 @@ abstract class Queryable {
     let level: number;
     try {
       ({ level } = await core.request("begin", { db, mode }, [], true));
+      if (!parent) tx.beganAt = core.moves;
     } catch (e) {
       end();
       throw e;
@@ -635,6 +792,14 @@ export class Transaction extends Queryable {
     this.parent = parent;
     this.ended = new Promise<never>((_, reject) => (this.rejectEnded = reject));
     this.ended.catch(() => {});
+  }
+
+  /** @internal the database's moves count when the outermost transaction began. */
+  beganAt: number | undefined;
+
+  /** @internal see beganAt; undefined until the outermost BEGIN succeeded. */
+  get began(): number | undefined {
+    return this.parent ? this.parent.began : this.beganAt;
   }
 
   /** 0 for the outermost transaction. */
@@ -709,9 +874,18 @@ export class Database extends Queryable {
   async close(): Promise<void> {
     const core = this.core;
     if (core.closed) return;
-    const alive = core.alive;
+    const reachable = core.alive && !core.moved;
     core.detach();
-    if (alive) await core.client.request("close", { db: core.id });
+    try {
+      if (reachable) await core.client.request("close", { db: core.id });
+    } finally {
+      const sharing = core.sharing;
+      if (sharing) {
+        await sharing.own
+          .request("unfollow", { name: core.name, key: sharing.key })
+          .catch(() => {});
+      }
+    }
   }
 }
 
@@ -720,15 +894,30 @@ export class Statement {
   /** Column names of the statement's result (empty for statements that return no rows). */
   readonly columns: readonly string[];
   private readonly core: DatabaseCore;
-  private readonly id: number;
+  private id: number;
+  /** The database's moves count when the statement was prepared where it is. */
+  private at: number;
   private finalized = false;
 
   /** @internal use Database.prepare() */
   constructor(core: DatabaseCore, id: number, sql: string, columns: string[]) {
     this.core = core;
     this.id = id;
+    this.at = core.moves;
     this.sql = sql;
     this.columns = columns;
+  }
+
+  /** The statement's id at the database's holder: prepared again there after a move. */
+  private async here(): Promise<number> {
+    const core = this.core;
+    while (this.at !== core.moves || (core.sharing && core.moved)) {
+      // request() follows the move first, so the statement is prepared at the new holder.
+      const { stmt } = await core.request("prepare", { db: core.id, sql: this.sql });
+      this.id = stmt;
+      this.at = core.moves;
+    }
+    return this.id;
   }
 
   /**
@@ -745,7 +934,8 @@ export class Statement {
     core.check(null, what, true);
     if (this.finalized) throw misuse(`${what}: the statement is finalized`);
     const encoded = encodeParams(params ?? [])!;
-    const args = { stmt: this.id, params: encoded, rows, first, deadline: core.deadline() };
+    const stmt = await this.here();
+    const args = { stmt, params: encoded, rows, first, deadline: core.deadline() };
     return core.request("run", args, [encoded.buffer as ArrayBuffer]);
   }
 
@@ -769,7 +959,8 @@ export class Statement {
   async finalize(): Promise<void> {
     if (this.finalized) return;
     this.finalized = true;
-    if (!this.core.alive) return;
-    await this.core.client.request("finalize", { stmt: this.id });
+    const core = this.core;
+    if (!core.alive || core.moved || this.at !== core.moves) return;
+    await core.client.request("finalize", { stmt: this.id });
   }
 }

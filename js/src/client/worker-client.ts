@@ -35,7 +35,15 @@ export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promis
  * await, so that its stack holds the caller's async frames (no stack is captured up front).
  */
 type Outcome =
-  { kind: "response"; response: Response } | { kind: "timeout" } | { kind: "died"; reason: string };
+  | { kind: "response"; response: Response }
+  | { kind: "timeout" }
+  | { kind: "died"; reason: string; started: boolean };
+
+/**
+ * WORKER_DIED errors of requests that certainly never started: the worker (a holder of another
+ * tab, which says when each request starts) ended before it began them.
+ */
+export const neverStarted = new WeakSet<Error>();
 
 function rebuild(e: SerializedError): Error {
   let error: Error;
@@ -70,6 +78,8 @@ export class WorkerClient {
   private readonly spawn: SpawnWorker;
   private port: Promise<WorkerPort> | null = null;
   private readonly pending = new Map<number, (outcome: Outcome) => void>();
+  /** Requests the worker said it started (only a holder of another tab says so). */
+  private readonly started = new Set<number>();
   private nextId = 1;
   /** Receive SQLite's log from the worker (the log option of each open database). */
   readonly logListeners = new Set<(code: number, message: string) => void>();
@@ -80,8 +90,19 @@ export class WorkerClient {
   private lastDeath = "";
   private loaded: Promise<unknown> | null = null;
 
-  constructor(spawn: SpawnWorker) {
+  /** A port to the broker for each new worker (pages that share databases between tabs). */
+  private readonly join: () => MessagePort | null;
+
+  /** Whether the worker says when it starts each request ({ started: id }). */
+  private readonly acks: boolean;
+
+  constructor(
+    spawn: SpawnWorker,
+    options: { join?: () => MessagePort | null; acks?: boolean } = {},
+  ) {
     this.spawn = spawn;
+    this.join = options.join ?? (() => null);
+    this.acks = options.acks ?? false;
   }
 
   private worker(): Promise<WorkerPort> {
@@ -112,10 +133,16 @@ export class WorkerClient {
       }
       return;
     }
+    const started = (data as { started?: unknown }).started;
+    if (typeof started === "number") {
+      if (this.pending.has(started)) this.started.add(started);
+      return;
+    }
     const response = data as Response;
     const settle = this.pending.get(response.id);
     if (!settle) return;
     this.pending.delete(response.id);
+    this.started.delete(response.id);
     settle({ kind: "response", response });
   }
 
@@ -123,7 +150,8 @@ export class WorkerClient {
   load(): Promise<unknown> {
     if (!this.loaded) {
       const started = Date.now();
-      const loading = this.request("load", {});
+      const broker = this.join();
+      const loading = this.request("load", { broker }, broker ? [broker] : []);
       this.loaded = loading;
       loading.then(
         () => (this.startedInMs = Date.now() - started),
@@ -140,8 +168,11 @@ export class WorkerClient {
     const port = this.port;
     this.port = null;
     this.generation++;
-    for (const settle of this.pending.values()) settle({ kind: "died", reason });
+    for (const [id, settle] of this.pending) {
+      settle({ kind: "died", reason, started: !this.acks || this.started.has(id) });
+    }
     this.pending.clear();
+    this.started.clear();
     port?.then((w) => w.terminate()).catch(() => {});
   }
 
@@ -166,6 +197,7 @@ export class WorkerClient {
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
+          this.started.delete(id);
           if (this.pending.delete(id)) resolve({ kind: "timeout" });
         }, timeoutMs);
       }
@@ -193,7 +225,9 @@ export class WorkerClient {
           `finished, the worker stops it (or never starts it) and rolls back what it wrote.`,
       );
     }
-    throw workerDied(outcome.reason);
+    const died = workerDied(outcome.reason);
+    if (!outcome.started) neverStarted.add(died);
+    throw died;
   }
 
   /** Stops the worker; pending calls reject. */

@@ -1,8 +1,13 @@
-/** The dedicated-worker entry in browsers: the dispatcher over OPFS. */
+/**
+ * The dedicated-worker entry in browsers: the dispatcher over OPFS, for its own page and, for
+ * the databases this worker holds, for the other tabs of the origin (election.ts, broker.ts).
+ */
 import { OpfsStore } from "../runtime/hosts/opfs.js";
 import { loadRuntime } from "../runtime/runtime.js";
-import { Dispatcher } from "./dispatcher.js";
-import { logEvent } from "./protocol.js";
+import type { BrokerMessage } from "./broker.js";
+import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
+import { Election, clientLock, lockManager } from "./election.js";
+import { isObject, logEvent } from "./protocol.js";
 
 interface WorkerScope {
   location: { search: string };
@@ -13,20 +18,62 @@ interface WorkerScope {
 const scope = globalThis as unknown as WorkerScope;
 const query = new URLSearchParams(scope.location.search);
 const wasm = query.get("wasm") ?? undefined;
-// After the page's previous worker died, its OPFS handles may take seconds to be released.
-const restarted = query.has("restart");
+const locks = lockManager();
+let broker: MessagePort | null = null;
 
-const dispatcher = new Dispatcher({
-  store: new OpfsStore({ contentionMs: restarted ? 5000 : 400 }),
+const election: Election | undefined = locks
+  ? new Election({
+      locks,
+      announce: (name, holding) =>
+        broker?.postMessage({ holder: name, holding } satisfies BrokerMessage),
+      inUse: (name): boolean => dispatcher.databases.has(name, "opfs"),
+    })
+  : undefined;
+
+const dispatcher: Dispatcher = new Dispatcher({
+  // After the page's previous worker died, or the previous holder of a database shared between
+  // tabs, its OPFS handles may take seconds to be released.
+  store: new OpfsStore({ contentionMs: query.has("restart") || election ? 5000 : 400 }),
   load: (host) =>
     loadRuntime({
       wasm,
       host,
       log: (code, message) => scope.postMessage(logEvent(code, message)),
     }),
+  election,
+  joined: (port) => {
+    broker = port;
+    port.onmessage = (e) => {
+      const m: unknown = e.data;
+      if (isObject(m) && typeof m.connect === "string" && m.port instanceof MessagePort) {
+        serve(m.port, String(m.client));
+      }
+    };
+  },
 });
 
+/** Clients whose page is watched: when its lock frees, the page is gone. */
+const watched = new Set<string>();
+
+/** Serves another page's requests on port, as that page's client. */
+function serve(port: MessagePort, client: string): void {
+  // The page learns which requests began, so that one the holder never began can be sent
+  // to the next holder if this one ends.
+  const started = (id: number) => port.postMessage({ started: id });
+  port.onmessage = async (e) => {
+    const { response, transfer } = await dispatcher.handle(e.data, client, started);
+    port.postMessage(response, transfer);
+  };
+  if (locks && !watched.has(client)) {
+    watched.add(client);
+    void locks.request(clientLock(client), {}, async () => {
+      watched.delete(client);
+      await dispatcher.dropClient(client);
+    });
+  }
+}
+
 scope.addEventListener("message", async (e) => {
-  const { response, transfer } = await dispatcher.handle(e.data);
+  const { response, transfer } = await dispatcher.handle(e.data, OWN_PAGE);
   scope.postMessage(response, transfer);
 });

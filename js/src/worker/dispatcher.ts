@@ -1,8 +1,15 @@
 /**
  * The worker's message loop, independent of the kind of worker: validates each request against
  * its definition (requests.ts), runs its handler on the synchronous bindings, and answers with a
- * response whose buffers are listed for transfer. Requests run strictly in arrival order. The
- * dispatcher also holds what the handlers share: the runtime, the open databases and statements.
+ * response whose buffers are listed for transfer. The dispatcher also holds what the handlers
+ * share: the runtime, the open databases and statements.
+ *
+ * Clients: the worker's own page, and other pages (tabs) that reach a database this worker
+ * holds (election.ts). Each client's requests run in its order. A database held by one client
+ * (a transaction is open on its connection, or a cursor is streaming) is held for that client
+ * alone: another client's requests on it wait, parked, until it is released, and the requests
+ * of other databases and clients go on meanwhile. Within one client, connections meet SQLite's
+ * own locks, as in one page.
  */
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
 import type { SyncDatabase } from "../bindings/sync-database.js";
@@ -17,6 +24,7 @@ import {
 import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import type { HostFileSystem } from "../runtime/host.js";
 import type { Runtime } from "../runtime/runtime.js";
+import type { Election } from "./election.js";
 import type { DatabaseStore } from "../runtime/store.js";
 import {
   BadRequest,
@@ -32,7 +40,24 @@ export interface DispatcherOptions {
   load: (host: HostFileSystem) => Promise<Runtime>;
   /** Where "opfs" / "file" databases live. */
   store: DatabaseStore;
+  /** Where databases are shared between tabs: which this worker holds (browsers). */
+  election?: Election;
+  /** A port to the broker arrived with the page's load request (browsers). */
+  joined?: (broker: MessagePort) => void;
 }
+
+/** The client of requests from the worker's own page; other pages are named by their id. */
+export const OWN_PAGE = "";
+
+interface Queued {
+  message: unknown;
+  client: string;
+  resolve: (answer: Answer) => void;
+  /** Called with the request's id just before it starts (never for one that does not). */
+  started?: (id: number) => void;
+}
+
+type Answer = { response: Response; transfer: ArrayBuffer[] };
 
 /** A definition with its argument type erased: the dispatcher has just checked the arguments. */
 type AnyDefinition = {
@@ -114,8 +139,49 @@ abstract class Handles<T> {
 }
 
 class OpenDatabases extends Handles<SyncDatabase> {
+  /** The client each database was opened by. */
+  private readonly clients = new Map<number, string>();
+
   protected missing(id: number): string {
     return `database ${id} is not open (it was closed, or the worker restarted)`;
+  }
+
+  addFor(db: SyncDatabase, client: string): number {
+    const id = this.add(db);
+    this.clients.set(id, client);
+    return id;
+  }
+
+  /** The databases open on the file of db, with their clients. */
+  *sameFile(db: SyncDatabase): Iterable<[SyncDatabase, string]> {
+    for (const [id, other] of this.byId) {
+      if (other.name === db.name && other.storage === db.storage) {
+        yield [other, this.clients.get(id) ?? OWN_PAGE];
+      }
+    }
+  }
+
+  /** Whether a database of name (in the store) is open here, for any client. */
+  has(name: string, storage: string): boolean {
+    for (const db of this.byId.values())
+      if (db.name === name && db.storage === storage) return true;
+    return false;
+  }
+
+  /** Whether every open database is client's (no other client can hold one). */
+  onlyOf(client: string): boolean {
+    for (const c of this.clients.values()) if (c !== client) return false;
+    return true;
+  }
+
+  byConnection(connection: Connection): SyncDatabase | undefined {
+    for (const db of this.byId.values()) if (db.connection === connection) return db;
+    return undefined;
+  }
+
+  /** The ids of the databases a client opened. */
+  of(client: string): number[] {
+    return [...this.clients].filter(([, c]) => c === client).map(([id]) => id);
   }
 
   /** Closes a database and forgets its statements; closing twice is harmless. */
@@ -123,8 +189,10 @@ class OpenDatabases extends Handles<SyncDatabase> {
     const db = this.byId.get(id);
     if (!db) return null;
     this.byId.delete(id);
+    this.clients.delete(id);
     this.dispatcher.statements.forget(db.connection);
     await db.closeAsync();
+    this.dispatcher.options.election?.settle(db.name);
     return null;
   }
 
@@ -132,6 +200,7 @@ class OpenDatabases extends Handles<SyncDatabase> {
   async drop(): Promise<void> {
     for (const db of this.byId.values()) await db.closeAsync();
     this.byId.clear();
+    this.clients.clear();
   }
 }
 
@@ -145,50 +214,142 @@ class OpenStatements extends Handles<PreparedStatement> {
     return !stmt.isFinalized;
   }
 
+  /** Cursors (iterate) still streaming: each holds its database until its last chunk. */
+  private readonly cursors = new Set<number>();
+
+  addCursor(stmt: PreparedStatement): number {
+    const id = this.add(stmt);
+    this.cursors.add(id);
+    return id;
+  }
+
+  /** Whether a cursor of connection is streaming. */
+  streaming(connection: Connection): boolean {
+    for (const id of this.cursors) if (this.byId.get(id)?.connection === connection) return true;
+    return false;
+  }
+
   finalize(id: number): void {
     this.byId.get(id)?.finalize();
     this.byId.delete(id);
+    this.cursors.delete(id);
   }
 
   /** Forgets the statements of connection (of every connection without one). */
   forget(connection?: Connection): void {
-    for (const [id, s] of this.byId)
-      if (!connection || s.connection === connection) this.byId.delete(id);
+    for (const [id, s] of this.byId) {
+      if (connection && s.connection !== connection) continue;
+      this.byId.delete(id);
+      this.cursors.delete(id);
+    }
   }
 }
 
 export class Dispatcher {
   readonly store: DatabaseStore;
+  readonly options: DispatcherOptions;
   readonly databases = new OpenDatabases(this);
   readonly statements = new OpenStatements(this);
-  private readonly load: DispatcherOptions["load"];
   private current: Runtime | null = null;
   private loading: Promise<Runtime> | null = null;
-  private nextId = 1;
+  /**
+   * Ids start at a random point, so that an id of another worker (a database that moved to
+   * this one) names nothing here instead of something else.
+   */
+  private nextId = Math.floor(Math.random() * 2 ** 20) * 2 ** 30 + 1;
   private queue: Promise<unknown> = Promise.resolve();
+  /** Each client's requests that wait for a database another client holds, in order. */
+  private readonly parked = new Map<string, Queued[]>();
 
   constructor(options: DispatcherOptions) {
     this.store = options.store;
-    this.load = options.load;
+    this.options = options;
   }
 
-  /** Queues a message; resolves with the response and the buffers to transfer. */
-  handle(message: unknown): Promise<{ response: Response; transfer: ArrayBuffer[] }> {
-    const run = this.queue.then(() => this.dispatch(message));
-    this.queue = run.catch(() => undefined);
-    return run;
+  /**
+   * Queues a message of client; resolves with the response and the buffers to transfer.
+   * started, if given, is called just before the request starts.
+   */
+  handle(message: unknown, client = OWN_PAGE, started?: (id: number) => void): Promise<Answer> {
+    return new Promise((resolve) => this.enqueue({ message, client, resolve, started }));
   }
 
-  private async dispatch(
-    message: unknown,
-  ): Promise<{ response: Response; transfer: ArrayBuffer[] }> {
+  private enqueue(item: Queued): void {
+    this.queue = this.queue.then(() => this.step(item)).catch(() => undefined);
+  }
+
+  private async step(item: Queued): Promise<void> {
+    const waiting = this.parked.get(item.client);
+    if (waiting) {
+      waiting.push(item);
+      return;
+    }
+    if (this.heldFromOthers(item)) {
+      this.parked.set(item.client, [item]);
+      return;
+    }
+    item.resolve(await this.dispatch(item));
+    this.wake();
+  }
+
+  /** Requeues, in order, the parked requests of each client whose database was let go. */
+  private wake(): void {
+    for (const [client, waiting] of this.parked) {
+      if (this.heldFromOthers(waiting[0])) continue;
+      this.parked.delete(client);
+      for (const item of waiting) this.enqueue(item);
+    }
+  }
+
+  /** Whether the database a request is for is held by another client (see the top). */
+  private heldFromOthers({ message, client }: Queued): boolean {
+    if (this.parked.size === 0 && this.databases.onlyOf(client)) return false; // the common case
+    const args = isObject(message) && isObject(message.args) ? message.args : null;
+    if (!args) return false;
+    let target: SyncDatabase | undefined;
+    try {
+      if (typeof args.db === "number") target = this.databases.get(args.db);
+      const stmt = args.stmt ?? args.cursor;
+      if (typeof stmt === "number") {
+        target = this.databases.byConnection(this.statements.get(stmt).connection);
+      }
+    } catch {
+      return false; // an unknown id: the request fails on its own
+    }
+    if (!target) return false;
+    for (const [other, owner] of this.databases.sameFile(target)) {
+      if (owner === client || !other.connection.isOpen) continue;
+      if (this.statements.streaming(other.connection) || !other.connection.state().autocommit) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /**
+   * A client page is gone: its connections close (rolling back what they had open) and its
+   * parked requests are dropped; the others go on.
+   */
+  dropClient(client: string): Promise<void> {
+    const done = this.queue.then(async () => {
+      this.parked.delete(client);
+      for (const id of this.databases.of(client)) await this.databases.close(id);
+      this.wake();
+    });
+    this.queue = done.catch(() => undefined);
+    return done;
+  }
+
+  private async dispatch({ message, client, started }: Queued): Promise<Answer> {
     const id = isObject(message) && Number.isInteger(message.id) ? (message.id as number) : -1;
     try {
       const { definition, args } = this.validate(message);
+      this.client = client;
       const deadline = (args as { deadline?: number }).deadline ?? 0;
       // A request that waited in the queue past its deadline does not start: the client has
       // already reported TIMEOUT, and what it reports must be what happened.
       if (deadline > 0 && Date.now() >= deadline) throw timedOut(null, deadline);
+      started?.(id);
       try {
         const result = await definition.run(this, args);
         return {
@@ -220,6 +381,9 @@ export class Dispatcher {
     return { definition, args: definition.check(message.args, "") };
   }
 
+  /** The client of the request being dispatched (for open: whose the connection is). */
+  client = OWN_PAGE;
+
   /** @internal a fresh id for a database or a statement. */
   newId(): number {
     return this.nextId++;
@@ -233,7 +397,7 @@ export class Dispatcher {
       this.statements.forget();
       this.current = null;
     }
-    this.loading ??= this.load(this.store.host);
+    this.loading ??= this.options.load(this.store.host);
     try {
       this.current = await this.loading;
     } finally {

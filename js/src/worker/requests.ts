@@ -13,6 +13,7 @@ import { SQLiteError, carryAutocommit, misuse } from "../errors.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { chunksOf, openHere } from "../runtime/store.js";
 import type { Dispatcher } from "./dispatcher.js";
+import { notHolder } from "./election.js";
 import {
   DURABILITIES,
   type Infer,
@@ -45,17 +46,45 @@ const source = instance<Uint8Array | ReadableStream<Uint8Array>>(
     (typeof ReadableStream !== "undefined" && v instanceof ReadableStream),
 );
 
+const port = instance<MessagePort>(
+  "a MessagePort",
+  (v) => typeof MessagePort !== "undefined" && v instanceof MessagePort,
+);
+
 export const REQUESTS = {
-  /** Loads the wasm (the first open does too): a client times start-up apart from opening. */
-  load: request({}, async (w) => ({ sqliteVersion: (await w.runtime()).sqliteVersion })),
+  /**
+   * Loads the wasm (the first open does too): a client times start-up apart from opening. A
+   * page that shares databases with other tabs sends its port to the broker along.
+   */
+  load: request({ broker: nullable(port) }, async (w, { broker }) => {
+    if (broker) w.options.joined?.(broker);
+    return { sqliteVersion: (await w.runtime()).sqliteVersion };
+  }),
+  /**
+   * The page opens a database shared with other tabs: this worker takes its Web Lock if it is
+   * free (holder: true, open it here) or waits in line for it (open it at the holder).
+   */
+  follow: request({ name: string, key: number }, async (w, { name, key }) => {
+    w.store.path(name);
+    return { holder: w.options.election ? await w.options.election.follow(name, key) : true };
+  }),
+  /** The page closed a database it had followed (key: the page's number for it). */
+  unfollow: request({ name: string, key: number }, (w, { name, key }) => {
+    w.options.election?.unfollow(name, key);
+    return null;
+  }),
+  /** shared: the database is shared with other tabs, and opens only at its holder. */
   open: request(
     {
       name: string,
       storage: oneOf(STORAGES),
       durability: oneOf(DURABILITIES),
       busyTimeoutMs: nullable(number),
+      shared: boolean,
     },
-    async (w, { name, storage, durability, busyTimeoutMs }) => {
+    async (w, { name, storage, durability, busyTimeoutMs, shared }) => {
+      const election = w.options.election;
+      if (shared && election && !election.holds(name)) throw notHolder(name);
       const runtime = await w.runtime();
       const db = await SyncDatabase.open(name, {
         storage,
@@ -64,7 +93,7 @@ export const REQUESTS = {
       });
       if (busyTimeoutMs !== null) db.connection.busyTimeout(busyTimeoutMs);
       return {
-        db: w.databases.add(db),
+        db: w.databases.addFor(db, w.client),
         path: db.connection.path,
         sqliteVersion: runtime.sqliteVersion,
       };
@@ -101,7 +130,7 @@ export const REQUESTS = {
     { db: number, sql: string, params, chunkRows: number, deadline: number },
     (w, { db, sql, params, chunkRows, deadline }) => {
       const { cursor, chunk } = w.connection(db, deadline).openCursor(sql, params, chunkRows);
-      return { cursor: cursor ? w.statements.add(cursor) : 0, chunk };
+      return { cursor: cursor ? w.statements.addCursor(cursor) : 0, chunk };
     },
   ),
   /** The next chunk of a cursor; the cursor is finalized after its last chunk or an error. */

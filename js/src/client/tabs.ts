@@ -1,0 +1,122 @@
+/**
+ * A page's side of sharing databases with the other tabs of the origin (see election.ts and
+ * broker.ts). The page holds a Web Lock for as long as it lives, so that a holder can tell when
+ * it is gone; it reaches a database held by another tab's worker over a port of its own to that
+ * worker, and learns from the broker when a database moves to another holder.
+ */
+import { brokerUrl } from "../layout.js";
+import type { BrokerMessage } from "../worker/broker.js";
+import { clientLock, lockManager } from "../worker/election.js";
+import { isObject } from "../worker/protocol.js";
+import { type SpawnWorker, WorkerClient } from "./worker-client.js";
+
+export class Tabs {
+  /** This page, as the holders know it. */
+  readonly id: string;
+  private readonly broker: MessagePort;
+  /** Resolves once the page's own lock is held (a holder must not find it free before). */
+  private readonly alive: Promise<void>;
+  private readonly links = new Map<string, WorkerClient>();
+  /** The newest holder's epoch the broker announced, per database. */
+  private readonly epochs = new Map<string, number>();
+  /** Whose connections end when a newer holder of their database is announced. */
+  private readonly watchers = new Map<string, Set<(epoch: number) => void>>();
+
+  /** Sharing, where the page can start the broker and has Web Locks; else null (one tab). */
+  static create(): Tabs | null {
+    const locks = lockManager();
+    if (!locks || typeof SharedWorker === "undefined" || typeof MessageChannel === "undefined") {
+      return null;
+    }
+    try {
+      return new Tabs(locks);
+    } catch {
+      return null; // the broker cannot start here (e.g. a sandboxed frame)
+    }
+  }
+
+  private constructor(locks: NonNullable<ReturnType<typeof lockManager>>) {
+    this.id =
+      typeof crypto.randomUUID === "function"
+        ? crypto.randomUUID()
+        : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
+    const shared = new SharedWorker(brokerUrl(), { type: "module", name: "web-sqlite-broker" });
+    this.broker = shared.port;
+    this.broker.onmessage = (e) => {
+      const m = e.data as Partial<{ moved: string; epoch: number }>;
+      if (!isObject(m) || typeof m.moved !== "string" || typeof m.epoch !== "number") return;
+      this.epochs.set(m.moved, Math.max(m.epoch, this.epochs.get(m.moved) ?? 0));
+      for (const watch of this.watchers.get(m.moved) ?? []) watch(m.epoch);
+    };
+    this.alive = new Promise((resolve) => {
+      void locks.request(clientLock(this.id), {}, () => {
+        resolve();
+        return new Promise<void>(() => {}); // held until the page ends
+      });
+    });
+  }
+
+  /** A new port to the broker for the page's worker (it goes with the worker's load request). */
+  workerPort(): MessagePort {
+    const { port1, port2 } = new MessageChannel();
+    this.broker.postMessage({ worker: port1 } satisfies BrokerMessage, [port1]);
+    return port2;
+  }
+
+  /**
+   * The client that reaches the holder of name. When a newer holder is announced, its requests
+   * in flight end (WORKER_DIED, which the database turns into a retry or OUTCOME_UNKNOWN) and
+   * the next request connects to the new holder.
+   */
+  async link(name: string): Promise<WorkerClient> {
+    await this.alive;
+    let client = this.links.get(name);
+    if (!client) {
+      client = new WorkerClient(this.connect(name), { acks: true });
+      this.links.set(name, client);
+    }
+    return client;
+  }
+
+  private connect(name: string): SpawnWorker {
+    return async (handlers) => {
+      const { port1, port2 } = new MessageChannel();
+      // The holder this port reaches, told by the broker before it passes the port on.
+      let epoch = 0;
+      let newest = this.epochs.get(name) ?? 0;
+      let ended = false;
+      const end = () => {
+        if (ended) return;
+        ended = true;
+        this.watchers.get(name)?.delete(watch);
+        handlers.died(`the tab holding '${name}' closed; the database moved to another tab`);
+      };
+      const watch = (announced: number) => {
+        newest = Math.max(newest, announced);
+        if (epoch > 0 && newest > epoch) end();
+      };
+      const watchers = this.watchers.get(name) ?? new Set();
+      watchers.add(watch);
+      this.watchers.set(name, watchers);
+      port1.onmessage = (e) => {
+        const m = e.data as { epoch?: unknown; id?: unknown };
+        if (isObject(m) && typeof m.epoch === "number" && m.id === undefined) {
+          epoch = m.epoch;
+          watch(newest);
+          return;
+        }
+        handlers.message(e.data);
+      };
+      port1.onmessageerror = () => handlers.died("a message could not be decoded");
+      const message = { connect: name, port: port2, client: this.id, epoch: newest };
+      this.broker.postMessage(message satisfies BrokerMessage, [port2]);
+      return {
+        postMessage: (m, transfer) => port1.postMessage(m, transfer),
+        terminate: () => {
+          end();
+          port1.close();
+        },
+      };
+    };
+  }
+}
