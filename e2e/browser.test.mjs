@@ -56,40 +56,6 @@ describe("the Promise API in Chromium", () => {
     assert.equal(r.head, "SQLite format 3");
   });
 
-  it("gives a second tab a typed DATABASE_IN_USE error, and the first keeps working", async () => {
-    const first = await testPage(context, server.url);
-    const second = await testPage(context, server.url);
-    try {
-      await first.evaluate(async () => {
-        window.db = await window.wsq.open("shared.db");
-        await window.db.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES (1)");
-      });
-      const error = await second.evaluate(() =>
-        window.wsq.open("shared.db").then(
-          () => "opened",
-          (e) => ({ name: e.name, code: e.code, message: e.message }),
-        ),
-      );
-      assert.equal(error.code, "DATABASE_IN_USE");
-      assert.equal(error.name, "WebSqliteError");
-      assert.match(error.message, /another tab/);
-      const rows = await first.evaluate(() => window.db.query("SELECT count(*) AS n FROM t"));
-      assert.deepEqual(rows, [{ n: 1 }]);
-      await first.evaluate(() => window.db.close());
-      // Once the first tab closed it, the second may open it.
-      const n = await second.evaluate(async () => {
-        const db = await window.wsq.open("shared.db");
-        const rows = await db.query("SELECT count(*) AS n FROM t");
-        await db.close();
-        return rows[0].n;
-      });
-      assert.equal(n, 1);
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  });
-
   it("removes the scratch file of an import whose tab was closed", async () => {
     const importer = await testPage(context, server.url);
     const other = await testPage(context, server.url);

@@ -91,7 +91,13 @@ let sharedClient: WorkerClient | null = null;
 let sharedTabs: Tabs | null | undefined;
 
 function tabs(): Tabs | null {
-  if (sharedTabs === undefined) sharedTabs = isNode ? null : Tabs.create();
+  if (sharedTabs === undefined) {
+    sharedTabs = isNode
+      ? null
+      : Tabs.create((broker) => {
+          void sharedClient?.request("join", { broker }, [broker]).catch(() => {});
+        });
+  }
   return sharedTabs;
 }
 

@@ -6,14 +6,14 @@
  */
 import { brokerUrl } from "../layout.js";
 import type { BrokerMessage } from "../worker/broker.js";
-import { clientLock, lockManager } from "../worker/election.js";
+import { BROKER_LOCK, type LockManager, clientLock, lockManager } from "../worker/locks.js";
 import { isObject } from "../worker/protocol.js";
 import { type SpawnWorker, WorkerClient } from "./worker-client.js";
 
 export class Tabs {
   /** This page, as the holders know it. */
   readonly id: string;
-  private readonly broker: MessagePort;
+  private broker: MessagePort;
   /** Resolves once the page's own lock is held (a holder must not find it free before). */
   private readonly alive: Promise<void>;
   private readonly links = new Map<string, WorkerClient>();
@@ -22,38 +22,70 @@ export class Tabs {
   /** Whose connections end when a newer holder of their database is announced. */
   private readonly watchers = new Map<string, Set<(epoch: number) => void>>();
 
+  /** Connections sent to the broker that it has not passed on yet, to end if it ends. */
+  private readonly unanswered = new Set<() => void>();
+  private readonly locks: LockManager;
+  /** Gives the page's worker a port to a new broker (after the old one ended). */
+  private readonly rejoin: (broker: MessagePort) => void;
+
   /** Sharing, where the page can start the broker and has Web Locks; else null (one tab). */
-  static create(): Tabs | null {
+  static create(rejoin: (broker: MessagePort) => void): Tabs | null {
     const locks = lockManager();
     if (!locks || typeof SharedWorker === "undefined" || typeof MessageChannel === "undefined") {
       return null;
     }
     try {
-      return new Tabs(locks);
+      return new Tabs(locks, rejoin);
     } catch {
       return null; // the broker cannot start here (e.g. a sandboxed frame)
     }
   }
 
-  private constructor(locks: NonNullable<ReturnType<typeof lockManager>>) {
+  private constructor(locks: LockManager, rejoin: (broker: MessagePort) => void) {
     this.id =
       typeof crypto.randomUUID === "function"
         ? crypto.randomUUID()
         : `${Date.now().toString(36)}-${Math.random().toString(36).slice(2)}`;
-    const shared = new SharedWorker(brokerUrl(), { type: "module", name: "web-sqlite-broker" });
-    this.broker = shared.port;
-    this.broker.onmessage = (e) => {
-      const m = e.data as Partial<{ moved: string; epoch: number }>;
-      if (!isObject(m) || typeof m.moved !== "string" || typeof m.epoch !== "number") return;
-      this.epochs.set(m.moved, Math.max(m.epoch, this.epochs.get(m.moved) ?? 0));
-      for (const watch of this.watchers.get(m.moved) ?? []) watch(m.epoch);
-    };
+    this.locks = locks;
+    this.rejoin = rejoin;
+    this.broker = this.startBroker();
     this.alive = new Promise((resolve) => {
       void locks.request(clientLock(this.id), {}, () => {
         resolve();
         return new Promise<void>(() => {}); // held until the page ends
       });
     });
+  }
+
+  /**
+   * Connects to the broker (starting it if no tab has). The broker runs in some tab's process
+   * and ends if that one crashes: it holds a Web Lock, which this page waits for once the broker
+   * said it holds it; getting it means the broker is gone, and the page starts a new one.
+   */
+  private startBroker(): MessagePort {
+    const shared = new SharedWorker(brokerUrl(), { type: "module", name: "web-sqlite-broker" });
+    const port = shared.port;
+    port.onmessage = (e) => {
+      const m = e.data as Partial<{ moved: string; epoch: number; ready: boolean }>;
+      if (!isObject(m)) return;
+      if (m.ready) {
+        void this.locks.request(BROKER_LOCK, {}, () => {
+          if (this.broker === port) this.restartBroker();
+        });
+      }
+      if (typeof m.moved !== "string" || typeof m.epoch !== "number") return;
+      this.epochs.set(m.moved, Math.max(m.epoch, this.epochs.get(m.moved) ?? 0));
+      for (const watch of this.watchers.get(m.moved) ?? []) watch(m.epoch);
+    };
+    return port;
+  }
+
+  private restartBroker(): void {
+    this.broker.close();
+    this.broker = this.startBroker();
+    this.rejoin(this.workerPort());
+    // What the old broker had not passed on is lost: those connections end, never started.
+    for (const end of [...this.unanswered]) end();
   }
 
   /** A new port to the broker for the page's worker (it goes with the worker's load request). */
@@ -88,6 +120,7 @@ export class Tabs {
       const end = () => {
         if (ended) return;
         ended = true;
+        this.unanswered.delete(end);
         this.watchers.get(name)?.delete(watch);
         handlers.died(`the tab holding '${name}' closed; the database moved to another tab`);
       };
@@ -102,12 +135,14 @@ export class Tabs {
         const m = e.data as { epoch?: unknown; id?: unknown };
         if (isObject(m) && typeof m.epoch === "number" && m.id === undefined) {
           epoch = m.epoch;
+          this.unanswered.delete(end);
           watch(newest);
           return;
         }
         handlers.message(e.data);
       };
       port1.onmessageerror = () => handlers.died("a message could not be decoded");
+      this.unanswered.add(end);
       const message = { connect: name, port: port2, client: this.id, epoch: newest };
       this.broker.postMessage(message satisfies BrokerMessage, [port2]);
       return {

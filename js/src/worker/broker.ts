@@ -6,12 +6,23 @@
  * held elsewhere sends a new MessagePort; the broker writes the holder's epoch on it and passes
  * it to the holder, so the page then talks to the holder directly, with no hop through here.
  */
+import { BROKER_LOCK, lockManager } from "./locks.js";
+
 function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === "object" && v !== null;
 }
 
+/** The broker's Web Lock, held while it lives. */
+const held = new Promise<void>((resolve) => {
+  void lockManager()?.request(BROKER_LOCK, {}, () => {
+    resolve();
+    return new Promise<void>(() => {});
+  });
+});
+
 /** Messages between pages, workers and the broker. */
 export type BrokerMessage =
+  | { ready: true } // broker → page: it holds its Web Lock (the page watches it)
   | { worker: MessagePort } // page → broker: a port to the page's worker
   | { holder: string; holding: boolean } // worker → broker
   | { connect: string; port: MessagePort; client: string; epoch: number } // page → broker → holder
@@ -54,7 +65,8 @@ function fromWorker(worker: MessagePort, m: Record<string, unknown>): void {
   if (typeof m.holder !== "string") return;
   const name = m.holder;
   if (m.holding) {
-    const epoch = (epochs.get(name) ?? 0) + 1;
+    // Epochs grow across brokers too (a broker that ended is replaced, and knew the last ones).
+    const epoch = Math.max(Date.now(), (epochs.get(name) ?? 0) + 1);
     epochs.set(name, epoch);
     holders.set(name, { worker, epoch });
     for (const page of pages) page.postMessage({ moved: name, epoch } satisfies BrokerMessage);
@@ -80,4 +92,5 @@ function fromPage(m: Record<string, unknown>): void {
   const page = e.ports[0];
   pages.push(page);
   page.onmessage = (m) => isObject(m.data) && fromPage(m.data);
+  void held.then(() => page.postMessage({ ready: true } satisfies BrokerMessage));
 });

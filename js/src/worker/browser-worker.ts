@@ -6,7 +6,8 @@ import { OpfsStore } from "../runtime/hosts/opfs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import type { BrokerMessage } from "./broker.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
-import { Election, clientLock, lockManager } from "./election.js";
+import { Election } from "./election.js";
+import { clientLock, lockManager } from "./locks.js";
 import { isObject, logEvent } from "./protocol.js";
 
 interface WorkerScope {
@@ -49,6 +50,7 @@ const dispatcher: Dispatcher = new Dispatcher({
         serve(m.port, String(m.client));
       }
     };
+    election?.announceAll(); // a new broker, after the last one ended
   },
 });
 

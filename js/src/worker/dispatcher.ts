@@ -258,7 +258,7 @@ export class Dispatcher {
    */
   private nextId = Math.floor(Math.random() * 2 ** 20) * 2 ** 30 + 1;
   private queue: Promise<unknown> = Promise.resolve();
-  /** Each client's requests that wait for a database another client holds, in order. */
+  /** Requests that wait for a database another client holds, in order, by client and database. */
   private readonly parked = new Map<string, Queued[]>();
 
   constructor(options: DispatcherOptions) {
@@ -279,51 +279,53 @@ export class Dispatcher {
   }
 
   private async step(item: Queued): Promise<void> {
-    const waiting = this.parked.get(item.client);
-    if (waiting) {
-      waiting.push(item);
-      return;
-    }
-    if (this.heldFromOthers(item)) {
-      this.parked.set(item.client, [item]);
+    const key = this.waitsFor(item);
+    if (key !== null) {
+      const waiting = this.parked.get(key);
+      if (waiting) waiting.push(item);
+      else this.parked.set(key, [item]);
       return;
     }
     item.resolve(await this.dispatch(item));
     this.wake();
   }
 
-  /** Requeues, in order, the parked requests of each client whose database was let go. */
+  /** Requeues, in order, the parked requests for each database another client let go. */
   private wake(): void {
-    for (const [client, waiting] of this.parked) {
-      if (this.heldFromOthers(waiting[0])) continue;
-      this.parked.delete(client);
-      for (const item of waiting) this.enqueue(item);
+    for (const [key, waiting] of [...this.parked]) {
+      this.parked.delete(key); // so that the first request is judged on its own
+      if (this.waitsFor(waiting[0]) !== null) this.parked.set(key, waiting);
+      else for (const item of waiting) this.enqueue(item);
     }
   }
 
-  /** Whether the database a request is for is held by another client (see the top). */
-  private heldFromOthers({ message, client }: Queued): boolean {
-    if (this.parked.size === 0 && this.databases.onlyOf(client)) return false; // the common case
+  /**
+   * Whether a request must wait: the key of its client and database when another client holds
+   * that database (see the top), or requests of this client to it already wait; else null.
+   */
+  private waitsFor({ message, client }: Queued): string | null {
+    if (this.parked.size === 0 && this.databases.onlyOf(client)) return null; // the common case
     const args = isObject(message) && isObject(message.args) ? message.args : null;
-    if (!args) return false;
     let target: SyncDatabase | undefined;
     try {
-      if (typeof args.db === "number") target = this.databases.get(args.db);
-      const stmt = args.stmt ?? args.cursor;
+      if (typeof args?.db === "number") target = this.databases.get(args.db);
+      const stmt = args?.stmt ?? args?.cursor;
       if (typeof stmt === "number") {
         target = this.databases.byConnection(this.statements.get(stmt).connection);
       }
     } catch {
-      return false; // an unknown id: the request fails on its own
+      return null; // an unknown id: the request fails on its own
     }
-    if (!target) return false;
+    if (!target) return null;
+    const key = `${client}\0${target.storage}:${target.name}`;
+    if (this.parked.has(key)) return key;
     for (const [other, owner] of this.databases.sameFile(target)) {
       if (owner === client || !other.connection.isOpen) continue;
       if (this.statements.streaming(other.connection) || !other.connection.state().autocommit) {
-        return true;
+        return key;
       }
     }
-    return false;
+    return null;
   }
 
   /**
@@ -332,7 +334,8 @@ export class Dispatcher {
    */
   dropClient(client: string): Promise<void> {
     const done = this.queue.then(async () => {
-      this.parked.delete(client);
+      for (const key of this.parked.keys())
+        if (key.startsWith(`${client}\0`)) this.parked.delete(key);
       for (const id of this.databases.of(client)) await this.databases.close(id);
       this.wake();
     });

@@ -7,30 +7,7 @@
  * worker in line, which tells the broker, and the other tabs move their databases to it.
  */
 import { WebSqliteError } from "../errors.js";
-
-/** The part of navigator.locks used here (Web Locks). */
-export interface LockManager {
-  request<T>(
-    name: string,
-    options: { ifAvailable?: boolean; signal?: AbortSignal; mode?: "exclusive" | "shared" },
-    callback: (lock: unknown) => Promise<T> | T,
-  ): Promise<T>;
-}
-
-export function lockManager(): LockManager | null {
-  const nav = (globalThis as { navigator?: { locks?: LockManager } }).navigator;
-  return nav?.locks ?? null;
-}
-
-/** The Web Lock of a database: held by the worker that has its files. */
-export function databaseLock(name: string): string {
-  return `web-sqlite:db:${name}`;
-}
-
-/** The Web Lock a page holds for as long as it lives: its holders watch it. */
-export function clientLock(client: string): string {
-  return `web-sqlite:client:${client}`;
-}
+import { type LockManager, databaseLock } from "./locks.js";
 
 /** A request reached a worker that does not hold the database (any more): route it again. */
 export function notHolder(name: string): WebSqliteError {
@@ -64,6 +41,11 @@ export class Election {
 
   constructor(options: ElectionOptions) {
     this.options = options;
+  }
+
+  /** Tells a new broker which databases this worker holds. */
+  announceAll(): void {
+    for (const [name, entry] of this.entries) if (entry.holding) this.options.announce(name, true);
   }
 
   holds(name: string): boolean {

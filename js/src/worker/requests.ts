@@ -60,6 +60,11 @@ export const REQUESTS = {
     if (broker) w.options.joined?.(broker);
     return { sqliteVersion: (await w.runtime()).sqliteVersion };
   }),
+  /** A port to a new broker, after the one the page's worker had ended. */
+  join: request({ broker: port }, (w, { broker }) => {
+    w.options.joined?.(broker);
+    return null;
+  }),
   /**
    * The page opens a database shared with other tabs: this worker takes its Web Lock if it is
    * free (holder: true, open it here) or waits in line for it (open it at the holder).

@@ -1,0 +1,311 @@
+// Many tabs, one database, in real Chromium on the real OPFS, pages without COOP/COEP: every tab
+// opens the database by name and uses the whole Promise API; the tab holding it may close,
+// reload or crash at any moment, and nothing resolved is lost.
+import assert from "node:assert/strict";
+import { after, before, describe, it } from "node:test";
+
+import { startSession, testPage } from "./harness.mjs";
+
+const PORT = 8798; // fixed: OPFS belongs to the origin, port included
+
+let session;
+
+before(async () => {
+  session = await startSession({ port: PORT });
+});
+
+after(() => session?.close());
+
+const tab = () => testPage(session.context, session.server.url);
+
+/** Opens name in page as window.db (creating table t) and resolves when it is open. */
+async function openIn(page, name) {
+  await page.evaluate(async (name) => {
+    window.db = await window.wsq.open(name);
+    await window.db.exec("CREATE TABLE IF NOT EXISTS t(tab TEXT, i INTEGER, UNIQUE(tab, i))");
+  }, name);
+}
+
+/**
+ * Makes n write transactions in the page (each inserts (label, i) and reads back), concurrently
+ * with the other tabs. Resolves with the i of every resolved commit and the codes of the errors.
+ */
+function writeIn(page, label, n) {
+  return page.evaluate(
+    async ({ label, n }) => {
+      const committed = [];
+      const errors = [];
+      for (let i = 0; i < n; i++) {
+        try {
+          await window.db.transaction(async (tx) => {
+            await tx.exec("INSERT INTO t VALUES (?, ?)", [label, i]);
+            await tx.query("SELECT count(*) AS n FROM t WHERE tab = ?", [label]);
+          });
+          committed.push(i);
+        } catch (e) {
+          errors.push(`${e.code}: ${e.message}`);
+        }
+        if (i % 10 === 0) await window.db.query("SELECT count(*) FROM t");
+      }
+      return { committed, errors };
+    },
+    { label, n },
+  );
+}
+
+/** The rows of t by tab, and integrity_check, as the page sees them. */
+function contents(page) {
+  return page.evaluate(async () => {
+    const rows = await window.db.query("SELECT tab, i FROM t ORDER BY tab, i");
+    const [check] = await window.db.query("PRAGMA integrity_check");
+    const byTab = {};
+    for (const { tab, i } of rows) (byTab[tab] ??= []).push(i);
+    return { byTab, check: check.integrity_check };
+  });
+}
+
+/** The same calls, as a user makes them, in a page: what each returned or threw. */
+function everyCall(page, table) {
+  return page.evaluate(async (table) => {
+    const db = window.db;
+    const out = [];
+    const note = async (what, fn) => {
+      try {
+        const value = await fn();
+        out.push([what, value instanceof Uint8Array ? ["bytes", value.length > 0] : value]);
+      } catch (e) {
+        out.push([
+          what,
+          { name: e.name, code: e.code, resultCode: e.resultCode, offset: e.offset },
+        ]);
+      }
+    };
+    await note("exec", () => db.exec(`CREATE TABLE ${table}(k INTEGER PRIMARY KEY, v)`));
+    await note("insert", () =>
+      db.exec(`INSERT INTO ${table}(v) VALUES (?), (?)`, ["a", 2n ** 60n]),
+    );
+    await note("query", () => db.query(`SELECT * FROM ${table} ORDER BY k`));
+    await note("queryArrays", () => db.queryArrays(`SELECT k, v FROM ${table} ORDER BY k`));
+    await note("sql", () => db.sql`SELECT v FROM ${table} WHERE k = ${1}`);
+    await note("commit", () =>
+      db.transaction(async (tx) => {
+        await tx.exec(`INSERT INTO ${table}(v) VALUES (x'0102')`);
+        return tx.transaction((inner) => inner.query(`SELECT count(*) AS n FROM ${table}`));
+      }),
+    );
+    await note("rollback", () =>
+      db.transaction(async (tx) => {
+        await tx.exec(`INSERT INTO ${table}(v) VALUES ('gone')`);
+        throw new Error("undo");
+      }),
+    );
+    await note("after rollback", () => db.query(`SELECT count(*) AS n FROM ${table}`));
+    await note("prepare", async () => {
+      const stmt = await db.prepare(`SELECT v FROM ${table} WHERE k = ?`);
+      const got = [await stmt.get([1]), await stmt.all([2]), await stmt.get([99])];
+      await stmt.finalize();
+      return got;
+    });
+    await note("iterate", async () => {
+      const rows = [];
+      for await (const row of db.iterate(`SELECT k FROM ${table} ORDER BY k`, [], { chunkRows: 1 }))
+        rows.push(row.k);
+      return rows;
+    });
+    await note("batch", () =>
+      db.batch([`INSERT INTO ${table}(v) VALUES ('b')`, [`SELECT ? AS x`, [5]]]),
+    );
+    await note("constraint", () => db.exec(`INSERT INTO ${table}(k) VALUES (1)`));
+    await note("syntax", () => db.exec(`SELECT * FRM ${table}`));
+    await note("batch fails whole", () =>
+      db.batch([`INSERT INTO ${table}(v) VALUES ('c')`, `INSERT INTO ${table}(k) VALUES (1)`]),
+    );
+    await note("export", () => db.export());
+    await note("final", () => db.query(`SELECT count(*) AS n FROM ${table}`));
+    return out;
+  }, table);
+}
+
+describe("many tabs on one database (Chromium, OPFS)", () => {
+  it("opens in every tab, with the same results and errors in each", async () => {
+    const [first, second] = [await tab(), await tab()];
+    try {
+      await openIn(first, "calls.db");
+      await openIn(second, "calls.db");
+      const here = await everyCall(first, "holder");
+      const there = await everyCall(second, "other");
+      assert.deepEqual(there, here);
+      // What one tab committed, the other reads.
+      const seen = await first.evaluate(() =>
+        window.db.query("SELECT count(*) AS n FROM other").then((r) => r[0].n),
+      );
+      assert.equal(seen, here.find(([what]) => what === "final")[1][0].n);
+    } finally {
+      await first.close();
+      await second.close();
+    }
+  });
+
+  it("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
+    const tabs = [await tab(), await tab(), await tab(), await tab()];
+    try {
+      for (const page of tabs) await openIn(page, "four.db");
+      const results = await Promise.all(tabs.map((page, k) => writeIn(page, `tab${k}`, 250)));
+      for (const r of results) assert.deepEqual(r.errors, []);
+      const { byTab, check } = await contents(tabs[3]);
+      assert.equal(check, "ok");
+      for (let k = 0; k < 4; k++) {
+        assert.deepEqual(byTab[`tab${k}`], [...Array(250).keys()], `tab${k}'s commits`);
+      }
+    } finally {
+      for (const page of tabs) await page.close();
+    }
+  });
+
+  for (const ending of ["closed", "reloaded", "crashed"]) {
+    it(`carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`, async () => {
+      const [holder, b, c] = [await tab(), await tab(), await tab()];
+      const name = `moves-${ending}.db`;
+      try {
+        await openIn(holder, name);
+        await openIn(b, name);
+        await openIn(c, name);
+        const writes = [writeIn(b, "b", 150), writeIn(c, "c", 150)];
+        // The holder goes once both tabs have commits there.
+        await b.waitForFunction(() => window.db !== undefined);
+        await holder.waitForFunction(
+          () =>
+            window.db
+              .query("SELECT count(DISTINCT tab) AS n, count(*) AS rows FROM t")
+              .then((r) => r[0].n === 2 && r[0].rows >= 20),
+          null,
+          { polling: 50 },
+        );
+        if (ending === "closed") await holder.close();
+        else if (ending === "reloaded") await holder.reload();
+        else {
+          const cdp = await session.context.newCDPSession(holder);
+          void cdp.send("Page.crash").catch(() => {}); // the renderer is gone: no answer comes
+        }
+        const results = await Promise.all(writes);
+        const { byTab, check } = await contents(b);
+        assert.equal(check, "ok");
+        for (const [label, r] of [
+          ["b", results[0]],
+          ["c", results[1]],
+        ]) {
+          // Only the calls in flight when the holder went may end with a typed error.
+          for (const e of r.errors)
+            assert.match(e, /^(OUTCOME_UNKNOWN|DATABASE_MOVED|TRANSACTION_ROLLED_BACK):/);
+          assert.ok(r.errors.length <= 2, `${label}: ${r.errors.join("; ")}`);
+          const present = new Set(byTab[label]);
+          for (const i of r.committed) assert.ok(present.has(i), `${label}'s commit ${i} is there`);
+          assert.equal(present.size, byTab[label].length, "nothing twice");
+          assert.ok(byTab[label].length <= r.committed.length + r.errors.length);
+        }
+      } finally {
+        for (const page of [holder, b, c]) await page.close().catch(() => {});
+      }
+    });
+  }
+
+  it("makes other tabs wait for a tab's transaction, and rolls back a tab that closes in one", async () => {
+    const [holder, other] = [await tab(), await tab()];
+    try {
+      await openIn(holder, "waits.db");
+      await openIn(other, "waits.db");
+      // The other tab opens a transaction and writes in it.
+      await other.evaluate(() => {
+        window.inside = new Promise((entered) => {
+          window.finish = null;
+          window.tx = window.db.transaction(async (tx) => {
+            await tx.exec("INSERT INTO t VALUES ('other', 1)");
+            entered();
+            await new Promise((resolve) => (window.finish = resolve));
+            await tx.exec("INSERT INTO t VALUES ('other', 2)");
+          });
+        });
+        return window.inside;
+      });
+      // The holding tab's write waits for it (its other database does not).
+      await holder.evaluate(async () => {
+        window.done = false;
+        window.write = window.db
+          .exec("INSERT INTO t VALUES ('holder', 1)")
+          .then(() => (window.done = true));
+        const side = await window.wsq.open("waits-side.db");
+        await side.exec("CREATE TABLE IF NOT EXISTS s(v)");
+        await side.close();
+      });
+      assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
+      await other.evaluate(() => {
+        window.finish();
+        return window.tx;
+      });
+      await holder.evaluate(() => window.write);
+      let rows = await holder.evaluate(() =>
+        window.db.query("SELECT tab, i FROM t ORDER BY rowid"),
+      );
+      assert.deepEqual(rows, [
+        { tab: "other", i: 1 },
+        { tab: "other", i: 2 },
+        { tab: "holder", i: 1 },
+      ]);
+
+      // Now the other tab closes halfway through a transaction: it is rolled back, and the
+      // holder's write that waited for it goes through.
+      await other.evaluate(() => {
+        window.db.transaction(async (tx) => {
+          await tx.exec("INSERT INTO t VALUES ('other', 3)");
+          await new Promise(() => {});
+        });
+        return new Promise((resolve) => setTimeout(resolve, 0));
+      });
+      await other.evaluate(() => window.db.query("SELECT 1").catch((e) => e.code));
+      await holder.evaluate(() => {
+        window.write = window.db.exec("INSERT INTO t VALUES ('holder', 2)");
+      });
+      await other.close();
+      await holder.evaluate(() => window.write);
+      rows = await holder.evaluate(() => window.db.query("SELECT tab, i FROM t ORDER BY rowid"));
+      assert.deepEqual(rows.slice(3), [{ tab: "holder", i: 2 }]);
+      assert.deepEqual(await contents(holder).then((c) => c.check), "ok");
+    } finally {
+      await holder.close().catch(() => {});
+      await other.close().catch(() => {});
+    }
+  });
+
+  it("keeps a database that a worker opened with the synchronous API to that worker", async () => {
+    const page = await tab();
+    try {
+      const r = await page.evaluate(async () => {
+        const worker = new Worker("/e2e/pages/sync-holder.js", { type: "module" });
+        const ask = (message) =>
+          new Promise((resolve) => {
+            worker.onmessage = (e) => resolve(e.data);
+            worker.postMessage(message);
+          });
+        const held = await ask({ op: "open", name: "sync-held.db" });
+        const promiseApi = await window.wsq.open("sync-held.db").then(
+          () => ({ code: "opened" }),
+          (e) => ({ code: e.code, message: e.message }),
+        );
+        await ask({ op: "close" });
+        // Once the worker let it go, a page opens it; then the worker cannot.
+        const db = await window.wsq.open("sync-held.db");
+        const syncApi = await ask({ op: "open", name: "sync-held.db" });
+        await db.close();
+        const after = await ask({ op: "open", name: "sync-held.db" });
+        worker.terminate();
+        return { held, promiseApi, syncApi, after };
+      });
+      assert.deepEqual(r.held, { ok: true });
+      assert.equal(r.promiseApi.code, "DATABASE_IN_USE", r.promiseApi.message);
+      assert.equal(r.syncApi.code, "DATABASE_IN_USE", r.syncApi.message);
+      assert.deepEqual(r.after, { ok: true });
+    } finally {
+      await page.close();
+    }
+  });
+});
