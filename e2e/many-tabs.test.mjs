@@ -146,6 +146,33 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
+  it("tells every tab which tables each commit in any tab changed", async () => {
+    const tabs = [await tab(), await tab(), await tab()];
+    try {
+      for (const page of tabs) {
+        await openIn(page, "events.db");
+        await page.evaluate(() => {
+          window.heard = [];
+          window.db.onChange((tables) => window.heard.push(tables));
+        });
+      }
+      await tabs[0].evaluate(() => window.db.exec("CREATE TABLE IF NOT EXISTS u(v)"));
+      await tabs[1].evaluate(() =>
+        window.db.transaction(async (tx) => {
+          await tx.exec("INSERT INTO u VALUES (1)");
+          await tx.exec("INSERT INTO t VALUES ('b', 1)");
+        }),
+      );
+      await tabs[2].evaluate(() => window.db.exec("INSERT INTO t VALUES ('c', 1)"));
+      for (const page of tabs) {
+        await page.waitForFunction(() => window.heard.length >= 2, null, { polling: 20 });
+        assert.deepEqual(await page.evaluate(() => window.heard), [["u", "t"], ["t"]]);
+      }
+    } finally {
+      for (const page of tabs) await page.close();
+    }
+  });
+
   it("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
     const tabs = [await tab(), await tab(), await tab(), await tab()];
     try {

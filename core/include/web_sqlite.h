@@ -162,6 +162,11 @@ int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t 
 /// and last_insert_rowid() of the connection, WSQ_RESULT_AUTOCOMMIT when no transaction is open.
 int32_t wsq_conn_state(wsq_conn conn);
 
+/// Writes to the response the names of the tables that transactions committed on the connection
+/// since the last call changed, each followed by a NUL byte ("schema.table" for attached
+/// databases; temp tables are left out); the response is empty when none did.
+int32_t wsq_conn_changes(wsq_conn conn);
+
 /// Prepares the first statement of sql. *out is 0 when sql holds no statement (only comments or
 /// white space); *tail is the byte offset of the rest of the text. The response holds the
 /// statement's columns (as wsq_stmt_columns writes them).

@@ -45,7 +45,45 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
   sqlite3_extended_result_codes(db, 1);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   out->reset(new Connection(db));
+  Connection* self = out->get();
+  sqlite3_preupdate_hook(db, &Connection::PreUpdate, self);
+  sqlite3_commit_hook(db, &Connection::OnCommit, self);
+  sqlite3_rollback_hook(db, &Connection::OnRollback, self);
   return SQLITE_OK;
+}
+
+void Connection::Note(std::vector<std::string>* names, std::string name) {
+  // A transaction touches few tables, and mostly the same one row after row.
+  for (auto it = names->rbegin(); it != names->rend(); ++it) {
+    if (*it == name) return;
+  }
+  names->push_back(std::move(name));
+}
+
+void Connection::PreUpdate(void* self, sqlite3*, int, const char* schema, const char* table,
+                           sqlite3_int64, sqlite3_int64) {
+  auto* c = static_cast<Connection*>(self);
+  std::string_view s(schema);
+  if (s == "temp") return;  // no other connection sees it
+  if (!c->changing_.empty() && c->changing_.back() == table && s == "main") return;
+  c->Note(&c->changing_, s == "main" ? std::string(table) : std::string(s) + "." + table);
+}
+
+int Connection::OnCommit(void* self) {
+  auto* c = static_cast<Connection*>(self);
+  for (auto& name : c->changing_) Note(&c->committed_, std::move(name));
+  c->changing_.clear();
+  return 0;  // go on with the commit
+}
+
+void Connection::OnRollback(void* self) { static_cast<Connection*>(self)->changing_.clear(); }
+
+void Connection::TakeCommittedTables(ByteWriter* out) {
+  for (const std::string& name : committed_) {
+    out->PutRaw(name.data(), name.size());
+    out->PutU8(0);
+  }
+  committed_.clear();
 }
 
 void Connection::SetDeadline(double deadline_ms) {

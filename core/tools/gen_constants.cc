@@ -132,6 +132,7 @@ int main() {
   WSQ_EXPORT(wsq_conn_stats, "conn")
   WSQ_EXPORT(wsq_self_test, "vfs", "vfsLen", "path", "pathLen")
   WSQ_EXPORT(wsq_conn_state, "conn")
+  WSQ_EXPORT(wsq_conn_changes, "conn")
   WSQ_EXPORT(wsq_prepare, "conn", "sql", "sqlLen", "flags", "out", "tail")
   WSQ_EXPORT(wsq_cursor_open, "conn", "sql", "sqlLen", "params", "paramsLen", "maxRows", "out")
   WSQ_EXPORT(wsq_stmt_bind, "stmt", "params", "paramsLen")

@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <vector>
 
 #include "web_sqlite/byte_writer.h"
 #include "web_sqlite/error.h"
@@ -64,6 +65,10 @@ class Connection {
   bool autocommit() const { return sqlite3_get_autocommit(db_) != 0; }
   /// Writes changes, last insert rowid and autocommit as a result buffer without columns.
   void EncodeState(ByteWriter* out) const;
+  /// Writes the names of the tables that transactions committed since the last call changed,
+  /// each followed by a NUL ("schema.table" outside main; temp tables are left out), and
+  /// forgets them. Nothing when none did.
+  void TakeCommittedTables(ByteWriter* out);
 
   StatementCache& cache() { return cache_; }
 
@@ -71,11 +76,21 @@ class Connection {
   explicit Connection(sqlite3* db) : db_(db) {}
 
   static int Progress(void* self);
+  /// Hooks that note the tables each transaction changes (the pre-update hook sees every row
+  /// change, WITHOUT ROWID tables and whole-table deletes included).
+  static void PreUpdate(void* self, sqlite3* db, int op, const char* schema, const char* table,
+                        sqlite3_int64 old_rowid, sqlite3_int64 new_rowid);
+  static int OnCommit(void* self);
+  static void OnRollback(void* self);
+  static void Note(std::vector<std::string>* names, std::string name);
 
   sqlite3* db_;
   double deadline_ms_ = 0;
   StatementCache cache_;
   std::unordered_map<uint32_t, std::unique_ptr<Statement>> statements_;
+  /// Tables changed by the open transaction, and by committed ones not taken yet.
+  std::vector<std::string> changing_;
+  std::vector<std::string> committed_;
 };
 
 }  // namespace wsq

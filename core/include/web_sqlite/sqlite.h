@@ -2,8 +2,9 @@
 #ifndef WEB_SQLITE_SQLITE_H_
 #define WEB_SQLITE_SQLITE_H_
 
+// clang-format off
+#include "sqlite_config.h"  // first: sqlite3.h declares some interfaces only when they are on
 #include <sqlite3.h>
-
-#include "sqlite_config.h"
+// clang-format on
 
 #endif  // WEB_SQLITE_SQLITE_H_

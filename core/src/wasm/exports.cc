@@ -326,6 +326,13 @@ WSQ_EXPORT("wsq_conn_state") int32_t wsq_conn_state(wsq_conn conn) {
   });
 }
 
+WSQ_EXPORT("wsq_conn_changes") int32_t wsq_conn_changes(wsq_conn conn) {
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    c.TakeCommittedTables(&s.out);
+    return SQLITE_OK;
+  });
+}
+
 WSQ_EXPORT("wsq_prepare")
 int32_t wsq_prepare(wsq_conn conn, const char* sql, size_t sql_len, int32_t flags, wsq_stmt* out,
                     uint32_t* tail) {

@@ -3,7 +3,13 @@
  * the core's buffers. Used directly in workers and in Node, and by the worker's message loop.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
-import { type ColumnInfo, type ResultSet, decodeColumns, decodeResult } from "../codec/results.js";
+import {
+  type ColumnInfo,
+  type ResultSet,
+  decodeColumns,
+  decodeNames,
+  decodeResult,
+} from "../codec/results.js";
 import {
   type CoreExports,
   OpenFlag,
@@ -184,6 +190,18 @@ export class Connection {
     const stmt = new PreparedStatement(this, id, sql, columns);
     this.statements.add(stmt);
     return stmt;
+  }
+
+  /**
+   * The tables that transactions committed since the last call changed ("schema.table" for an
+   * attached database; temp tables are left out).
+   */
+  takeCommittedTables(): string[] {
+    const handle = this.live();
+    return this.call((x) => {
+      x.wsq_conn_changes(handle);
+      return decodeNames(this.runtime.responseBytes());
+    });
   }
 
   /** changes(), last insert rowid and autocommit of the connection. */

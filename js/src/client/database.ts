@@ -10,14 +10,14 @@
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeObjects, decodeResult } from "../codec/results.js";
 import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
-import type { Durability, Storage } from "../worker/protocol.js";
+import type { Changes, Durability, Storage } from "../worker/protocol.js";
 import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import { type TransactionMode, checkMode } from "../bindings/transaction.js";
 import { isNode } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
 import { defaultSpawn } from "./spawn.js";
 import { Tabs } from "./tabs.js";
-import { WorkerClient, neverStarted } from "./worker-client.js";
+import { WorkerClient, callSafely, neverStarted } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
 
 export interface OpenOptions {
@@ -248,7 +248,7 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
       if (storage === "opfs" && tabs()) void c.request("unfollow", { name, key }).catch(() => {});
     },
   );
-  const sharing = storage === "opfs" && tabs() ? { own: c, key } : null;
+  const sharing = storage === "opfs" && tabs() ? { own: c, key, shutdowns } : null;
   const core = new DatabaseCore(
     result.client,
     result.opened.db,
@@ -321,15 +321,25 @@ export async function selfTest(
   return client(options.wasm).request("selfTest", { storage: kind });
 }
 
-/** Stops the worker. Open databases are closed; the next open() starts a new worker. */
+/** shutdown() calls so far. */
+let shutdowns = 0;
+
+/**
+ * Stops the worker. Open databases are closed (those shared with other tabs too: they stay open
+ * in the other tabs); the next open() starts a new worker.
+ */
 export function shutdown(): void {
+  shutdowns++;
   sharedClient?.terminate();
+  sharedTabs?.disconnect();
 }
 
 /** How a database shared between tabs opens again when it moved to another holder. */
 interface Sharing {
   own: WorkerClient;
   key: number;
+  /** shutdown() calls before the database was opened. */
+  shutdowns: number;
 }
 
 /** The state one Database and its transactions share. */
@@ -342,6 +352,8 @@ class DatabaseCore {
   moves = 0;
   readonly sharing: Sharing | null;
   private moving: Promise<void> | null = null;
+  /** Stops each onChange listener (on close). */
+  private readonly watchers = new Set<() => void>();
   readonly args: OpenArgs;
   readonly name: string;
   readonly storage: Storage;
@@ -376,9 +388,17 @@ class DatabaseCore {
     if (log) client.logListeners.add(log);
   }
 
+  /**
+   * Whether the database follows its holder to another tab's worker. Not after shutdown():
+   * then its databases are closed, as in one tab.
+   */
+  get follows(): boolean {
+    return this.sharing !== null && this.sharing.shutdowns === shutdowns;
+  }
+
   /** Open, and reachable: a shared database opens again at its new holder when it moved. */
   get alive(): boolean {
-    return !this.closed && (this.sharing !== null || !this.moved);
+    return !this.closed && (this.follows || !this.moved);
   }
 
   /** The worker it was open in ended (for a shared database: it moved to another holder). */
@@ -388,7 +408,7 @@ class DatabaseCore {
 
   /** Opens the database again at its new holder, once, after it moved. */
   private follow(): Promise<void> {
-    if (!this.sharing || !this.moved) return Promise.resolve();
+    if (!this.follows || !this.moved) return Promise.resolve();
     this.moving ??= (async () => {
       try {
         const { client, opened } = await place(this.sharing!.own, this.args, this.sharing!.key);
@@ -410,7 +430,7 @@ class DatabaseCore {
    */
   check(caller: Transaction | null, what: string, joins = false): number {
     if (this.closed) throw misuse(`${what}: the database '${this.name}' is closed`);
-    if (!this.sharing && this.moved) {
+    if (!this.follows && this.moved) {
       throw new WebSqliteError(
         "WORKER_DIED",
         `${what}: the worker of '${this.name}' stopped since it was opened; open it again`,
@@ -475,7 +495,7 @@ class DatabaseCore {
     try {
       for (;;) {
         // (No await unless it moved: the request must leave in the same tick as the call.)
-        if (this.sharing && this.moved) await this.follow();
+        if (this.follows && this.moved) await this.follow();
         const began = this.owner?.began;
         if (began !== undefined && began !== this.moves) {
           // The transaction was at the holder that ended: it ended there, rolled back.
@@ -491,7 +511,7 @@ class DatabaseCore {
           const moved = this.sharing ? [] : transfer;
           return await this.client.request(type, sent, moved, control ? 0 : this.timeoutMs);
         } catch (e) {
-          if (!this.sharing || code(e) !== "WORKER_DIED" || !this.moved) throw e;
+          if (!this.follows || code(e) !== "WORKER_DIED" || !this.moved) throw e;
           // The holder ended before it began the request: send it to the new one.
           if (neverStarted.has(e as Error)) continue;
           // It ended while the request was in flight: its connection, and any transaction open
@@ -558,9 +578,26 @@ class DatabaseCore {
     return Promise.race([work, idle]).finally(() => clearTimeout(timer));
   }
 
+  /** Calls listener with the tables of each commit that changed this database (onChange). */
+  watch(listener: (tables: string[]) => void): () => void {
+    const own = (c: Changes) => {
+      const same =
+        this.storage === "memory"
+          ? c.db === this.id
+          : c.name === this.name && c.storage === this.storage;
+      if (same && !this.closed) callSafely(listener, c.tables);
+    };
+    const listeners = this.sharing ? tabs()!.changeListeners : this.client.changeListeners;
+    listeners.add(own);
+    const stop = () => void listeners.delete(own);
+    this.watchers.add(stop);
+    return stop;
+  }
+
   detach(): void {
     this.closed = true;
     if (this.log) this.client.logListeners.delete(this.log);
+    for (const stop of this.watchers) stop();
   }
 }
 
@@ -854,6 +891,20 @@ export class Database extends Queryable {
 
   get storage(): Storage {
     return this.core.storage;
+  }
+
+  /**
+   * Calls listener with the names of the tables a commit changed, after each commit that
+   * changed this database, made through any Database of it: in this page or, for a database
+   * shared between tabs, in any tab. A listener may hear of a table whose change a savepoint
+   * undid, never miss one. Returns the function that stops it; close() stops them all.
+   */
+  onChange(listener: (tables: string[]) => void): () => void {
+    if (typeof listener !== "function") {
+      throw new TypeError("onChange: listener must be a function");
+    }
+    if (this.core.closed) throw misuse(`onChange: the database '${this.name}' is closed`);
+    return this.core.watch(listener);
   }
 
   /** False after close(), or once the worker stopped. */

@@ -7,8 +7,8 @@
 import { brokerUrl } from "../layout.js";
 import type { BrokerMessage } from "../worker/broker.js";
 import { BROKER_LOCK, type LockManager, clientLock, lockManager } from "../worker/locks.js";
-import { isObject } from "../worker/protocol.js";
-import { type SpawnWorker, WorkerClient } from "./worker-client.js";
+import { CHANGES_CHANNEL, type Changes, isObject } from "../worker/protocol.js";
+import { type SpawnWorker, WorkerClient, callSafely } from "./worker-client.js";
 
 export class Tabs {
   /** This page, as the holders know it. */
@@ -22,6 +22,8 @@ export class Tabs {
   /** Whose connections end when a newer holder of their database is announced. */
   private readonly watchers = new Map<string, Set<(epoch: number) => void>>();
 
+  /** Receive the tables commits changed in databases shared between tabs (from any tab). */
+  readonly changeListeners = new Set<(changes: Changes) => void>();
   /** Connections sent to the broker that it has not passed on yet, to end if it ends. */
   private readonly unanswered = new Set<() => void>();
   private readonly locks: LockManager;
@@ -49,6 +51,9 @@ export class Tabs {
     this.locks = locks;
     this.rejoin = rejoin;
     this.broker = this.startBroker();
+    new BroadcastChannel(CHANGES_CHANNEL).onmessage = (e) => {
+      for (const listener of this.changeListeners) callSafely(listener, e.data as Changes);
+    };
     this.alive = new Promise((resolve) => {
       void locks.request(clientLock(this.id), {}, () => {
         resolve();
@@ -83,6 +88,9 @@ export class Tabs {
   private restartBroker(): void {
     this.broker.close();
     this.broker = this.startBroker();
+    new BroadcastChannel(CHANGES_CHANNEL).onmessage = (e) => {
+      for (const listener of this.changeListeners) callSafely(listener, e.data as Changes);
+    };
     this.rejoin(this.workerPort());
     // What the old broker had not passed on is lost: those connections end, never started.
     for (const end of [...this.unanswered]) end();
@@ -108,6 +116,11 @@ export class Tabs {
       this.links.set(name, client);
     }
     return client;
+  }
+
+  /** Ends every connection to a holder (shutdown()): their pending calls reject. */
+  disconnect(): void {
+    for (const link of this.links.values()) link.terminate();
   }
 
   private connect(name: string): SpawnWorker {

@@ -6,6 +6,7 @@
 import { SQLiteError, WebSqliteError, autocommitAfter } from "../errors.js";
 import {
   type Args,
+  type Changes,
   PROTOCOL_VERSION,
   type Request,
   type RequestType,
@@ -67,6 +68,15 @@ function rebuild(e: SerializedError): Error {
   return error;
 }
 
+/** Calls a user's listener: one that throws must not break the client. */
+export function callSafely<A extends unknown[]>(listener: (...args: A) => void, ...args: A): void {
+  try {
+    listener(...args);
+  } catch {
+    // The listener's own failure is its own.
+  }
+}
+
 function workerDied(reason: string): WebSqliteError {
   return new WebSqliteError(
     "WORKER_DIED",
@@ -83,6 +93,8 @@ export class WorkerClient {
   private nextId = 1;
   /** Receive SQLite's log from the worker (the log option of each open database). */
   readonly logListeners = new Set<(code: number, message: string) => void>();
+  /** Receive the tables commits changed (databases not shared between tabs). */
+  readonly changeListeners = new Set<(changes: Changes) => void>();
   /** Incremented each time a worker dies; databases opened before are gone. */
   generation = 0;
   /** How long the current worker took to start and load the wasm (once it has). */
@@ -123,14 +135,12 @@ export class WorkerClient {
 
   private onMessage(data: unknown): void {
     const event = data as WorkerEvent;
-    if (event && (event as { event?: string }).event === "log") {
-      for (const listener of this.logListeners) {
-        try {
-          listener(event.code, event.message);
-        } catch {
-          // A failing log callback must not break the client.
-        }
-      }
+    if (event?.event === "log") {
+      for (const listener of this.logListeners) callSafely(listener, event.code, event.message);
+      return;
+    }
+    if (event?.event === "changes") {
+      for (const listener of this.changeListeners) callSafely(listener, event);
       return;
     }
     const started = (data as { started?: unknown }).started;

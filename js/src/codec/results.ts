@@ -29,6 +29,12 @@ function int64(view: DataView, pos: number): number | bigint {
   return Number.isSafeInteger(n) ? n : (BigInt(hi) << 32n) | BigInt(lo);
 }
 
+/** NUL-terminated UTF-8 names, as the core lists tables (wsq_conn_changes). */
+export function decodeNames(bytes: Uint8Array): string[] {
+  if (bytes.length === 0) return [];
+  return decoder.decode(bytes.subarray(0, bytes.length - 1)).split("\0");
+}
+
 /** Char codes of a short ASCII string, reused (a string built by += would be a rope of pieces). */
 const codes: number[] = [];
 

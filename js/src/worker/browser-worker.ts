@@ -8,7 +8,7 @@ import type { BrokerMessage } from "./broker.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
 import { Election } from "./election.js";
 import { clientLock, lockManager } from "./locks.js";
-import { isObject, logEvent } from "./protocol.js";
+import { CHANGES_CHANNEL, changesEvent, isObject, logEvent } from "./protocol.js";
 
 interface WorkerScope {
   location: { search: string };
@@ -21,6 +21,7 @@ const query = new URLSearchParams(scope.location.search);
 const wasm = query.get("wasm") ?? undefined;
 const locks = lockManager();
 let broker: MessagePort | null = null;
+const changesChannel = new BroadcastChannel(CHANGES_CHANNEL);
 
 const election: Election | undefined = locks
   ? new Election({
@@ -42,6 +43,11 @@ const dispatcher: Dispatcher = new Dispatcher({
       log: (code, message) => scope.postMessage(logEvent(code, message)),
     }),
   election,
+  // Shared databases tell every page; the others, this worker's own page.
+  changed: (changes) => {
+    if (changes.storage === "opfs" && election) changesChannel.postMessage(changes);
+    else scope.postMessage(changesEvent(changes));
+  },
   joined: (port) => {
     broker = port;
     port.onmessage = (e) => {

@@ -28,7 +28,9 @@ import type { Election } from "./election.js";
 import type { DatabaseStore } from "../runtime/store.js";
 import {
   BadRequest,
+  type Changes,
   PROTOCOL_VERSION,
+  type Storage,
   type Response,
   type SerializedError,
   isObject,
@@ -44,6 +46,8 @@ export interface DispatcherOptions {
   election?: Election;
   /** A port to the broker arrived with the page's load request (browsers). */
   joined?: (broker: MessagePort) => void;
+  /** Tables a commit changed: tell the pages (see protocol.ts Changes). */
+  changed?: (changes: Changes) => void;
 }
 
 /** The client of requests from the worker's own page; other pages are named by their id. */
@@ -174,6 +178,11 @@ class OpenDatabases extends Handles<SyncDatabase> {
     return true;
   }
 
+  idOf(db: SyncDatabase): number {
+    for (const [id, other] of this.byId) if (other === db) return id;
+    return 0;
+  }
+
   byConnection(connection: Connection): SyncDatabase | undefined {
     for (const db of this.byId.values()) if (db.connection === connection) return db;
     return undefined;
@@ -287,7 +296,34 @@ export class Dispatcher {
       return;
     }
     item.resolve(await this.dispatch(item));
+    this.tellChanges(item);
     this.wake();
+  }
+
+  /** Tells of the tables that commits of the request's connection changed. */
+  private tellChanges(item: Queued): void {
+    const changed = this.options.changed;
+    const target = changed && this.target(item.message);
+    if (!target || !target.connection.isOpen) return;
+    const tables = target.connection.takeCommittedTables();
+    if (tables.length === 0) return;
+    const db = this.databases.idOf(target);
+    changed({ name: target.name, storage: target.storage as Storage, db, tables });
+  }
+
+  /** The database a request is for (by its db, stmt or cursor id), if any is open. */
+  private target(message: unknown): SyncDatabase | undefined {
+    const args = isObject(message) && isObject(message.args) ? message.args : null;
+    try {
+      if (typeof args?.db === "number") return this.databases.get(args.db);
+      const stmt = args?.stmt ?? args?.cursor;
+      if (typeof stmt === "number") {
+        return this.databases.byConnection(this.statements.get(stmt).connection);
+      }
+    } catch {
+      // an unknown id: the request fails on its own
+    }
+    return undefined;
   }
 
   /** Requeues, in order, the parked requests for each database another client let go. */
@@ -305,17 +341,7 @@ export class Dispatcher {
    */
   private waitsFor({ message, client }: Queued): string | null {
     if (this.parked.size === 0 && this.databases.onlyOf(client)) return null; // the common case
-    const args = isObject(message) && isObject(message.args) ? message.args : null;
-    let target: SyncDatabase | undefined;
-    try {
-      if (typeof args?.db === "number") target = this.databases.get(args.db);
-      const stmt = args?.stmt ?? args?.cursor;
-      if (typeof stmt === "number") {
-        target = this.databases.byConnection(this.statements.get(stmt).connection);
-      }
-    } catch {
-      return null; // an unknown id: the request fails on its own
-    }
+    const target = this.target(message);
     if (!target) return null;
     const key = `${client}\0${target.storage}:${target.name}`;
     if (this.parked.has(key)) return key;

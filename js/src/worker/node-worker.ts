@@ -4,7 +4,7 @@ import { parentPort, workerData } from "node:worker_threads";
 import { NodeStore } from "../runtime/hosts/node-fs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { logEvent } from "./protocol.js";
+import { changesEvent, logEvent } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
@@ -18,6 +18,7 @@ const dispatcher = new Dispatcher({
       host,
       log: (code, message) => port.postMessage(logEvent(code, message)),
     }),
+  changed: (changes) => port.postMessage(changesEvent(changes)),
 });
 
 port.on("message", async (message: unknown) => {

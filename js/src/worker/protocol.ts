@@ -134,12 +134,29 @@ export type Response =
   | { v: typeof PROTOCOL_VERSION; id: number; ok: false; error: SerializedError };
 
 /** Messages the worker sends on its own. */
-export type WorkerEvent = {
-  v: typeof PROTOCOL_VERSION;
-  event: "log";
-  code: number;
-  message: string;
-};
+export type WorkerEvent =
+  | { v: typeof PROTOCOL_VERSION; event: "log"; code: number; message: string }
+  | ({ v: typeof PROTOCOL_VERSION; event: "changes" } & Changes);
+
+/**
+ * Tables that a commit changed in a database: to every page (over a BroadcastChannel) when the
+ * database is shared between tabs, else as an event of the worker to its page. db is the
+ * worker's id of the connection that committed (a memory database is its connection's own).
+ */
+export interface Changes {
+  name: string;
+  storage: Storage;
+  db: number;
+  tables: string[];
+}
+
+/** Changes as the event a worker posts to its own page. */
+export function changesEvent(changes: Changes): WorkerEvent {
+  return { v: PROTOCOL_VERSION, event: "changes", ...changes };
+}
+
+/** The BroadcastChannel of the changes to databases shared between tabs. */
+export const CHANGES_CHANNEL = "web-sqlite:changes";
 
 /** SQLite's log line as the event a worker posts. */
 export function logEvent(code: number, message: string): WorkerEvent {

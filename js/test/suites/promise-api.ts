@@ -46,7 +46,97 @@ function gate(): { wait: Promise<void>; open: () => void } {
   return { wait, open };
 }
 
+/** The tables of each change event a database hears, in order, as they come. */
+function heard(db: Library.Database): {
+  next(): Promise<string[]>;
+  stop(): void;
+  count(): number;
+} {
+  const events: string[][] = [];
+  let wake = () => {};
+  const stop = db.onChange((tables) => {
+    events.push(tables);
+    wake();
+  });
+  return {
+    async next() {
+      // Generous: an event comes within milliseconds, or never (then the case fails).
+      const giveUp = Date.now() + 20_000;
+      while (events.length === 0) {
+        ok(Date.now() < giveUp, "a change event came");
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+      }
+      return events.shift()!;
+    },
+    stop,
+    count: () => events.length,
+  };
+}
+
 export const cases: Case[] = [
+  [
+    "tells every Database of a file which tables each commit changed",
+    async ({ wsq, name }) => {
+      const writer = await wsq.open(name("changes.db"));
+      const reader = await wsq.open(name("changes.db"));
+      await writer.exec(
+        "CREATE TABLE t(v); CREATE TABLE u(v) ; CREATE TABLE w(k PRIMARY KEY, v) WITHOUT ROWID",
+      );
+      const events = heard(reader);
+      const own = heard(writer);
+      await writer.exec("INSERT INTO t VALUES (1)");
+      eq(await events.next(), ["t"], "an autocommit insert");
+      eq(await own.next(), ["t"], "the writer hears its own commits too");
+      await writer.transaction(async (tx) => {
+        await tx.exec("INSERT INTO u VALUES (1)");
+        await tx.exec("UPDATE t SET v = 2");
+        await tx.exec("INSERT INTO u VALUES (2)");
+      });
+      eq(await events.next(), ["u", "t"], "a transaction, each table once");
+      await writer
+        .transaction(async (tx) => {
+          await tx.exec("INSERT INTO t VALUES (3)");
+          throw new Error("undo");
+        })
+        .catch(() => {});
+      await writer.batch(["INSERT INTO w VALUES (1, 1)", "DELETE FROM u"]);
+      eq(
+        await events.next(),
+        ["w", "u"],
+        "nothing for a rollback; WITHOUT ROWID and whole-table deletes count",
+      );
+      await writer.exec("CREATE TEMP TABLE scratch(v); INSERT INTO scratch VALUES (1)");
+      const stmt = await writer.prepare("INSERT INTO t VALUES (?)");
+      await stmt.run([4]);
+      await stmt.finalize();
+      eq(await events.next(), ["t"], "temp tables are the connection's own; statements count");
+      events.stop();
+      own.stop();
+      // Stopped, and closed: nothing more is heard (a listener still on hears the same event).
+      const closed = heard(reader);
+      await reader.close();
+      const still = heard(writer);
+      await writer.exec("INSERT INTO t VALUES (5)");
+      eq(await still.next(), ["t"], "a listener still on");
+      eq(events.count() + closed.count(), 0, "stopped and closed listeners");
+      await rejects(
+        Promise.resolve().then(() => reader.onChange(() => {})),
+        isCode("SQLITE_MISUSE"),
+        "onChange on a closed database",
+      );
+      const memory = await wsq.open(name("changes-memory"), { storage: "memory" });
+      const other = await wsq.open(name("changes-memory"), { storage: "memory" });
+      await other.exec("CREATE TABLE m(v)");
+      const mine = heard(memory);
+      await other.exec("INSERT INTO m VALUES (1)");
+      await memory.exec("CREATE TABLE n(v); INSERT INTO n VALUES (1)");
+      eq(await mine.next(), ["n"], "a memory database hears only itself");
+      for (const db of [writer, memory, other]) await db.close();
+    },
+  ],
   [
     "runs exec, query, queryArrays, sql, prepare and close",
     async ({ wsq, name, storage }) => {
