@@ -68,6 +68,7 @@ test-e2e: js
 	node bench/oo1-inserts.mjs --quick > /dev/null
 	node bench/speed.mjs --quick > /dev/null
 	node bench/peers-main.mjs --quick > /dev/null
+	node bench/many-tabs.mjs --quick > /dev/null
 
 test: build
 	$(MAKE) --no-print-directory test-native
@@ -88,6 +89,7 @@ bench: build
 	node bench/oo1-inserts.mjs
 	node bench/speed.mjs
 	node bench/peers-main.mjs
+	node bench/many-tabs.mjs
 	node bench/bytes.mjs
 
 format: setup

@@ -12,7 +12,12 @@ import { record } from "./results.mjs";
 
 const web = (...names) => names.map((f) => path.join(ROOT, "js/dist/web", f));
 const contestants = {
-  "web-sqlite (Promise API: index.js, worker.js)": web("index.js", "worker.js", "web-sqlite.wasm"),
+  "web-sqlite (Promise API: index.js, worker.js, broker.js)": web(
+    "index.js",
+    "worker.js",
+    "broker.js",
+    "web-sqlite.wasm",
+  ),
   "web-sqlite (sync API: sync.js)": web("sync.js", "web-sqlite.wasm"),
   "@sqlite.org/sqlite-wasm 3.54.1-build1": [
     "index.mjs",

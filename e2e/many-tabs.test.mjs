@@ -16,7 +16,36 @@ before(async () => {
 
 after(() => session?.close());
 
-const tab = () => testPage(session.context, session.server.url);
+/** What the pages printed, shown when a case fails. */
+let printed = [];
+
+const tab = async () => {
+  const page = await testPage(session.context, session.server.url);
+  page.on("console", (m) => printed.push(`${new Date().toISOString()} ${m.text()}`));
+  return page;
+};
+
+/**
+ * A case, failed rather than left hanging if a call never ends (generous: each case takes
+ * seconds), with what its pages printed.
+ */
+function test(name, fn) {
+  it(name, async () => {
+    printed = [];
+    let timer;
+    const hang = new Promise((_, reject) => {
+      timer = setTimeout(() => reject(new Error("the case did not end in 240 s")), 240_000);
+    });
+    try {
+      await Promise.race([fn(), hang]);
+    } catch (e) {
+      console.error(printed.join("\n"));
+      throw e;
+    } finally {
+      clearTimeout(timer);
+    }
+  });
+}
 
 /** Opens name in page as window.db (creating table t) and resolves when it is open. */
 async function openIn(page, name) {
@@ -44,6 +73,7 @@ function writeIn(page, label, n) {
           committed.push(i);
         } catch (e) {
           errors.push(`${e.code}: ${e.message}`);
+          console.log(`${label} ${i}: ${e.code}: ${e.message}`);
         }
         if (i % 10 === 0) await window.db.query("SELECT count(*) FROM t");
       }
@@ -127,11 +157,15 @@ function everyCall(page, table) {
 }
 
 describe("many tabs on one database (Chromium, OPFS)", () => {
-  it("opens in every tab, with the same results and errors in each", async () => {
+  test("opens in every tab, with the same results and errors in each", async () => {
     const [first, second] = [await tab(), await tab()];
     try {
       await openIn(first, "calls.db");
       await openIn(second, "calls.db");
+      assert.deepEqual(
+        await Promise.all([first, second].map((p) => p.evaluate(() => window.db.shared))),
+        [true, true],
+      );
       const here = await everyCall(first, "holder");
       const there = await everyCall(second, "other");
       assert.deepEqual(there, here);
@@ -146,7 +180,7 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
-  it("tells every tab which tables each commit in any tab changed", async () => {
+  test("tells every tab which tables each commit in any tab changed", async () => {
     const tabs = [await tab(), await tab(), await tab()];
     try {
       for (const page of tabs) {
@@ -173,7 +207,7 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
-  it("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
+  test("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
     const tabs = [await tab(), await tab(), await tab(), await tab()];
     try {
       for (const page of tabs) await openIn(page, "four.db");
@@ -190,7 +224,7 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
   });
 
   for (const ending of ["closed", "reloaded", "crashed"]) {
-    it(`carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`, async () => {
+    test(`carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`, async () => {
       const [holder, b, c] = [await tab(), await tab(), await tab()];
       const name = `moves-${ending}.db`;
       try {
@@ -236,7 +270,38 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     });
   }
 
-  it("makes other tabs wait for a tab's transaction, and rolls back a tab that closes in one", async () => {
+  test("bounds the wait for a frozen holding tab with timeoutMs, and goes on once it thaws", async () => {
+    const [holder, other] = [await tab(), await tab()];
+    try {
+      await openIn(holder, "frozen.db");
+      await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+      await other.evaluate(async () => {
+        window.timed = await window.wsq.open("frozen.db", { timeoutMs: 2000 });
+      });
+      // Chromium's page lifecycle freeze: the holder keeps its lock and its files.
+      const cdp = await session.context.newCDPSession(holder);
+      await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
+      const during = await other.evaluate(() =>
+        window.timed.exec("INSERT INTO t VALUES ('other', 1)").then(
+          () => "carried on",
+          (e) => e.code,
+        ),
+      );
+      assert.ok(["carried on", "TIMEOUT"].includes(during), during);
+      await cdp.send("Page.setWebLifecycleState", { state: "active" });
+      await other.evaluate(() => window.timed.exec("INSERT INTO t VALUES ('other', 2)"));
+      const { byTab, check } = await contents(holder);
+      assert.equal(check, "ok");
+      assert.deepEqual(byTab.holder, [1]);
+      // What timed out was either never run or rolled back: never half there, never twice.
+      assert.deepEqual(byTab.other, during === "TIMEOUT" ? [2] : [1, 2]);
+    } finally {
+      await holder.close();
+      await other.close();
+    }
+  });
+
+  test("makes other tabs wait for a tab's transaction, and rolls back a tab that closes in one", async () => {
     const [holder, other] = [await tab(), await tab()];
     try {
       await openIn(holder, "waits.db");
@@ -303,7 +368,7 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
-  it("keeps a database that a worker opened with the synchronous API to that worker", async () => {
+  test("keeps a database that a worker opened with the synchronous API to that worker", async () => {
     const page = await tab();
     try {
       const r = await page.evaluate(async () => {

@@ -907,6 +907,14 @@ export class Database extends Queryable {
     return this.core.watch(listener);
   }
 
+  /**
+   * Whether the database is shared between tabs (OPFS, where SharedWorker and Web Locks exist):
+   * every tab may open it. False: one tab at a time (a second gets DATABASE_IN_USE).
+   */
+  get shared(): boolean {
+    return this.core.sharing !== null;
+  }
+
   /** False after close(), or once the worker stopped. */
   get isOpen(): boolean {
     return this.core.alive;

@@ -162,6 +162,9 @@ export class Tabs {
         postMessage: (m, transfer) => port1.postMessage(m, transfer),
         terminate: () => {
           end();
+          // If the holder is alive (the database did not move; this page moved on), it closes
+          // what this port had open there.
+          port1.postMessage({ bye: true });
           port1.close();
         },
       };

@@ -24,7 +24,8 @@ const held = new Promise<void>((resolve) => {
 export type BrokerMessage =
   | { ready: true } // broker → page: it holds its Web Lock (the page watches it)
   | { worker: MessagePort } // page → broker: a port to the page's worker
-  | { holder: string; holding: boolean } // worker → broker
+  | { holder: string; holding: boolean; epoch?: number } // worker → broker (epoch: it held it before)
+  | { held: string; epoch: number } // broker → worker: its epoch as the holder
   | { connect: string; port: MessagePort; client: string; epoch: number } // page → broker → holder
   | { moved: string; epoch: number } // broker → pages: a new holder
   | { epoch: number }; // broker → page, on the port it passed on: the holder it reaches
@@ -65,11 +66,18 @@ function fromWorker(worker: MessagePort, m: Record<string, unknown>): void {
   if (typeof m.holder !== "string") return;
   const name = m.holder;
   if (m.holding) {
-    // Epochs grow across brokers too (a broker that ended is replaced, and knew the last ones).
-    const epoch = Math.max(Date.now(), (epochs.get(name) ?? 0) + 1);
+    // A holder that tells a new broker (the last one ended) what it held keeps its epoch: the
+    // pages' connections to it stay good. Otherwise the database moved: a new epoch, which
+    // grows across brokers too (Date.now()), and every page hears of it.
+    const known = epochs.get(name) ?? 0;
+    const kept = typeof m.epoch === "number" && m.epoch >= known;
+    const epoch = kept ? (m.epoch as number) : Math.max(Date.now(), known + 1);
     epochs.set(name, epoch);
     holders.set(name, { worker, epoch });
-    for (const page of pages) page.postMessage({ moved: name, epoch } satisfies BrokerMessage);
+    worker.postMessage({ held: name, epoch } satisfies BrokerMessage);
+    if (!kept) {
+      for (const page of pages) page.postMessage({ moved: name, epoch } satisfies BrokerMessage);
+    }
     pass(name);
   } else if (holders.get(name)?.worker === worker) {
     holders.delete(name);

@@ -26,8 +26,8 @@ const changesChannel = new BroadcastChannel(CHANGES_CHANNEL);
 const election: Election | undefined = locks
   ? new Election({
       locks,
-      announce: (name, holding) =>
-        broker?.postMessage({ holder: name, holding } satisfies BrokerMessage),
+      announce: (name, holding, epoch) =>
+        broker?.postMessage({ holder: name, holding, epoch } satisfies BrokerMessage),
       inUse: (name): boolean => dispatcher.databases.has(name, "opfs"),
     })
   : undefined;
@@ -52,31 +52,51 @@ const dispatcher: Dispatcher = new Dispatcher({
     broker = port;
     port.onmessage = (e) => {
       const m: unknown = e.data;
-      if (isObject(m) && typeof m.connect === "string" && m.port instanceof MessagePort) {
+      if (!isObject(m)) return;
+      if (typeof m.connect === "string" && m.port instanceof MessagePort) {
         serve(m.port, String(m.client));
+      } else if (typeof m.held === "string" && typeof m.epoch === "number") {
+        election?.heldAs(m.held, m.epoch);
       }
     };
     election?.announceAll(); // a new broker, after the last one ended
   },
 });
 
-/** Clients whose page is watched: when its lock frees, the page is gone. */
+/** Pages that are watched: when a page's lock frees, the page is gone. */
 const watched = new Set<string>();
+/** The clients of each watched page (one per port it connected). */
+const clientsOf = new Map<string, Set<string>>();
+let ports = 0;
 
-/** Serves another page's requests on port, as that page's client. */
-function serve(port: MessagePort, client: string): void {
+/**
+ * Serves another page's requests on port. Each port is a client of its own: the page ends it
+ * with { bye } when it moves on (its connections here close), and the page's end ends them all.
+ */
+function serve(port: MessagePort, page: string): void {
+  const client = `${page}#${++ports}`;
+  const clients = clientsOf.get(page) ?? new Set();
+  clients.add(client);
+  clientsOf.set(page, clients);
   // The page learns which requests began, so that one the holder never began can be sent
   // to the next holder if this one ends.
   const started = (id: number) => port.postMessage({ started: id });
   port.onmessage = async (e) => {
+    if (isObject(e.data) && e.data.bye === true) {
+      clients.delete(client);
+      port.close();
+      await dispatcher.dropClient(client);
+      return;
+    }
     const { response, transfer } = await dispatcher.handle(e.data, client, started);
     port.postMessage(response, transfer);
   };
-  if (locks && !watched.has(client)) {
-    watched.add(client);
-    void locks.request(clientLock(client), {}, async () => {
-      watched.delete(client);
-      await dispatcher.dropClient(client);
+  if (locks && !watched.has(page)) {
+    watched.add(page);
+    void locks.request(clientLock(page), {}, async () => {
+      watched.delete(page);
+      for (const gone of clientsOf.get(page) ?? []) await dispatcher.dropClient(gone);
+      clientsOf.delete(page);
     });
   }
 }

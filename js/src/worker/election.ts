@@ -21,6 +21,8 @@ interface Entry {
   /** The page's databases on the name (open here or at another holder), by the page's keys. */
   interest: Set<number>;
   holding: boolean;
+  /** The broker's number for this holding, once it told it. */
+  epoch?: number;
   /** Settles once the first, immediate try for the lock is over. */
   ready: Promise<void>;
   release: () => void;
@@ -30,7 +32,7 @@ interface Entry {
 export interface ElectionOptions {
   locks: LockManager;
   /** Tells the broker this worker now holds the database (true) or let it go (false). */
-  announce(name: string, holding: boolean): void;
+  announce(name: string, holding: boolean, epoch?: number): void;
   /** Whether connections to the database are open in this worker (served to any page). */
   inUse(name: string): boolean;
 }
@@ -45,7 +47,15 @@ export class Election {
 
   /** Tells a new broker which databases this worker holds. */
   announceAll(): void {
-    for (const [name, entry] of this.entries) if (entry.holding) this.options.announce(name, true);
+    for (const [name, entry] of this.entries) {
+      if (entry.holding) this.options.announce(name, true, entry.epoch);
+    }
+  }
+
+  /** The broker numbered this worker's holding of name (see broker.ts). */
+  heldAs(name: string, epoch: number): void {
+    const entry = this.entries.get(name);
+    if (entry?.holding) entry.epoch = epoch;
   }
 
   holds(name: string): boolean {
