@@ -162,6 +162,16 @@ int32_t wsq_self_test(const char* vfs, size_t vfs_len, const char* path, size_t 
 /// and last_insert_rowid() of the connection, WSQ_RESULT_AUTOCOMMIT when no transaction is open.
 int32_t wsq_conn_state(wsq_conn conn);
 
+/// Flags for wsq_conn_flags.
+enum wsq_conn_flag {
+  WSQ_CONN_IN_TRANSACTION = 1,  /// a transaction is open (the connection is not in autocommit)
+  WSQ_CONN_CHANGES = 2          /// committed changes wait for wsq_conn_changes
+};
+
+/// The connection's wsq_conn_flag bits, returned directly (no response): a cheap question asked
+/// after every request when tabs share the database. -1 when conn is not open.
+int32_t wsq_conn_flags(wsq_conn conn);
+
 /// Writes to the response the names of the tables that transactions committed on the connection
 /// since the last call changed, each followed by a NUL byte ("schema.table" for attached
 /// databases; temp tables are left out); the response is empty when none did.

@@ -70,6 +70,7 @@ void Connection::PreUpdate(void* self, sqlite3*, int, const char* schema, const 
 }
 
 int Connection::OnCommit(void* self) {
+  DefaultHost()->Committing();
   auto* c = static_cast<Connection*>(self);
   for (auto& name : c->changing_) Note(&c->committed_, std::move(name));
   c->changing_.clear();

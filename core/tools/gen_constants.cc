@@ -105,6 +105,8 @@ int main() {
   Table(nullptr, "FunctionCall",
         {{"SCALAR", WSQ_CALL_SCALAR}, {"STEP", WSQ_CALL_STEP}, {"FINAL", WSQ_CALL_FINAL}});
   Table(nullptr, "ErrorFlag", {{"AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT}});
+  Table(nullptr, "ConnFlag",
+        {{"IN_TRANSACTION", WSQ_CONN_IN_TRANSACTION}, {"CHANGES", WSQ_CONN_CHANGES}});
 
   std::printf("/** The exports of web-sqlite.wasm, from web_sqlite.h. Pointers are numbers. */\n");
   std::printf("export interface CoreExports {\n");
@@ -133,6 +135,7 @@ int main() {
   WSQ_EXPORT(wsq_self_test, "vfs", "vfsLen", "path", "pathLen")
   WSQ_EXPORT(wsq_conn_state, "conn")
   WSQ_EXPORT(wsq_conn_changes, "conn")
+  WSQ_EXPORT(wsq_conn_flags, "conn")
   WSQ_EXPORT(wsq_prepare, "conn", "sql", "sqlLen", "flags", "out", "tail")
   WSQ_EXPORT(wsq_cursor_open, "conn", "sql", "sqlLen", "params", "paramsLen", "maxRows", "out")
   WSQ_EXPORT(wsq_stmt_bind, "stmt", "params", "paramsLen")

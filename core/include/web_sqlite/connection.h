@@ -69,6 +69,7 @@ class Connection {
   /// each followed by a NUL ("schema.table" outside main; temp tables are left out), and
   /// forgets them. Nothing when none did.
   void TakeCommittedTables(ByteWriter* out);
+  bool has_committed_tables() const { return !committed_.empty(); }
 
   StatementCache& cache() { return cache_; }
 

@@ -52,6 +52,9 @@ class Host {
   virtual int KvDelete(const char* /*cls*/, const char* /*key*/) { return 0; }
   /// Receives SQLite's log messages (sqlite3_log): code and text.
   virtual void Log(int code, const char* message) = 0;
+  /// A connection is about to commit a transaction that wrote (SQLite's commit hook): from here
+  /// on, the end of the host does not undo what the request in progress wrote.
+  virtual void Committing() {}
 };
 
 /// The host of this build: POSIX natively, the wasm imports in wasm. Never null.

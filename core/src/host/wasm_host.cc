@@ -27,6 +27,7 @@ WSQ_IMPORT("wsq_host_random") void wsq_host_random(uint8_t* buffer, uint32_t n);
 WSQ_IMPORT("wsq_host_now_ms") double wsq_host_now_ms(void);
 WSQ_IMPORT("wsq_host_clock_ms") double wsq_host_clock_ms(void);
 WSQ_IMPORT("wsq_host_log") void wsq_host_log(int32_t code, const char* message, uint32_t len);
+WSQ_IMPORT("wsq_host_committing") void wsq_host_committing(void);
 WSQ_IMPORT("wsq_host_kv_read")
 int32_t wsq_host_kv_read(const char* cls, uint32_t cls_len, const char* key, uint32_t key_len,
                          char* buf, int32_t n);
@@ -83,6 +84,7 @@ class WasmHost : public Host {
   void Log(int code, const char* message) override {
     wsq_host_log(code, message, static_cast<uint32_t>(std::strlen(message)));
   }
+  void Committing() override { wsq_host_committing(); }
   int KvRead(const char* cls, const char* key, char* buf, int n) override {
     return wsq_host_kv_read(cls, Len(cls), key, Len(key), buf, n);
   }

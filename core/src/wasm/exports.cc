@@ -326,6 +326,13 @@ WSQ_EXPORT("wsq_conn_state") int32_t wsq_conn_state(wsq_conn conn) {
   });
 }
 
+WSQ_EXPORT("wsq_conn_flags") int32_t wsq_conn_flags(wsq_conn conn) {
+  const Connection* c = FindConnection(conn);
+  if (c == nullptr) return -1;
+  return (c->autocommit() ? 0 : WSQ_CONN_IN_TRANSACTION) |
+         (c->has_committed_tables() ? WSQ_CONN_CHANGES : 0);
+}
+
 WSQ_EXPORT("wsq_conn_changes") int32_t wsq_conn_changes(wsq_conn conn) {
   return OnConnection(conn, [&](Connection& c, State& s) {
     c.TakeCommittedTables(&s.out);

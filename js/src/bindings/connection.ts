@@ -192,6 +192,12 @@ export class Connection {
     return stmt;
   }
 
+  /** ConnFlag bits: a transaction is open; committed changes wait for takeCommittedTables. */
+  flags(): number {
+    const handle = this.live();
+    return this.runtime.invoke((x) => x.wsq_conn_flags(handle));
+  }
+
   /**
    * The tables that transactions committed since the last call changed ("schema.table" for an
    * attached database; temp tables are left out).

@@ -17,7 +17,7 @@ import { isNode } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
 import { defaultSpawn } from "./spawn.js";
 import { Tabs } from "./tabs.js";
-import { WorkerClient, callSafely, neverStarted } from "./worker-client.js";
+import { WorkerClient, callSafely, leftNoTrace } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
 
 export interface OpenOptions {
@@ -104,6 +104,7 @@ function tabs(): Tabs | null {
 function client(wasm?: string | URL): WorkerClient {
   sharedClient ??= new WorkerClient(defaultSpawn(wasm), {
     join: () => tabs()?.workerPort() ?? null,
+    acks: !isNode,
   });
   return sharedClient;
 }
@@ -150,13 +151,6 @@ function movedAway(name: string, what = "the open transaction"): WebSqliteError 
       `another tab, where the next call runs`,
   );
 }
-
-/**
- * What a request in flight at a holder that ended became: requests that change nothing are
- * sent again to the new holder; a rollback or a close happened with the holder's end.
- */
-const RESENT = new Set<RequestType>(["prepare", "stats", "export", "begin"]);
-const ENDED_WITH_HOLDER = new Set<RequestType>(["rollback", "close", "finalize"]);
 
 function transferOf(bytes: Uint8Array | null): ArrayBuffer[] {
   return bytes ? [bytes.buffer as ArrayBuffer] : [];
@@ -512,13 +506,14 @@ class DatabaseCore {
           return await this.client.request(type, sent, moved, control ? 0 : this.timeoutMs);
         } catch (e) {
           if (!this.follows || code(e) !== "WORKER_DIED" || !this.moved) throw e;
-          // The holder ended before it began the request: send it to the new one.
-          if (neverStarted.has(e as Error)) continue;
-          // It ended while the request was in flight: its connection, and any transaction open
-          // on it, ended with it.
+          // The holder ended before the request committed anything (a read, or a write that
+          // had not reached its commit): it left no trace; send it to the new holder. Inside a
+          // transaction it is not sent: the transaction ended with the holder (above).
+          if (leftNoTrace.has(e as Error)) continue;
+          // It ended while the request was committing: whether that commit got to disk is
+          // not known.
           if (this.owner) this.rolledBack ??= e as Error;
-          if (ENDED_WITH_HOLDER.has(type)) return null as Result<K>;
-          if (!RESENT.has(type)) throw this.unknownOutcome(type, e as Error);
+          throw this.unknownOutcome(type, e as Error);
         }
       }
     } catch (e) {

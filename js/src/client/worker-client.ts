@@ -38,13 +38,13 @@ export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promis
 type Outcome =
   | { kind: "response"; response: Response }
   | { kind: "timeout" }
-  | { kind: "died"; reason: string; started: boolean };
+  | { kind: "died"; reason: string; committed: boolean };
 
 /**
- * WORKER_DIED errors of requests that certainly never started: the worker (a holder of another
- * tab, which says when each request starts) ended before it began them.
+ * WORKER_DIED errors of requests that left no trace: the worker (a holder of another tab, which
+ * says when a request is about to commit what it wrote) ended before any commit of theirs.
  */
-export const neverStarted = new WeakSet<Error>();
+export const leftNoTrace = new WeakSet<Error>();
 
 function rebuild(e: SerializedError): Error {
   let error: Error;
@@ -88,8 +88,8 @@ export class WorkerClient {
   private readonly spawn: SpawnWorker;
   private port: Promise<WorkerPort> | null = null;
   private readonly pending = new Map<number, (outcome: Outcome) => void>();
-  /** Requests the worker said it started (only a holder of another tab says so). */
-  private readonly started = new Set<number>();
+  /** Requests the worker said are committing (only a holder of another tab says so). */
+  private readonly committing = new Set<number>();
   private nextId = 1;
   /** Receive SQLite's log from the worker (the log option of each open database). */
   readonly logListeners = new Set<(code: number, message: string) => void>();
@@ -105,7 +105,7 @@ export class WorkerClient {
   /** A port to the broker for each new worker (pages that share databases between tabs). */
   private readonly join: () => MessagePort | null;
 
-  /** Whether the worker says when it starts each request ({ started: id }). */
+  /** Whether the worker says when a request is about to commit (by posting its id). */
   private readonly acks: boolean;
 
   constructor(
@@ -143,16 +143,16 @@ export class WorkerClient {
       for (const listener of this.changeListeners) callSafely(listener, event);
       return;
     }
-    const started = (data as { started?: unknown }).started;
-    if (typeof started === "number") {
-      if (this.pending.has(started)) this.started.add(started);
+    // A holder of another tab says which request is about to commit: its id, a bare number.
+    if (typeof data === "number") {
+      if (this.pending.has(data)) this.committing.add(data);
       return;
     }
     const response = data as Response;
     const settle = this.pending.get(response.id);
     if (!settle) return;
     this.pending.delete(response.id);
-    this.started.delete(response.id);
+    this.committing.delete(response.id);
     settle({ kind: "response", response });
   }
 
@@ -179,10 +179,10 @@ export class WorkerClient {
     this.port = null;
     this.generation++;
     for (const [id, settle] of this.pending) {
-      settle({ kind: "died", reason, started: !this.acks || this.started.has(id) });
+      settle({ kind: "died", reason, committed: !this.acks || this.committing.has(id) });
     }
     this.pending.clear();
-    this.started.clear();
+    this.committing.clear();
     port?.then((w) => w.terminate()).catch(() => {});
   }
 
@@ -207,7 +207,7 @@ export class WorkerClient {
       let timer: ReturnType<typeof setTimeout> | undefined;
       if (timeoutMs > 0) {
         timer = setTimeout(() => {
-          this.started.delete(id);
+          this.committing.delete(id);
           if (this.pending.delete(id)) resolve({ kind: "timeout" });
         }, timeoutMs);
       }
@@ -236,7 +236,7 @@ export class WorkerClient {
       );
     }
     const died = workerDied(outcome.reason);
-    if (!outcome.started) neverStarted.add(died);
+    if (!outcome.committed) leftNoTrace.add(died);
     throw died;
   }
 

@@ -73,6 +73,11 @@ export class Runtime {
   dead: WebSqliteError | null = null;
   /** Set when a key-value write hit the storage quota during the current call. */
   quotaExceeded = false;
+  /**
+   * Called when a connection is about to commit a transaction that wrote (SQLite's commit
+   * hook), during a call: the dispatcher tells the page of another tab that its request wrote.
+   */
+  committing: (() => void) | null = null;
   /** 16 bytes of wasm memory for out-parameters, allocated once. */
   readonly outPtr: number;
 
@@ -440,6 +445,7 @@ function imports(
       },
       wsq_host_now_ms: () => Date.now(),
       wsq_host_clock_ms: () => performance.now(),
+      wsq_host_committing: () => rt().committing?.(),
       wsq_host_log: (code: number, p: number, n: number) => {
         try {
           (log ?? defaultLog)(code, str(p, n));

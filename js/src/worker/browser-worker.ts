@@ -78,9 +78,9 @@ function serve(port: MessagePort, page: string): void {
   const clients = clientsOf.get(page) ?? new Set();
   clients.add(client);
   clientsOf.set(page, clients);
-  // The page learns which requests began, so that one the holder never began can be sent
-  // to the next holder if this one ends.
-  const started = (id: number) => port.postMessage({ started: id });
+  // The page learns which requests are about to commit what they wrote: one that never got
+  // that far left no trace here, and goes to the next holder if this one ends.
+  const committing = (id: number) => port.postMessage(id);
   port.onmessage = async (e) => {
     if (isObject(e.data) && e.data.bye === true) {
       clients.delete(client);
@@ -88,7 +88,7 @@ function serve(port: MessagePort, page: string): void {
       await dispatcher.dropClient(client);
       return;
     }
-    const { response, transfer } = await dispatcher.handle(e.data, client, started);
+    const { response, transfer } = await dispatcher.handle(e.data, client, committing);
     port.postMessage(response, transfer);
   };
   if (locks && !watched.has(page)) {
@@ -101,7 +101,10 @@ function serve(port: MessagePort, page: string): void {
   }
 }
 
+/** The own page, too, learns which request is about to commit (see serve). */
+const committingHere = (id: number) => scope.postMessage(id);
+
 scope.addEventListener("message", async (e) => {
-  const { response, transfer } = await dispatcher.handle(e.data, OWN_PAGE);
+  const { response, transfer } = await dispatcher.handle(e.data, OWN_PAGE, committingHere);
   scope.postMessage(response, transfer);
 });

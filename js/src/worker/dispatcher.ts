@@ -21,7 +21,7 @@ import {
   carryAutocommit,
   misuse,
 } from "../errors.js";
-import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { ConnFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import type { HostFileSystem } from "../runtime/host.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Election } from "./election.js";
@@ -57,8 +57,11 @@ interface Queued {
   message: unknown;
   client: string;
   resolve: (answer: Answer) => void;
-  /** Called with the request's id just before it starts (never for one that does not). */
-  started?: (id: number) => void;
+  /**
+   * Called with the request's id when it is about to commit something (at most once): until
+   * then, the end of this worker leaves no trace of it, and the page may send it elsewhere.
+   */
+  committing?: (id: number) => void;
 }
 
 type Answer = { response: Response; transfer: ArrayBuffer[] };
@@ -277,10 +280,10 @@ export class Dispatcher {
 
   /**
    * Queues a message of client; resolves with the response and the buffers to transfer.
-   * started, if given, is called just before the request starts.
+   * committing, if given, is called when the request is about to commit what it wrote.
    */
-  handle(message: unknown, client = OWN_PAGE, started?: (id: number) => void): Promise<Answer> {
-    return new Promise((resolve) => this.enqueue({ message, client, resolve, started }));
+  handle(message: unknown, client = OWN_PAGE, committing?: (id: number) => void): Promise<Answer> {
+    return new Promise((resolve) => this.enqueue({ message, client, resolve, committing }));
   }
 
   private enqueue(item: Queued): void {
@@ -305,6 +308,7 @@ export class Dispatcher {
     const changed = this.options.changed;
     const target = changed && this.target(item.message);
     if (!target || !target.connection.isOpen) return;
+    if ((target.connection.flags() & ConnFlag.CHANGES) === 0) return;
     const tables = target.connection.takeCommittedTables();
     if (tables.length === 0) return;
     const db = this.databases.idOf(target);
@@ -347,7 +351,8 @@ export class Dispatcher {
     if (this.parked.has(key)) return key;
     for (const [other, owner] of this.databases.sameFile(target)) {
       if (owner === client || !other.connection.isOpen) continue;
-      if (this.statements.streaming(other.connection) || !other.connection.state().autocommit) {
+      const inTransaction = (other.connection.flags() & ConnFlag.IN_TRANSACTION) !== 0;
+      if (inTransaction || this.statements.streaming(other.connection)) {
         return key;
       }
     }
@@ -369,7 +374,7 @@ export class Dispatcher {
     return done;
   }
 
-  private async dispatch({ message, client, started }: Queued): Promise<Answer> {
+  private async dispatch({ message, client, committing }: Queued): Promise<Answer> {
     const id = isObject(message) && Number.isInteger(message.id) ? (message.id as number) : -1;
     try {
       const { definition, args } = this.validate(message);
@@ -378,7 +383,16 @@ export class Dispatcher {
       // A request that waited in the queue past its deadline does not start: the client has
       // already reported TIMEOUT, and what it reports must be what happened.
       if (deadline > 0 && Date.now() >= deadline) throw timedOut(null, deadline);
-      started?.(id);
+      const runtime = this.current;
+      let told = false;
+      if (runtime) {
+        runtime.committing = committing
+          ? () => {
+              if (!told) committing(id);
+              told = true;
+            }
+          : null;
+      }
       try {
         const result = await definition.run(this, args);
         return {
@@ -387,6 +401,8 @@ export class Dispatcher {
         };
       } catch (e) {
         throw timedOut(e, deadline);
+      } finally {
+        if (runtime) runtime.committing = null;
       }
     } catch (e) {
       return {
