@@ -270,6 +270,33 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     });
   }
 
+  test("answers a read that was running when the holding tab closed, from the next holder", async () => {
+    const [holder, other] = [await tab(), await tab()];
+    try {
+      await openIn(holder, "long-read.db");
+      await openIn(other, "long-read.db");
+      // A read that takes seconds (its result is known), sent just before the holder goes.
+      await other.evaluate(() => {
+        window.read = window.db
+          .query(
+            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 30000000) " +
+              "SELECT count(*) AS n FROM c",
+          )
+          .then(
+            (rows) => rows[0].n,
+            (e) => `${e.code}: ${e.message}`,
+          );
+      });
+      await new Promise((resolve) => setTimeout(resolve, 300));
+      await holder.close();
+      // Whether it was running or still queued there, it left no trace: it runs again.
+      assert.equal(await other.evaluate(() => window.read), 30000000);
+    } finally {
+      await holder.close().catch(() => {});
+      await other.close();
+    }
+  });
+
   test("bounds the wait for a frozen holding tab with timeoutMs, and goes on once it thaws", async () => {
     const [holder, other] = [await tab(), await tab()];
     try {

@@ -3,6 +3,9 @@
 
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/host.h"
@@ -220,6 +223,50 @@ TEST_F(ConnectionTest, ExportIsTheDatabaseFileAndIsRefusedInATransaction) {
   EXPECT_EQ(conn_->Export(&data, &size, &error_), SQLITE_MISUSE);
   EXPECT_NE(error_.message.find("transaction"), std::string::npos);
   ASSERT_EQ(Exec("ROLLBACK"), SQLITE_OK);
+}
+
+/// The tables TakeCommittedTables lists, as strings; it forgets them.
+std::vector<std::string> Committed(Connection* c) {
+  ByteWriter out;
+  c->TakeCommittedTables(&out);
+  std::vector<std::string> names;
+  std::string name;
+  for (size_t i = 0; i < out.size(); i++) {
+    if (out.data()[i] == 0) {
+      names.push_back(name);
+      name.clear();
+    } else {
+      name += static_cast<char>(out.data()[i]);
+    }
+  }
+  return names;
+}
+
+TEST_F(ConnectionTest, CommittedTablesAreListedOnceAndOnlyAfterTheCommit) {
+  using Names = std::vector<std::string>;
+  ASSERT_EQ(
+      Exec("CREATE TABLE t(a); CREATE TABLE u(a); CREATE TABLE w(k PRIMARY KEY) WITHOUT ROWID;"
+           "CREATE TEMP TABLE scratch(a)"),
+      SQLITE_OK);
+  EXPECT_EQ(Committed(conn_.get()), Names{}) << "DDL changes no table's rows";
+  ASSERT_EQ(
+      Exec("BEGIN; INSERT INTO u VALUES (1); INSERT INTO t VALUES (1); INSERT INTO u VALUES (2)"),
+      SQLITE_OK);
+  EXPECT_EQ(Committed(conn_.get()), Names{}) << "nothing before the commit";
+  EXPECT_FALSE(conn_->has_committed_tables());
+  ASSERT_EQ(Exec("COMMIT"), SQLITE_OK);
+  EXPECT_TRUE(conn_->has_committed_tables());
+  EXPECT_EQ(Committed(conn_.get()), (Names{"u", "t"}));
+  EXPECT_EQ(Committed(conn_.get()), Names{}) << "taken once";
+  ASSERT_EQ(Exec("BEGIN; INSERT INTO t VALUES (2); ROLLBACK"), SQLITE_OK);
+  ASSERT_EQ(Exec("INSERT INTO scratch VALUES (1)"), SQLITE_OK);
+  EXPECT_EQ(Committed(conn_.get()), Names{}) << "a rollback, and temp tables, list nothing";
+  ASSERT_EQ(Exec("INSERT INTO w VALUES (1); DELETE FROM t; ATTACH ':memory:' AS aux;"
+                 "CREATE TABLE aux.x(a); INSERT INTO aux.x VALUES (1)"),
+            SQLITE_OK)
+      << error_.message;
+  EXPECT_EQ(Committed(conn_.get()), (Names{"w", "t", "aux.x"}))
+      << "WITHOUT ROWID, a whole-table DELETE, an attached database";
 }
 
 }  // namespace
