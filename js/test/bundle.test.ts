@@ -9,7 +9,7 @@ import { fileURLToPath } from "node:url";
 const web = path.join(path.dirname(fileURLToPath(import.meta.url)), "../web");
 
 describe("browser bundles", () => {
-  for (const name of ["index.js", "sync.js", "worker.js"]) {
+  for (const name of ["index.js", "sync.js", "worker.js", "broker.js"]) {
     it(`${name} imports no Node module and no other file`, () => {
       const code = readFileSync(path.join(web, name), "utf8");
       assert.doesNotMatch(code, /["']node:/);
@@ -18,8 +18,11 @@ describe("browser bundles", () => {
     });
   }
 
-  it("index.js starts worker.js, and the wasm sits beside them", () => {
-    assert.match(readFileSync(path.join(web, "index.js"), "utf8"), /["']\.\/worker\.js["']/);
+  it("index.js starts worker.js and broker.js, and the wasm sits beside them", () => {
+    const index = readFileSync(path.join(web, "index.js"), "utf8");
+    assert.match(index, /["']\.\/worker\.js["']/);
+    assert.match(index, /["']\.\/broker\.js["']/);
+    assert.ok(existsSync(path.join(web, "broker.js")));
     assert.match(readFileSync(path.join(web, "worker.js"), "utf8"), /["']\.\/web-sqlite\.wasm["']/);
     assert.ok(existsSync(path.join(web, "web-sqlite.wasm")));
   });

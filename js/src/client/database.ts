@@ -533,8 +533,9 @@ class DatabaseCore {
   private unknownOutcome(type: string, cause: Error): WebSqliteError {
     return new WebSqliteError(
       "OUTCOME_UNKNOWN",
-      `the tab that held '${this.name}' closed while this ${type} was running there, so whether ` +
-        `it took effect is not known; the database moved to another tab. Check, then retry if needed`,
+      `the tab that held '${this.name}' closed while this ${type} was committing there, so ` +
+        `whether its commit reached the disk is not known; the database moved to another tab. ` +
+        `Check, then retry if needed`,
       { cause },
     );
   }
