@@ -328,7 +328,7 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
-  test("makes other tabs wait for a tab's transaction, and rolls back a tab that closes in one", async () => {
+  test("makes other tabs wait for a tab's transaction", async () => {
     const [holder, other] = [await tab(), await tab()];
     try {
       await openIn(holder, "waits.db");
@@ -371,27 +371,106 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
         { tab: "holder", i: 1 },
       ]);
 
-      // Now the other tab closes halfway through a transaction: it is rolled back, and the
-      // holder's write that waited for it goes through.
-      await other.evaluate(() => {
-        window.db.transaction(async (tx) => {
-          await tx.exec("INSERT INTO t VALUES ('other', 3)");
-          await new Promise(() => {});
-        });
-        return new Promise((resolve) => setTimeout(resolve, 0));
-      });
-      await other.evaluate(() => window.db.query("SELECT 1").catch((e) => e.code));
-      await holder.evaluate(() => {
-        window.write = window.db.exec("INSERT INTO t VALUES ('holder', 2)");
-      });
-      await other.close();
-      await holder.evaluate(() => window.write);
-      rows = await holder.evaluate(() => window.db.query("SELECT tab, i FROM t ORDER BY rowid"));
-      assert.deepEqual(rows.slice(3), [{ tab: "holder", i: 2 }]);
-      assert.deepEqual(await contents(holder).then((c) => c.check), "ok");
+      assert.equal(await contents(holder).then((c) => c.check), "ok");
     } finally {
       await holder.close().catch(() => {});
       await other.close().catch(() => {});
+    }
+  });
+
+  for (const ending of ["closed", "crashed"]) {
+    test(`rolls back the transaction of a tab ${ending} in one, and the others go on`, async () => {
+      const [holder, other] = [await tab(), await tab()];
+      const name = `rolled-back-${ending}.db`;
+      try {
+        await openIn(holder, name);
+        await openIn(other, name);
+        // The other tab writes in a transaction, and never ends it.
+        await other.evaluate(() => {
+          window.db.transaction(async (tx) => {
+            await tx.exec("INSERT INTO t VALUES ('other', 1)");
+            window.inserted = true;
+            await new Promise(() => {});
+          });
+        });
+        await other.waitForFunction(() => window.inserted === true);
+        // The holder's write waits for that transaction.
+        await holder.evaluate(() => {
+          window.done = false;
+          window.write = window.db
+            .exec("INSERT INTO t VALUES ('holder', 1)")
+            .then(() => (window.done = true));
+        });
+        await holder.evaluate(() => window.wsq.listDatabases());
+        assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
+        if (ending === "closed") await other.close();
+        else {
+          const cdp = await session.context.newCDPSession(other);
+          void cdp.send("Page.crash").catch(() => {}); // no answer comes
+        }
+        await holder.evaluate(() => window.write);
+        const { byTab, check } = await contents(holder);
+        assert.equal(check, "ok");
+        assert.deepEqual(byTab, { holder: [1] }, "the other tab's insert was rolled back");
+      } finally {
+        await holder.close();
+        await other.close().catch(() => {});
+      }
+    });
+  }
+
+  test("refuses import and delete of a database another tab has open, with typed errors", async () => {
+    const [holder, other] = [await tab(), await tab()];
+    try {
+      await openIn(holder, "kept.db");
+      await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+      const bytes = await holder.evaluate(async () => Array.from(await window.db.export()));
+      const tried = await other.evaluate(async (bytes) => {
+        const code = (p) =>
+          p.then(
+            () => "done",
+            (e) => e.code,
+          );
+        return {
+          delete: await code(window.wsq.deleteDatabase("kept.db")),
+          import: await code(window.wsq.importDatabase("kept.db", new Uint8Array(bytes))),
+        };
+      }, bytes);
+      assert.deepEqual(tried, { delete: "DATABASE_IN_USE", import: "DATABASE_IN_USE" });
+      const here = await holder.evaluate(() =>
+        window.wsq.deleteDatabase("kept.db").then(
+          () => "done",
+          (e) => e.code,
+        ),
+      );
+      assert.equal(here, "DATABASE_OPEN");
+      assert.deepEqual((await contents(holder)).byTab, { holder: [1] }, "untouched");
+    } finally {
+      await holder.close();
+      await other.close();
+    }
+  });
+
+  test("keeps to one tab at a time where tabs cannot share (no SharedWorker)", async () => {
+    const [first, second] = [await tab(), await tab()];
+    try {
+      const open = (page) =>
+        page.evaluate(async () => {
+          delete window.SharedWorker;
+          try {
+            window.db = await window.wsq.open("alone.db");
+            return window.db.shared;
+          } catch (e) {
+            return e.code;
+          }
+        });
+      assert.equal(await open(first), false, "db.shared");
+      assert.equal(await open(second), "DATABASE_IN_USE");
+      await first.evaluate(() => window.db.close());
+      assert.equal(await open(second), false, "once the first closed it");
+    } finally {
+      await first.close();
+      await second.close();
     }
   });
 
