@@ -88,11 +88,9 @@ export class Tabs {
   private restartBroker(): void {
     this.broker.close();
     this.broker = this.startBroker();
-    new BroadcastChannel(CHANGES_CHANNEL).onmessage = (e) => {
-      for (const listener of this.changeListeners) callSafely(listener, e.data as Changes);
-    };
     this.rejoin(this.workerPort());
-    // What the old broker had not passed on is lost: those connections end, never started.
+    // What the old broker had not passed on never reached a holder: those connections end,
+    // and their requests, which left no trace, go again.
     for (const end of [...this.unanswered]) end();
   }
 
