@@ -474,6 +474,33 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
+  test("says so when the broker cannot load, and the tab holding the database goes on", async () => {
+    // Another origin (port), whose broker.js is not deployed.
+    const broken = await startSession({
+      port: 8786,
+      redirects: { "/js/dist/web/broker.js": "/not-deployed.js" },
+    });
+    try {
+      const [holder, other] = [
+        await testPage(broken.context, broken.server.url),
+        await testPage(broken.context, broken.server.url),
+      ];
+      await openIn(holder, "no-broker.db");
+      const error = await other.evaluate(() =>
+        window.wsq.open("no-broker.db").then(
+          () => "opened",
+          (e) => ({ code: e.code, message: e.message }),
+        ),
+      );
+      assert.equal(error.code, "DATABASE_IN_USE");
+      assert.match(error.message, /broker\.js.*did not start/);
+      await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+      assert.deepEqual((await contents(holder)).byTab, { holder: [1] });
+    } finally {
+      await broken.close();
+    }
+  });
+
   test("keeps a database that a worker opened with the synchronous API to that worker", async () => {
     const page = await tab();
     try {

@@ -128,11 +128,11 @@ async function place(
   const shared = args.storage === "opfs" ? tabs() : null;
   for (;;) {
     let route = own;
-    if (shared) {
-      const { holder } = await own.request("follow", { name: args.name, key });
-      if (!holder) route = await shared.link(args.name);
-    }
     try {
+      if (shared) {
+        const { holder } = await own.request("follow", { name: args.name, key });
+        if (!holder) route = await shared.link(args.name);
+      }
       return { client: route, opened: await route.request("open", { ...args, shared: !!shared }) };
     } catch (e) {
       // The holder let the database go or ended while the open was on its way.

@@ -5,6 +5,7 @@
  * worker, and learns from the broker when a database moves to another holder.
  */
 import { brokerUrl } from "../layout.js";
+import { inUse } from "../runtime/store.js";
 import type { BrokerMessage } from "../worker/broker.js";
 import { BROKER_LOCK, type LockManager, clientLock, lockManager } from "../worker/locks.js";
 import { CHANGES_CHANNEL, type Changes, isObject } from "../worker/protocol.js";
@@ -27,6 +28,8 @@ export class Tabs {
   /** Connections sent to the broker that it has not passed on yet, to end if it ends. */
   private readonly unanswered = new Set<() => void>();
   private readonly locks: LockManager;
+  /** Why the broker cannot run here, once that is known. */
+  private broken: string | null = null;
   /** Gives the page's worker a port to a new broker (after the old one ended). */
   private readonly rejoin: (broker: MessagePort) => void;
 
@@ -70,6 +73,14 @@ export class Tabs {
   private startBroker(): MessagePort {
     const shared = new SharedWorker(brokerUrl(), { type: "module", name: "web-sqlite-broker" });
     const port = shared.port;
+    // The script failed to load (not deployed, or refused by a Content-Security-Policy): no
+    // tab can be reached through it. Databases held here still work.
+    shared.addEventListener("error", (e) => {
+      e.preventDefault();
+      if (this.broker !== port) return;
+      this.broken = `the broker (${brokerUrl().href}) did not start`;
+      for (const end of [...this.unanswered]) end();
+    });
     port.onmessage = (e) => {
       const m = e.data as Partial<{ moved: string; epoch: number; ready: boolean }>;
       if (!isObject(m)) return;
@@ -107,6 +118,13 @@ export class Tabs {
    * the next request connects to the new holder.
    */
   async link(name: string): Promise<WorkerClient> {
+    if (this.broken) {
+      throw inUse(
+        name,
+        `by another tab, which this page cannot reach: ${this.broken}. Serve broker.js beside ` +
+          `index.js (and allow it as a worker), or close the database in the other tab`,
+      );
+    }
     await this.alive;
     let client = this.links.get(name);
     if (!client) {
