@@ -270,27 +270,31 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     });
   }
 
-  test("answers a read that was running when the holding tab closed, from the next holder", async () => {
+  test("answers reads that were running when the holding tab closed, from the next holder", async () => {
     const [holder, other] = [await tab(), await tab()];
     try {
       await openIn(holder, "long-read.db");
       await openIn(other, "long-read.db");
-      // A read that takes seconds (its result is known), sent just before the holder goes.
-      await other.evaluate(() => {
-        window.read = window.db
-          .query(
-            "WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < 30000000) " +
-              "SELECT count(*) AS n FROM c",
-          )
-          .then(
-            (rows) => rows[0].n,
+      // Reads that take seconds (their results are known), sent just before the holder goes:
+      // one by query, one by a statement prepared there before.
+      await other.evaluate(async () => {
+        const count = (n) =>
+          `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n}) ` +
+          "SELECT count(*) AS n FROM c";
+        const stmt = await window.db.prepare(count(20000000));
+        const settle = (p) =>
+          p.then(
+            (row) => row.n,
             (e) => `${e.code}: ${e.message}`,
           );
+        window.read = settle(window.db.query(count(30000000)).then((rows) => rows[0]));
+        window.statementRead = settle(stmt.get());
       });
       await new Promise((resolve) => setTimeout(resolve, 300));
       await holder.close();
       // Whether it was running or still queued there, it left no trace: it runs again.
       assert.equal(await other.evaluate(() => window.read), 30000000);
+      assert.equal(await other.evaluate(() => window.statementRead), 20000000);
     } finally {
       await holder.close().catch(() => {});
       await other.close();

@@ -509,7 +509,12 @@ class DatabaseCore {
           // The holder ended before the request committed anything (a read, or a write that
           // had not reached its commit): it left no trace; send it to the new holder. Inside a
           // transaction it is not sent: the transaction ended with the holder (above).
-          if (leftNoTrace.has(e as Error)) continue;
+          if (leftNoTrace.has(e as Error)) {
+            // A statement or a cursor lives at its holder: the caller prepares it again (a
+            // statement) or gives up (a cursor: DATABASE_MOVED).
+            if ("stmt" in args || "cursor" in args) throw movedAway(this.name, "the statement");
+            continue;
+          }
           // It ended while the request was committing: whether that commit got to disk is
           // not known.
           if (this.owner) this.rolledBack ??= e as Error;
@@ -972,7 +977,7 @@ export class Statement {
   /** The statement's id at the database's holder: prepared again there after a move. */
   private async here(): Promise<number> {
     const core = this.core;
-    while (this.at !== core.moves || (core.sharing && core.moved)) {
+    while (this.at !== core.moves || (core.follows && core.moved)) {
       // request() follows the move first, so the statement is prepared at the new holder.
       const { stmt } = await core.request("prepare", { db: core.id, sql: this.sql });
       this.id = stmt;
@@ -995,9 +1000,19 @@ export class Statement {
     core.check(null, what, true);
     if (this.finalized) throw misuse(`${what}: the statement is finalized`);
     const encoded = encodeParams(params ?? [])!;
-    const stmt = await this.here();
-    const args = { stmt, params: encoded, rows, first, deadline: core.deadline() };
-    return core.request("run", args, [encoded.buffer as ArrayBuffer]);
+    for (;;) {
+      // (No await unless the database moved: the request leaves in the same tick as the call.)
+      const here = this.at === core.moves && !(core.follows && core.moved);
+      const stmt = here ? this.id : await this.here();
+      const args = { stmt, params: encoded, rows, first, deadline: core.deadline() };
+      try {
+        return await core.request("run", args, [encoded.buffer as ArrayBuffer]);
+      } catch (e) {
+        // The holder ended before the run left a trace: prepare it at the next one, run it there.
+        if (code(e) === "DATABASE_MOVED" && core.follows && core.moved) continue;
+        throw e;
+      }
+    }
   }
 
   /** Executes the statement once. */
