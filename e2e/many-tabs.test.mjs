@@ -382,6 +382,39 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
+  test("bounds the wait for another tab's transaction with busyTimeoutMs", async () => {
+    const [holder, other] = [await tab(), await tab()];
+    try {
+      await openIn(holder, "busy.db");
+      await other.evaluate(async () => {
+        window.busy = await window.wsq.open("busy.db", { busyTimeoutMs: 500 });
+      });
+      // The holder's transaction does not end until the test ends it.
+      await holder.evaluate(() => {
+        window.db.transaction(async (tx) => {
+          await tx.exec("INSERT INTO t VALUES ('holder', 1)");
+          window.inside = true;
+          await new Promise((resolve) => (window.finish = resolve));
+        });
+      });
+      await holder.waitForFunction(() => window.inside === true);
+      const error = await other.evaluate(() =>
+        window.busy.exec("INSERT INTO t VALUES ('other', 1)").then(
+          () => "ran",
+          (e) => ({ code: e.code, message: e.message }),
+        ),
+      );
+      assert.equal(error.code, "SQLITE_BUSY");
+      assert.match(error.message, /busyTimeoutMs \(500 ms\)/);
+      await holder.evaluate(() => window.finish());
+      await other.evaluate(() => window.busy.exec("INSERT INTO t VALUES ('other', 2)"));
+      assert.deepEqual((await contents(holder)).byTab, { holder: [1], other: [2] });
+    } finally {
+      await holder.close();
+      await other.close();
+    }
+  });
+
   for (const ending of ["closed", "crashed"]) {
     test(`rolls back the transaction of a tab ${ending} in one, and the others go on`, async () => {
       const [holder, other] = [await tab(), await tab()];

@@ -266,9 +266,13 @@ export class Connection {
     });
   }
 
+  /** How long a lock held elsewhere is waited for (sqlite3_busy_timeout); 0: not at all. */
+  busyTimeoutMs = 0;
+
   busyTimeout(ms: number): void {
     const handle = this.live();
     this.call((x) => x.wsq_busy_timeout(handle, ms));
+    this.busyTimeoutMs = ms;
   }
 
   /** Closes the database, finalizing its statements. Closing twice is harmless. */

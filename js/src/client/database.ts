@@ -39,7 +39,11 @@ export interface OpenOptions {
    * limit.
    */
   timeoutMs?: number;
-  /** How long SQLite retries when another connection of the worker holds a lock. */
+  /**
+   * How long SQLite retries when another connection of the worker holds a lock; for a database
+   * shared between tabs, also how long a call waits while another tab holds it in a transaction
+   * (then SQLITE_BUSY, and the call does not run).
+   */
   busyTimeoutMs?: number;
   /** Receives SQLite's log (sqlite3_log) while this database is open. Default: not logged. */
   log?: (code: number, message: string) => void;

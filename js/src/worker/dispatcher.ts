@@ -62,6 +62,8 @@ interface Queued {
    * then, the end of this worker leaves no trace of it, and the page may send it elsewhere.
    */
   committing?: (id: number) => void;
+  /** Set once the request's wait for another client has a busy timeout running. */
+  bounded?: boolean;
 }
 
 type Answer = { response: Response; transfer: ArrayBuffer[] };
@@ -93,6 +95,19 @@ export function serializeError(e: unknown): SerializedError {
   }
   if (autocommitAfter.has(e)) out.autocommit = true;
   return out;
+}
+
+/** The id of a message, or -1 when it has none. */
+function idOf(message: unknown): number {
+  return isObject(message) && Number.isInteger(message.id) ? (message.id as number) : -1;
+}
+
+/** The answer to a message that failed with e. */
+function failure(message: unknown, e: unknown): Answer {
+  return {
+    response: { v: PROTOCOL_VERSION, id: idOf(message), ok: false, error: serializeError(e) },
+    transfer: [],
+  };
 }
 
 /**
@@ -296,6 +311,7 @@ export class Dispatcher {
       const waiting = this.parked.get(key);
       if (waiting) waiting.push(item);
       else this.parked.set(key, [item]);
+      this.bound(item);
       return;
     }
     item.resolve(await this.dispatch(item));
@@ -328,6 +344,33 @@ export class Dispatcher {
       // an unknown id: the request fails on its own
     }
     return undefined;
+  }
+
+  /**
+   * A parked request on a connection with a busy timeout waits that long at most, as it would
+   * for a lock of another connection: then it fails with SQLITE_BUSY, without running.
+   */
+  private bound(item: Queued): void {
+    const target = this.target(item.message);
+    const ms = target?.connection.busyTimeoutMs ?? 0;
+    if (ms <= 0 || item.bounded) return;
+    item.bounded = true;
+    setTimeout(() => {
+      for (const [key, waiting] of this.parked) {
+        const at = waiting.indexOf(item);
+        if (at < 0) continue;
+        waiting.splice(at, 1);
+        if (waiting.length === 0) this.parked.delete(key);
+        const busy = new SQLiteError(
+          RC.SQLITE_BUSY,
+          `database is locked: another tab held '${target!.name}' in a transaction for longer ` +
+            `than busyTimeoutMs (${ms} ms); the request did not run`,
+        );
+        item.resolve(failure(item.message, busy));
+        this.wake();
+        return;
+      }
+    }, ms);
   }
 
   /** Requeues, in order, the parked requests for each database another client let go. */
@@ -375,7 +418,7 @@ export class Dispatcher {
   }
 
   private async dispatch({ message, client, committing }: Queued): Promise<Answer> {
-    const id = isObject(message) && Number.isInteger(message.id) ? (message.id as number) : -1;
+    const id = idOf(message);
     try {
       const { definition, args } = this.validate(message);
       this.client = client;
@@ -405,10 +448,7 @@ export class Dispatcher {
         if (runtime) runtime.committing = null;
       }
     } catch (e) {
-      return {
-        response: { v: PROTOCOL_VERSION, id, ok: false, error: serializeError(e) },
-        transfer: [],
-      };
+      return failure(message, e);
     }
   }
 
