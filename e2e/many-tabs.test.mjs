@@ -502,6 +502,12 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
           }
         });
       assert.equal(await open(first), false, "db.shared");
+      const heard = await first.evaluate(async () => {
+        const tables = new Promise((resolve) => window.db.onChange(resolve));
+        await window.db.exec("CREATE TABLE IF NOT EXISTS a(v); INSERT INTO a VALUES (1)");
+        return tables;
+      });
+      assert.deepEqual(heard, ["a"], "change events without sharing");
       assert.equal(await open(second), "DATABASE_IN_USE");
       await first.evaluate(() => window.db.close());
       assert.equal(await open(second), false, "once the first closed it");

@@ -43,10 +43,11 @@ const dispatcher: Dispatcher = new Dispatcher({
       log: (code, message) => scope.postMessage(logEvent(code, message)),
     }),
   election,
-  // Shared databases tell every page; the others, this worker's own page.
+  // Every page hears of an OPFS database's changes (those that share it listen on the channel),
+  // and the worker's own page of every change (those that do not share it listen to the worker).
   changed: (changes) => {
     if (changes.storage === "opfs" && election) changesChannel.postMessage(changes);
-    else scope.postMessage(changesEvent(changes));
+    scope.postMessage(changesEvent(changes));
   },
   joined: (port) => {
     broker = port;
