@@ -25,6 +25,7 @@ const TYPES = {
 /**
  * Starts the server. redirects maps a URL path ("/") to another; a path ending in / serves its
  * index.html; headers are added to every response (a test may add a Content-Security-Policy).
+ * /never-answers is accepted and never answered.
  */
 export async function serve({ port, redirects = {}, headers = {} } = {}) {
   const server = http.createServer(async (req, res) => {
@@ -34,6 +35,8 @@ export async function serve({ port, redirects = {}, headers = {} } = {}) {
         res.writeHead(302, { Location: redirects[url.pathname] }).end();
         return;
       }
+      // Held open, never answered: what a test needs of a server that hangs.
+      if (url.pathname === "/never-answers") return;
       let rel = decodeURIComponent(url.pathname);
       if (rel.endsWith("/")) rel += "index.html";
       const file = path.join(ROOT, path.normalize(rel));
@@ -64,6 +67,10 @@ export async function serve({ port, redirects = {}, headers = {} } = {}) {
   const address = server.address();
   return {
     url: `http://127.0.0.1:${address.port}`,
-    close: () => new Promise((resolve) => server.close(resolve)),
+    close: () =>
+      new Promise((resolve) => {
+        server.close(resolve);
+        server.closeAllConnections(); // /never-answers, and idle keep-alive connections
+      }),
   };
 }

@@ -5,4 +5,9 @@ import { runCases } from "../../js/dist/test/suites/check.js";
 import { cases } from "../../js/dist/test/suites/promise-api.js";
 
 window.runSuite = () =>
-  runCases(cases, { wsq, storage: "opfs", name: (base) => `promise-${base}` });
+  runCases(cases, {
+    wsq,
+    storage: "opfs",
+    name: (base) => `promise-${base}`,
+    neverAnswers: "/never-answers", // e2e/server.mjs holds it open
+  });

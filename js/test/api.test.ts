@@ -5,6 +5,7 @@ import assert from "node:assert/strict";
 import { spawn } from "node:child_process";
 import { once } from "node:events";
 import * as fs from "node:fs";
+import * as http from "node:http";
 import { after, describe, it } from "node:test";
 
 import * as wsq from "../src/index.js";
@@ -20,14 +21,21 @@ process.chdir(dir);
 
 const code = (e: unknown) => (e as wsq.WebSqliteError).code;
 
+// A server that takes requests and never answers them: a wasm that never loads.
+const silent = http.createServer(() => {});
+await new Promise<void>((resolve) => silent.listen(0, "127.0.0.1", resolve));
+const neverAnswers = `http://127.0.0.1:${(silent.address() as { port: number }).port}/web-sqlite.wasm`;
+
 describe("the Promise API in Node (files)", () => {
   after(() => {
     shutdown();
+    silent.closeAllConnections();
+    silent.close();
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
   for (const [name, run] of cases) {
-    it(name, () => run({ wsq, storage: "file", name: (base) => base }));
+    it(name, () => run({ wsq, storage: "file", name: (base) => base, neverAnswers }));
   }
 
   it("lists only SQLite files, and leaves no scratch file behind", async () => {

@@ -47,7 +47,7 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Receives SQLite's log (sqlite3_log) while this database is open. Default: not logged. */
   log?: (code: number, message: string) => void;
-  /** Where the worker finds web-sqlite.wasm; used when the worker starts. */
+  /** Where the worker finds web-sqlite.wasm; another location is another worker. */
   wasm?: string | URL;
 }
 
@@ -90,7 +90,11 @@ export interface IterateOptions {
   chunkRows?: number;
 }
 
-let sharedClient: WorkerClient | null = null;
+/**
+ * The page's workers: one serves every database, per location of the wasm (the option `wasm`;
+ * "" for the default): another binary is another worker.
+ */
+const clients = new Map<string, WorkerClient>();
 /** Sharing databases with the other tabs; null where it is not available (and in Node). */
 let sharedTabs: Tabs | null | undefined;
 
@@ -98,19 +102,27 @@ function tabs(): Tabs | null {
   if (sharedTabs === undefined) {
     sharedTabs = isNode
       ? null
-      : Tabs.create((broker) => {
-          void sharedClient?.request("join", { broker }, [broker]).catch(() => {});
+      : Tabs.create(() => {
+          for (const c of clients.values()) {
+            const broker = sharedTabs!.workerPort();
+            void c.request("join", { broker }, [broker]).catch(() => {});
+          }
         });
   }
   return sharedTabs;
 }
 
 function client(wasm?: string | URL): WorkerClient {
-  sharedClient ??= new WorkerClient(defaultSpawn(wasm), {
-    join: () => tabs()?.workerPort() ?? null,
-    acks: !isNode,
-  });
-  return sharedClient;
+  const key = wasm?.toString() ?? "";
+  let c = clients.get(key);
+  if (!c) {
+    c = new WorkerClient(defaultSpawn(wasm), {
+      join: () => tabs()?.workerPort() ?? null,
+      acks: !isNode,
+    });
+    clients.set(key, c);
+  }
+  return c;
 }
 
 type OpenArgs = Omit<Args<"open">, "shared">;
@@ -323,12 +335,13 @@ export async function selfTest(
 let shutdowns = 0;
 
 /**
- * Stops the worker. Open databases are closed (those shared with other tabs too: they stay open
- * in the other tabs); the next open() starts a new worker.
+ * Stops the page's worker (each, if databases were opened with several `wasm` locations). Open
+ * databases are closed (those shared with other tabs too: they stay open in the other tabs);
+ * the next open() starts a new worker.
  */
 export function shutdown(): void {
   shutdowns++;
-  sharedClient?.terminate();
+  for (const c of clients.values()) c.terminate();
   sharedTabs?.disconnect();
 }
 

@@ -30,11 +30,11 @@ export class Tabs {
   private readonly locks: LockManager;
   /** Why the broker cannot run here, once that is known. */
   private broken: string | null = null;
-  /** Gives the page's worker a port to a new broker (after the old one ended). */
-  private readonly rejoin: (broker: MessagePort) => void;
+  /** Gives the page's workers ports to a new broker (workerPort) after the old one ended. */
+  private readonly rejoin: () => void;
 
   /** Sharing, where the page can start the broker and has Web Locks; else null (one tab). */
-  static create(rejoin: (broker: MessagePort) => void): Tabs | null {
+  static create(rejoin: () => void): Tabs | null {
     const locks = lockManager();
     if (!locks || typeof SharedWorker === "undefined" || typeof MessageChannel === "undefined") {
       return null;
@@ -46,7 +46,7 @@ export class Tabs {
     }
   }
 
-  private constructor(locks: LockManager, rejoin: (broker: MessagePort) => void) {
+  private constructor(locks: LockManager, rejoin: () => void) {
     this.id =
       typeof crypto.randomUUID === "function"
         ? crypto.randomUUID()
@@ -99,7 +99,7 @@ export class Tabs {
   private restartBroker(): void {
     this.broker.close();
     this.broker = this.startBroker();
-    this.rejoin(this.workerPort());
+    this.rejoin();
     // What the old broker had not passed on never reached a holder: those connections end,
     // and their requests, which left no trace, go again.
     for (const end of [...this.unanswered]) end();

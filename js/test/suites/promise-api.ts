@@ -17,6 +17,8 @@ export interface PromiseSuiteContext {
   storage: "opfs" | "file";
   /** A database name of the case's own. */
   name(base: string): string;
+  /** A URL whose server accepts the request and never answers (a wasm that never loads). */
+  neverAnswers: string;
 }
 
 export type Case = [name: string, run: (ctx: PromiseSuiteContext) => Promise<void>];
@@ -696,20 +698,21 @@ export const cases: Case[] = [
   ],
   [
     "says what was slow when a cold open runs past its timeout",
-    async ({ wsq }) => {
-      wsq.shutdown();
-      // The open is the thing under test: starting a worker and loading the wasm into it takes
-      // longer than a millisecond on any machine (a busy one only makes it longer).
+    async ({ wsq, neverAnswers }) => {
+      // The open is the thing under test: its worker loads the wasm from a server that never
+      // answers, so it never finishes starting.
       await rejects(
-        wsq.open("cold", { storage: "memory", timeoutMs: 1 }),
+        wsq.open("cold", { storage: "memory", timeoutMs: 2000, wasm: neverAnswers }),
         (e) =>
           code(e) === "TIMEOUT" &&
           /the worker was still starting \(loading web-sqlite\.wasm/.test((e as Error).message),
         "the cold open",
       );
+      // Another wasm is another worker: the page's usual one is untouched.
       const db = await wsq.open("cold", { storage: "memory" });
       eq(await db.query("SELECT 1 AS one"), [{ one: 1 }]);
       await db.close();
+      wsq.shutdown(); // ends the worker still waiting for its wasm
     },
   ],
   [
