@@ -708,7 +708,7 @@ abstract class Queryable {
     const at = core.moves;
     const fetch = async () => {
       // A cursor lives at its holder: if the database moved, it ended there.
-      if (core.moves !== at || (core.sharing && core.moved)) {
+      if (core.moves !== at || (core.follows && core.moved)) {
         cursor = 0;
         throw movedAway(core.name, "the query's cursor");
       }

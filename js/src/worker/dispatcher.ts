@@ -196,13 +196,9 @@ class OpenDatabases extends Handles<SyncDatabase> {
     return true;
   }
 
-  idOf(db: SyncDatabase): number {
-    for (const [id, other] of this.byId) if (other === db) return id;
-    return 0;
-  }
-
-  byConnection(connection: Connection): SyncDatabase | undefined {
-    for (const db of this.byId.values()) if (db.connection === connection) return db;
+  /** The database of a connection, with its id. */
+  byConnection(connection: Connection): { id: number; db: SyncDatabase } | undefined {
+    for (const [id, db] of this.byId) if (db.connection === connection) return { id, db };
     return undefined;
   }
 
@@ -323,19 +319,19 @@ export class Dispatcher {
   private tellChanges(item: Queued): void {
     const changed = this.options.changed;
     const target = changed && this.target(item.message);
-    if (!target || !target.connection.isOpen) return;
-    if ((target.connection.flags() & ConnFlag.CHANGES) === 0) return;
-    const tables = target.connection.takeCommittedTables();
+    if (!target || !target.db.connection.isOpen) return;
+    const { id, db } = target;
+    if ((db.connection.flags() & ConnFlag.CHANGES) === 0) return;
+    const tables = db.connection.takeCommittedTables();
     if (tables.length === 0) return;
-    const db = this.databases.idOf(target);
-    changed({ name: target.name, storage: target.storage as Storage, db, tables });
+    changed({ name: db.name, storage: db.storage as Storage, db: id, tables });
   }
 
   /** The database a request is for (by its db, stmt or cursor id), if any is open. */
-  private target(message: unknown): SyncDatabase | undefined {
+  private target(message: unknown): { id: number; db: SyncDatabase } | undefined {
     const args = isObject(message) && isObject(message.args) ? message.args : null;
     try {
-      if (typeof args?.db === "number") return this.databases.get(args.db);
+      if (typeof args?.db === "number") return { id: args.db, db: this.databases.get(args.db) };
       const stmt = args?.stmt ?? args?.cursor;
       if (typeof stmt === "number") {
         return this.databases.byConnection(this.statements.get(stmt).connection);
@@ -351,7 +347,7 @@ export class Dispatcher {
    * for a lock of another connection: then it fails with SQLITE_BUSY, without running.
    */
   private bound(item: Queued): void {
-    const target = this.target(item.message);
+    const target = this.target(item.message)?.db;
     const ms = target?.connection.busyTimeoutMs ?? 0;
     if (ms <= 0 || item.bounded) return;
     item.bounded = true;
@@ -388,7 +384,7 @@ export class Dispatcher {
    */
   private waitsFor({ message, client }: Queued): string | null {
     if (this.parked.size === 0 && this.databases.onlyOf(client)) return null; // the common case
-    const target = this.target(message);
+    const target = this.target(message)?.db;
     if (!target) return null;
     const key = `${client}\0${target.storage}:${target.name}`;
     if (this.parked.has(key)) return key;
