@@ -11,7 +11,7 @@ CMAKE_WASM := cmake -S . -B $(WASM) -G Ninja -DCMAKE_TOOLCHAIN_FILE=cmake/wasm32
 CMAKE_SANITIZE := CC=clang-14 CXX=clang++-14 cmake -S . -B $(SANITIZE) -G Ninja \
 	-DCMAKE_BUILD_TYPE=RelWithDebInfo -DWSQ_SANITIZE=ON -DWSQ_FUZZ=ON
 CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
-TS_SOURCES = $(shell git ls-files 'js/*.ts' 'scripts/*.mjs' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'bench/*.js' 'e2e/*.mjs' 'e2e/*.js')
+TS_SOURCES = $(shell git ls-files 'js/*.ts' 'e2e/*.ts' 'scripts/*.mjs' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'bench/*.js' 'e2e/*.mjs' 'e2e/*.js')
 
 .PHONY: all setup build native wasm js sanitize test test-native test-sanitize test-js test-e2e fuzz demo bench format format-check clean distclean
 
@@ -29,13 +29,16 @@ wasm: setup
 	cmake --build $(WASM)
 
 # The constants shared with C are generated from the headers, then the TypeScript is compiled
-# (js/dist/src, for Node), the wasm placed next to it, and the browser bundles built (js/dist/web).
+# (js/dist/src, for Node) and the browser bundles built (js/dist/web), beside the one wasm both
+# use (js/dist/web/web-sqlite.wasm).
 js: native wasm
 	@mkdir -p $(dir $(GENERATED))
 	@$(NATIVE)/wsq_gen_constants > $(GENERATED).tmp
 	@cmp -s $(GENERATED).tmp $(GENERATED) && rm $(GENERATED).tmp || mv $(GENERATED).tmp $(GENERATED)
+	@rm -rf $(DIST) # nothing stale reaches the package
 	npx tsc -p js/tsconfig.json
-	cp $(WASM)/web-sqlite.wasm $(DIST)/src/web-sqlite.wasm
+	@mkdir -p $(DIST)/web
+	cp $(WASM)/web-sqlite.wasm $(DIST)/web/web-sqlite.wasm
 	node scripts/bundle.mjs
 
 build: native wasm js

@@ -23,11 +23,13 @@ const TYPES = {
 };
 
 /**
- * Starts the server. redirects maps a URL path ("/") to another; a path ending in / serves its
- * index.html; headers are added to every response (a test may add a Content-Security-Policy).
+ * Starts the server. root is the directory served (default: the repository); redirects maps a
+ * URL path ("/") to another; a path ending in / serves its index.html; headers are added to
+ * every response (a test may add a Content-Security-Policy). With fallback, a path that names no
+ * file is answered with the root's index.html, as many hosts of single-page apps do.
  * /never-answers is accepted and never answered.
  */
-export async function serve({ port, redirects = {}, headers = {} } = {}) {
+export async function serve({ port, root = ROOT, redirects = {}, headers = {}, fallback } = {}) {
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://127.0.0.1");
@@ -39,9 +41,13 @@ export async function serve({ port, redirects = {}, headers = {} } = {}) {
       if (url.pathname === "/never-answers") return;
       let rel = decodeURIComponent(url.pathname);
       if (rel.endsWith("/")) rel += "index.html";
-      const file = path.join(ROOT, path.normalize(rel));
-      if (!file.startsWith(ROOT + path.sep)) throw Object.assign(new Error(), { code: "ENOENT" });
-      const stat = await fs.stat(file);
+      let file = path.join(root, path.normalize(rel));
+      if (!file.startsWith(root + path.sep)) throw Object.assign(new Error(), { code: "ENOENT" });
+      let stat = await fs.stat(file).catch((e) => (fallback ? null : Promise.reject(e)));
+      if (!stat?.isFile() && fallback) {
+        file = path.join(root, "index.html");
+        stat = await fs.stat(file);
+      }
       if (!stat.isFile()) throw Object.assign(new Error(), { code: "ENOENT" });
       const etag = `"${stat.size.toString(16)}-${Math.floor(stat.mtimeMs).toString(16)}"`;
       const common = { ETag: etag, "Cache-Control": "no-cache", ...headers };

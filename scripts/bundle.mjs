@@ -1,10 +1,11 @@
-// The browser bundles: js/dist/web/{index,sync,worker,broker}.js, minified ES modules, with the wasm
-// beside them. A page loads index.js (the Promise API), which starts worker.js; or sync.js (the
-// synchronous API in a worker, JsStorageDb on the page). Node uses tsc's output (js/dist/src).
+// The browser bundles: js/dist/web/{index,sync,worker,broker}.js, minified ES modules, beside the
+// wasm (make js puts it there; Node's build finds it there too). A page loads index.js (the
+// Promise API), which starts worker.js and broker.js; or sync.js (the synchronous API in a
+// worker, JsStorageDb on the page). Node uses tsc's output (js/dist/src).
 //
 //   node scripts/bundle.mjs   (make js runs it)
 import { build } from "esbuild";
-import { copyFileSync, mkdirSync } from "node:fs";
+import { mkdirSync } from "node:fs";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
@@ -12,21 +13,16 @@ const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, "js/dist/web");
 mkdirSync(out, { recursive: true });
 
-// Node's modules and the Node file store are reached only behind a runtime check for Node: in the
-// browser bundles they are modules that throw, so no bundler or browser ever resolves "node:*",
-// and Node code that loaded a browser bundle (a "browser" export condition) says so.
-const NODE_ONLY =
-  "web-sqlite: this is the browser build (js/dist/web), which cannot reach Node's modules; " +
-  "in Node, import web-sqlite from js/dist/src (without the browser export condition)";
-const nodeOnly = {
-  name: "node-only",
+// platform.ts is Node's; the bundles take platform.browser.ts in its place. A Node module that
+// any other file would still bring in is an error: no bundler or browser must ever see one.
+const browserPlatform = {
+  name: "browser-platform",
   setup(b) {
-    b.onResolve({ filter: /^node:|hosts\/node-fs\.js$/ }, (args) => ({
-      path: args.path,
-      namespace: "node-only",
+    b.onResolve({ filter: /(^|\/)platform\.js$/ }, (args) => ({
+      path: path.resolve(args.resolveDir, args.path.replace(/\.js$/, ".browser.ts")),
     }));
-    b.onLoad({ filter: /.*/, namespace: "node-only" }, () => ({
-      contents: `throw new Error(${JSON.stringify(NODE_ONLY)});`,
+    b.onResolve({ filter: /^node:|\/node-fs\.js$|\/node-worker\.js$/ }, (args) => ({
+      errors: [{ text: `${args.path}: the browser build must not reach Node's modules` }],
     }));
   },
 };
@@ -45,8 +41,6 @@ await build({
   target: "es2022",
   minify: true,
   sourcemap: true,
-  plugins: [nodeOnly],
-  define: { WSQ_BUNDLE: "true" },
+  plugins: [browserPlatform],
   logLevel: "warning",
 });
-copyFileSync(path.join(root, "js/dist/src/web-sqlite.wasm"), path.join(out, "web-sqlite.wasm"));

@@ -16,7 +16,7 @@ export { JsStorageDb } from "./bindings/js-storage-db.js";
 export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
 export type { ConnectionOptions } from "./bindings/connection.js";
 export { loadRuntime, Runtime } from "./runtime/runtime.js";
-export { defaultWasmUrl } from "./layout.js";
+export { defaultWasmUrl } from "./platform.js";
 export type { RuntimeOptions, WasmSource, LoadStage, CoreExports } from "./runtime/runtime.js";
 export type { HostFileSystem } from "./runtime/host.js";
 export type { ResultSet, ColumnInfo } from "./codec/results.js";

@@ -8,7 +8,7 @@ import { before, describe, it } from "node:test";
 import { Connection, VFS } from "../src/bindings/connection.js";
 import { SQLiteError, WebSqliteError } from "../src/errors.js";
 import { ResultCode } from "../src/generated/constants.js";
-import { defaultWasmUrl } from "../src/layout.js";
+import { defaultWasmUrl } from "../src/platform.js";
 import { type Runtime, loadRuntime } from "../src/runtime/runtime.js";
 import { memoryDb, runtime, tempDir } from "./helpers.js";
 

@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 
 import assert from "node:assert/strict";
 
+import * as sync from "../src/sync.js";
 import { Database, JsStorageDb } from "../src/sync.js";
 import { tempDir } from "./helpers.js";
 import { cases } from "./suites/sync-api.js";
@@ -14,7 +15,7 @@ describe("synchronous API (Node, files)", () => {
   const dir = tempDir();
   after(() => fs.rmSync(dir, { recursive: true, force: true }));
   for (const [name, run] of cases) {
-    it(name, () => run({ storage: "file", name: (base) => path.join(dir, base) }));
+    it(name, () => run({ sync, storage: "file", name: (base) => path.join(dir, base) }));
   }
 
   it("opens memory and file databases synchronously once the wasm is loaded", async () => {

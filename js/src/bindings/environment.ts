@@ -3,9 +3,8 @@
  * per thread, with OPFS in a dedicated worker, files in Node, and no file storage elsewhere.
  */
 import { WebSqliteError } from "../errors.js";
-import { isNode } from "../platform.js";
+import { defaultStore } from "../platform.js";
 import type { DatabaseStore } from "../runtime/store.js";
-import { OpfsStore, missingOpfsCapability } from "../runtime/hosts/opfs.js";
 import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
 import { hasWebStorage, webStorageKv } from "../runtime/hosts/web-storage.js";
 
@@ -21,20 +20,6 @@ export const logListeners = new Set<(code: number, message: string) => void>();
 let loading: Promise<Environment> | null = null;
 let current: Environment | null = null;
 let store: Promise<DatabaseStore | null> | null = null;
-
-function inDedicatedWorker(): boolean {
-  const g = globalThis as { DedicatedWorkerGlobalScope?: unknown };
-  return typeof g.DedicatedWorkerGlobalScope !== "undefined";
-}
-
-async function defaultStore(): Promise<DatabaseStore | null> {
-  if (isNode) {
-    const { NodeStore } = await import("../runtime/hosts/node-fs.js");
-    return new NodeStore();
-  }
-  if (inDedicatedWorker() && missingOpfsCapability() === null) return new OpfsStore();
-  return null;
-}
 
 /** Loads (once) the shared runtime; a runtime that crashed is replaced by a fresh one. */
 export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {

@@ -13,9 +13,8 @@ import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Changes, Durability, Storage } from "../worker/protocol.js";
 import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import { type TransactionMode, checkMode } from "../bindings/transaction.js";
-import { isNode } from "../platform.js";
+import { baseUrl, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
-import { defaultSpawn } from "./spawn.js";
 import { Tabs } from "./tabs.js";
 import { WorkerClient, callSafely, leftNoTrace } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
@@ -116,9 +115,10 @@ function client(wasm?: string | URL): WorkerClient {
   const key = wasm?.toString() ?? "";
   let c = clients.get(key);
   if (!c) {
-    c = new WorkerClient(defaultSpawn(wasm), {
+    c = new WorkerClient(spawnWorker, {
       join: () => tabs()?.workerPort() ?? null,
       acks: !isNode,
+      wasm: new URL(wasm ?? defaultWasmUrl(), baseUrl()).href,
     });
     clients.set(key, c);
   }

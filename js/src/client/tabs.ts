@@ -4,7 +4,7 @@
  * it is gone; it reaches a database held by another tab's worker over a port of its own to that
  * worker, and learns from the broker when a database moves to another holder.
  */
-import { brokerUrl } from "../layout.js";
+import { startBroker } from "../platform.js";
 import { inUse } from "../runtime/store.js";
 import type { BrokerMessage } from "../worker/broker.js";
 import { BROKER_LOCK, type LockManager, clientLock, lockManager } from "../worker/locks.js";
@@ -71,14 +71,14 @@ export class Tabs {
    * said it holds it; getting it means the broker is gone, and the page starts a new one.
    */
   private startBroker(): MessagePort {
-    const shared = new SharedWorker(brokerUrl(), { type: "module", name: "web-sqlite-broker" });
+    const shared = startBroker();
     const port = shared.port;
     // The script failed to load (not deployed, or refused by a Content-Security-Policy): no
     // tab can be reached through it. Databases held here still work.
     shared.addEventListener("error", (e) => {
       e.preventDefault();
       if (this.broker !== port) return;
-      this.broken = `the broker (${brokerUrl().href}) did not start`;
+      this.broken = "its broker (broker.js, a SharedWorker) did not start";
       for (const end of [...this.unanswered]) end();
     });
     port.onmessage = (e) => {
@@ -122,7 +122,8 @@ export class Tabs {
       throw inUse(
         name,
         `by another tab, which this page cannot reach: ${this.broken}. Serve broker.js beside ` +
-          `index.js (and allow it as a worker), or close the database in the other tab`,
+          `index.js, or have the bundler emit it, and allow it as a worker; or close the ` +
+          `database in the other tab`,
       );
     }
     await this.alive;

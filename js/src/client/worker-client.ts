@@ -14,6 +14,7 @@ import {
   type Result,
   type SerializedError,
   type WorkerEvent,
+  setupMessage,
 } from "../worker/protocol.js";
 
 /** The little a client needs of a worker, in Node or in a browser. */
@@ -24,12 +25,15 @@ export interface WorkerPort {
 
 export interface WorkerHandlers {
   message(data: unknown): void;
-  /** The worker failed or exited; nothing more will come from it. */
-  died(reason: string): void;
+  /**
+   * The worker failed or exited; nothing more will come from it. code LOAD_FAILED: its script
+   * never ran (else the calls it had reject with WORKER_DIED).
+   */
+  died(reason: string, code?: "LOAD_FAILED"): void;
 }
 
-/** Starts a worker; restart is true when an earlier worker of this client died. */
-export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promise<WorkerPort>;
+/** Starts a worker (platform.ts); the client's first message to it is its setup. */
+export type SpawnWorker = (handlers: WorkerHandlers) => Promise<WorkerPort>;
 
 /**
  * How a request ended. The error of a failed request is built by request() itself after its
@@ -38,7 +42,7 @@ export type SpawnWorker = (handlers: WorkerHandlers, restart: boolean) => Promis
 type Outcome =
   | { kind: "response"; response: Response }
   | { kind: "timeout" }
-  | { kind: "died"; reason: string; committed: boolean };
+  | { kind: "died"; reason: string; code: string; committed: boolean };
 
 /**
  * WORKER_DIED errors of requests that left no trace: the worker (a holder of another tab, which
@@ -77,11 +81,13 @@ export function callSafely<A extends unknown[]>(listener: (...args: A) => void, 
   }
 }
 
-function workerDied(reason: string): WebSqliteError {
-  return new WebSqliteError(
-    "WORKER_DIED",
-    `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
-  );
+function workerDied(reason: string, code = "WORKER_DIED"): WebSqliteError {
+  return code === "LOAD_FAILED"
+    ? new WebSqliteError(code, `web-sqlite's worker did not start: ${reason}`)
+    : new WebSqliteError(
+        "WORKER_DIED",
+        `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
+      );
 }
 
 export class WorkerClient {
@@ -99,7 +105,7 @@ export class WorkerClient {
   generation = 0;
   /** How long the current worker took to start and load the wasm (once it has). */
   startedInMs = 0;
-  private lastDeath = "";
+  private lastDeath = { reason: "", code: "WORKER_DIED" };
   private loaded: Promise<unknown> | null = null;
 
   /** A port to the broker for each new worker (pages that share databases between tabs). */
@@ -108,27 +114,37 @@ export class WorkerClient {
   /** Whether the worker says when a request is about to commit (by posting its id). */
   private readonly acks: boolean;
 
+  /**
+   * Where the worker finds the wasm (a URL the page resolved), sent in the setup of each new
+   * worker; none for a port to a worker another tab set up.
+   */
+  private readonly wasm: string | undefined;
+
   constructor(
     spawn: SpawnWorker,
-    options: { join?: () => MessagePort | null; acks?: boolean } = {},
+    options: { join?: () => MessagePort | null; acks?: boolean; wasm?: string } = {},
   ) {
     this.spawn = spawn;
+    this.wasm = options.wasm;
     this.join = options.join ?? (() => null);
     this.acks = options.acks ?? false;
   }
 
   private worker(): Promise<WorkerPort> {
     if (this.port) return this.port;
-    const port: Promise<WorkerPort> = this.spawn(
-      {
-        message: (data) => this.onMessage(data),
-        // A worker that was already replaced (terminated, then its exit reported late) is past.
-        died: (reason) => {
-          if (this.port === port) this.onDied(reason);
-        },
+    const restart = this.generation > 0;
+    const port: Promise<WorkerPort> = this.spawn({
+      message: (data) => this.onMessage(data),
+      // A worker that was already replaced (terminated, then its exit reported late) is past.
+      died: (reason, code) => {
+        if (this.port === port) this.onDied(reason, code);
       },
-      this.generation > 0,
-    );
+    }).then((worker) => {
+      if (this.wasm !== undefined) {
+        worker.postMessage(setupMessage({ wasm: this.wasm, restart }), []);
+      }
+      return worker;
+    });
     this.port = port;
     return port;
   }
@@ -172,14 +188,14 @@ export class WorkerClient {
     return this.loaded;
   }
 
-  private onDied(reason: string): void {
-    this.lastDeath = reason;
+  private onDied(reason: string, code = "WORKER_DIED"): void {
+    this.lastDeath = { reason, code };
     this.loaded = null;
     const port = this.port;
     this.port = null;
     this.generation++;
     for (const [id, settle] of this.pending) {
-      settle({ kind: "died", reason, committed: !this.acks || this.committing.has(id) });
+      settle({ kind: "died", reason, code, committed: !this.acks || this.committing.has(id) });
     }
     this.pending.clear();
     this.committing.clear();
@@ -200,7 +216,9 @@ export class WorkerClient {
     const generation = this.generation;
     const port = await this.worker();
     // The worker died while it was starting: nothing would ever answer.
-    if (this.generation !== generation) throw workerDied(this.lastDeath);
+    if (this.generation !== generation) {
+      throw workerDied(this.lastDeath.reason, this.lastDeath.code);
+    }
     const id = this.nextId++;
     const message: Request<K> = { v: PROTOCOL_VERSION, id, type, args };
     const outcome = await new Promise<Outcome>((resolve) => {
@@ -235,7 +253,7 @@ export class WorkerClient {
           `finished, the worker stops it (or never starts it) and rolls back what it wrote.`,
       );
     }
-    const died = workerDied(outcome.reason);
+    const died = workerDied(outcome.reason, outcome.code);
     if (!outcome.committed) leftNoTrace.add(died);
     throw died;
   }

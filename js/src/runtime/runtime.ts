@@ -10,8 +10,7 @@ import { type CoreExports, FunctionCall, ResultCode as RC } from "../generated/c
 import { type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeError, decodeResult } from "../codec/results.js";
 import { SQLiteError, WebSqliteError, carryAutocommit, misuse } from "../errors.js";
-import { isNode } from "../platform.js";
-import { defaultWasmUrl } from "../layout.js";
+import { baseUrl, defaultWasmUrl, readLocalFile } from "../platform.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
 export type { CoreExports };
@@ -30,7 +29,7 @@ export interface KeyValueHost {
 }
 
 export interface RuntimeOptions {
-  /** Overrides the default location, web-sqlite.wasm next to the package's index.js. */
+  /** Overrides the default location, the package's web-sqlite.wasm (defaultWasmUrl()). */
   wasm?: WasmSource;
   /** The file system behind the "wsq-host" VFS (node:fs in Node, OPFS in a browser worker). */
   host?: HostFileSystem;
@@ -482,38 +481,68 @@ async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** What came back instead of the wasm (its Content-Type and first bytes), said so it can be fixed. */
+function notTheWasm(url: URL, type: string | null, bytes: Uint8Array): Error {
+  const start = new TextDecoder().decode(bytes.subarray(0, 24)).replace(/[^\x21-\x7e]+/g, " ");
+  const page = /html/i.test(type ?? "") || /^\s*</.test(start);
+  return new Error(
+    `${url} is not the wasm: got ${type ?? "no Content-Type"}, starting ${JSON.stringify(start)}` +
+      (page
+        ? ": the server answered with a page, not the wasm. Is web-sqlite.wasm deployed there?"
+        : ". Is web-sqlite.wasm deployed there?") +
+      ` (docs/API.md, "Loading in a browser")`,
+  );
+}
+
+const WASM_MAGIC = "\0asm";
+
+function checkWasm(url: URL, type: string | null, bytes: Uint8Array): Uint8Array {
+  if (String.fromCharCode(...bytes.subarray(0, 4)) !== WASM_MAGIC) {
+    throw notTheWasm(url, type, bytes);
+  }
+  return bytes;
+}
+
 async function compile(source: WasmSource): Promise<WebAssembly.Module> {
   if (source instanceof WebAssembly.Module) return source;
   if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
     return stage("compile", () => WebAssembly.compile(source as BufferSource));
   }
   const url = await stage("locate", () =>
-    source instanceof URL
-      ? source
-      : new URL(source, isNode ? `file://${process.cwd()}/` : location.href),
+    source instanceof URL ? source : new URL(source, baseUrl()),
   );
-  if (url.protocol === "file:") {
-    const bytes = await stage("fetch", async () => {
-      const fs = await import("node:fs/promises");
-      return fs.readFile(url);
-    });
-    return stage("compile", () => WebAssembly.compile(bytes));
-  }
-  const response = await stage("fetch", async () => {
-    const r = await fetch(url);
-    if (!r.ok) throw new Error(`HTTP ${r.status} ${r.statusText} for ${url}`);
-    return r;
-  });
-  return stage("compile", async () => {
-    if (typeof WebAssembly.compileStreaming === "function") {
-      try {
-        return await WebAssembly.compileStreaming(response.clone());
-      } catch {
-        // A server without the application/wasm type: compile from the bytes instead.
-      }
+  // The bytes, or a response served as wasm (compiled while it streams in).
+  const fetched = await stage("fetch", async (): Promise<Uint8Array | Response> => {
+    if (url.protocol === "file:") return checkWasm(url, null, await readLocalFile(url));
+    let r: Response;
+    try {
+      r = await fetch(url);
+    } catch (e) {
+      throw new Error(
+        `${url} could not be fetched (${e instanceof Error ? e.message : e}): is the address ` +
+          `right, and does the page's Content-Security-Policy allow it (connect-src)?`,
+      );
     }
-    return WebAssembly.compile(await response.arrayBuffer());
+    if (!r.ok) {
+      throw new Error(
+        `${url} answered HTTP ${r.status} ${r.statusText}: is web-sqlite.wasm deployed there? ` +
+          `(docs/API.md, "Loading in a browser")`,
+      );
+    }
+    const type = r.headers.get("content-type");
+    if (
+      type?.startsWith("application/wasm") &&
+      typeof WebAssembly.compileStreaming === "function"
+    ) {
+      return r;
+    }
+    return checkWasm(url, type, new Uint8Array(await r.arrayBuffer()));
   });
+  return stage("compile", () =>
+    fetched instanceof Uint8Array
+      ? WebAssembly.compile(fetched as BufferSource)
+      : WebAssembly.compileStreaming(fetched),
+  );
 }
 
 /** Loads and initializes the core. */

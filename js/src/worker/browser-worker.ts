@@ -8,17 +8,21 @@ import type { BrokerMessage } from "./broker.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
 import { Election } from "./election.js";
 import { clientLock, lockManager } from "./locks.js";
-import { CHANGES_CHANNEL, changesEvent, isObject, logEvent } from "./protocol.js";
+import {
+  CHANGES_CHANNEL,
+  type WorkerSetup,
+  changesEvent,
+  isObject,
+  logEvent,
+  readSetup,
+} from "./protocol.js";
 
 interface WorkerScope {
-  location: { search: string };
   postMessage(message: unknown, transfer?: Transferable[]): void;
   addEventListener(type: "message", listener: (e: MessageEvent) => void): void;
 }
 
 const scope = globalThis as unknown as WorkerScope;
-const query = new URLSearchParams(scope.location.search);
-const wasm = query.get("wasm") ?? undefined;
 const locks = lockManager();
 let broker: MessagePort | null = null;
 const changesChannel = new BroadcastChannel(CHANGES_CHANNEL);
@@ -32,37 +36,40 @@ const election: Election | undefined = locks
     })
   : undefined;
 
-const dispatcher: Dispatcher = new Dispatcher({
-  // After the page's previous worker died, or the previous holder of a database shared between
-  // tabs, its OPFS handles may take seconds to be released.
-  store: new OpfsStore({ contentionMs: query.has("restart") || election ? 5000 : 400 }),
-  load: (host) =>
-    loadRuntime({
-      wasm,
-      host,
-      log: (code, message) => scope.postMessage(logEvent(code, message)),
-    }),
-  election,
-  // Every page hears of an OPFS database's changes (those that share it listen on the channel),
-  // and the worker's own page of every change (those that do not share it listen to the worker).
-  changed: (changes) => {
-    if (changes.storage === "opfs" && election) changesChannel.postMessage(changes);
-    scope.postMessage(changesEvent(changes));
-  },
-  joined: (port) => {
-    broker = port;
-    port.onmessage = (e) => {
-      const m: unknown = e.data;
-      if (!isObject(m)) return;
-      if (typeof m.connect === "string" && m.port instanceof MessagePort) {
-        serve(m.port, String(m.client));
-      } else if (typeof m.held === "string" && typeof m.epoch === "number") {
-        election?.heldAs(m.held, m.epoch);
-      }
-    };
-    election?.announceAll(); // a new broker, after the last one ended
-  },
-});
+/** The dispatcher, made when the page's setup (the first message) came. */
+const start = ({ wasm, restart }: WorkerSetup): Dispatcher =>
+  new Dispatcher({
+    // After the page's previous worker died, or the previous holder of a database shared between
+    // tabs, its OPFS handles may take seconds to be released.
+    store: new OpfsStore({ contentionMs: restart || election ? 5000 : 400 }),
+    load: (host) =>
+      loadRuntime({
+        wasm,
+        host,
+        log: (code, message) => scope.postMessage(logEvent(code, message)),
+      }),
+    election,
+    // Every page hears of an OPFS database's changes (those that share it listen on the channel),
+    // and the worker's own page of every change (those that do not share it listen to the worker).
+    changed: (changes) => {
+      if (changes.storage === "opfs" && election) changesChannel.postMessage(changes);
+      scope.postMessage(changesEvent(changes));
+    },
+    joined: (port) => {
+      broker = port;
+      port.onmessage = (e) => {
+        const m: unknown = e.data;
+        if (!isObject(m)) return;
+        if (typeof m.connect === "string" && m.port instanceof MessagePort) {
+          serve(m.port, String(m.client));
+        } else if (typeof m.held === "string" && typeof m.epoch === "number") {
+          election?.heldAs(m.held, m.epoch);
+        }
+      };
+      election?.announceAll(); // a new broker, after the last one ended
+    },
+  });
+let dispatcher: Dispatcher;
 
 /** Pages that are watched: when a page's lock frees, the page is gone. */
 const watched = new Set<string>();
@@ -106,6 +113,10 @@ function serve(port: MessagePort, page: string): void {
 const committingHere = (id: number) => scope.postMessage(id);
 
 scope.addEventListener("message", async (e) => {
+  if (!dispatcher) {
+    dispatcher = start(readSetup(e.data));
+    return;
+  }
   const { response, transfer } = await dispatcher.handle(e.data, OWN_PAGE, committingHere);
   scope.postMessage(response, transfer);
 });

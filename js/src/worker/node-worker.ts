@@ -1,27 +1,33 @@
 /** The worker_threads entry in Node: the dispatcher over files. */
-import { parentPort, workerData } from "node:worker_threads";
+import { parentPort } from "node:worker_threads";
 
 import { NodeStore } from "../runtime/hosts/node-fs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { changesEvent, logEvent } from "./protocol.js";
+import { type WorkerSetup, changesEvent, logEvent, readSetup } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
-const { wasm } = (workerData ?? {}) as { wasm?: string };
 
-const dispatcher = new Dispatcher({
-  store: new NodeStore(),
-  load: (host) =>
-    loadRuntime({
-      wasm,
-      host,
-      log: (code, message) => port.postMessage(logEvent(code, message)),
-    }),
-  changed: (changes) => port.postMessage(changesEvent(changes)),
-});
+/** The dispatcher, made when the setup (the first message) came. */
+const start = ({ wasm }: WorkerSetup): Dispatcher =>
+  new Dispatcher({
+    store: new NodeStore(),
+    load: (host) =>
+      loadRuntime({
+        wasm,
+        host,
+        log: (code, message) => port.postMessage(logEvent(code, message)),
+      }),
+    changed: (changes) => port.postMessage(changesEvent(changes)),
+  });
+let dispatcher: Dispatcher;
 
 port.on("message", async (message: unknown) => {
+  if (!dispatcher) {
+    dispatcher = start(readSetup(message));
+    return;
+  }
   const { response, transfer } = await dispatcher.handle(message);
   port.postMessage(response, transfer);
 });

@@ -162,3 +162,28 @@ export const CHANGES_CHANNEL = "web-sqlite:changes";
 export function logEvent(code: number, message: string): WorkerEvent {
   return { v: PROTOCOL_VERSION, event: "log", code, message };
 }
+
+/**
+ * The first message to a worker, before any request: where the wasm is (the page resolved the
+ * option `wasm`, or the package's own), and whether an earlier worker of the page died (its OPFS
+ * handles may take seconds to be released). Not in the worker's URL, which bundlers must see as
+ * the package wrote it.
+ */
+export interface WorkerSetup {
+  wasm: string;
+  restart: boolean;
+}
+
+const checkSetup: Check<WorkerSetup> = object({ wasm: string, restart: boolean });
+
+export function setupMessage(setup: WorkerSetup): unknown {
+  return { v: PROTOCOL_VERSION, setup };
+}
+
+/** The setup in a worker's first message; BAD_REQUEST if that is something else. */
+export function readSetup(message: unknown): WorkerSetup {
+  if (!isObject(message) || message.v !== PROTOCOL_VERSION || !isObject(message.setup)) {
+    throw new BadRequest(`the first message must be the setup (protocol ${PROTOCOL_VERSION})`);
+  }
+  return checkSetup(message.setup, "setup");
+}

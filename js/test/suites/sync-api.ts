@@ -1,12 +1,16 @@
 /**
  * The synchronous API suite, one suite for two contexts: node:test runs it in Node on files
- * (js/test/sync-api.test.ts), and a dedicated worker in Chromium runs it on OPFS
- * (e2e/sync-api.test.mjs). A case throws to fail.
+ * (js/test/sync-api.test.ts) with the library as tsc builds it, and a dedicated worker in
+ * Chromium runs it on OPFS (e2e/sync-api.test.mjs) with the browser bundle. A case throws to
+ * fail.
  */
-import { Database, SQLiteError, WebSqliteError, selfTest } from "../../src/sync.js";
+import type * as Library from "../../src/sync.js";
+import type { SQLiteError, WebSqliteError } from "../../src/sync.js";
 import { eq, ok, throws } from "./check.js";
 
 export interface SuiteContext {
+  /** The library under test. */
+  sync: typeof Library;
   /** The persistent storage of this context. */
   storage: "opfs" | "file";
   /** A database name of its own for a case (a path in Node). */
@@ -21,7 +25,7 @@ export const cases: Case[] = [
   [
     "opens, runs scripts and selects in every shape",
     async (ctx) => {
-      const db = await Database.open(ctx.name("select.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("select.db"), { storage: ctx.storage });
       eq(db.storage, ctx.storage, "storage");
       db.exec(
         "CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, score REAL);" +
@@ -50,7 +54,7 @@ export const cases: Case[] = [
   [
     "exec hands rows out as arrays, objects or values, to a callback or an array",
     async (ctx) => {
-      const db = await Database.open(ctx.name("exec.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("exec.db"), { storage: ctx.storage });
       eq(db.exec("CREATE TABLE t(a, b); INSERT INTO t VALUES (1, 'x'), (2, 'y')"), db, "chains");
       const seen: unknown[] = [];
       const columnNames: string[] = [];
@@ -86,7 +90,7 @@ export const cases: Case[] = [
   [
     "binds, steps and reads a statement every way, and iterates it",
     async (ctx) => {
-      const db = await Database.open(ctx.name("stmt.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("stmt.db"), { storage: ctx.storage });
       db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, name TEXT, data BLOB)");
       const insert = db.prepare("INSERT INTO t(name, data) VALUES (?, ?)");
       insert.bind(["ada", new Uint8Array([1, 2])]).step();
@@ -148,7 +152,7 @@ export const cases: Case[] = [
   [
     "commits and rolls back transactions, nests savepoints, refuses async callbacks",
     async (ctx) => {
-      const db = await Database.open(ctx.name("tx.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("tx.db"), { storage: ctx.storage });
       db.exec("CREATE TABLE t(v)");
       eq(
         db.transaction((d) => {
@@ -189,18 +193,18 @@ export const cases: Case[] = [
   [
     "reports typed errors, and keeps the database usable after them",
     async (ctx) => {
-      const db = await Database.open(ctx.name("errors.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("errors.db"), { storage: ctx.storage });
       db.exec("CREATE TABLE t(v UNIQUE)");
       db.exec("INSERT INTO t VALUES (1)");
       const e = throws(
         () => db.exec("INSERT INTO t VALUES (1)"),
-        (x) => x instanceof SQLiteError && x.code === "SQLITE_CONSTRAINT_UNIQUE",
+        (x) => x instanceof ctx.sync.SQLiteError && x.code === "SQLITE_CONSTRAINT_UNIQUE",
         "constraint",
       ) as SQLiteError;
       eq(e.resultCode, 2067, "extended code");
       const syntax = throws(
         () => db.exec("SELECT * FRM t"),
-        (x) => x instanceof SQLiteError && x.code === "SQLITE_ERROR",
+        (x) => x instanceof ctx.sync.SQLiteError && x.code === "SQLITE_ERROR",
         "syntax",
       ) as SQLiteError;
       eq(syntax.offset, 9, "offset of the bad token");
@@ -226,19 +230,22 @@ export const cases: Case[] = [
       const name = ctx.name("modes.db");
       let err: unknown = null;
       try {
-        await Database.open(ctx.name("missing.db"), { storage: ctx.storage, mode: "readwrite" });
+        await ctx.sync.Database.open(ctx.name("missing.db"), {
+          storage: ctx.storage,
+          mode: "readwrite",
+        });
       } catch (e) {
         err = e;
       }
       eq(code(err), "SQLITE_CANTOPEN", "readwrite on a missing database");
-      const db = await Database.open(name, { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(name, { storage: ctx.storage });
       db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('kept')");
       await db.closeAsync();
-      const ro = await Database.open(name, { storage: ctx.storage, mode: "readonly" });
+      const ro = await ctx.sync.Database.open(name, { storage: ctx.storage, mode: "readonly" });
       eq(ro.selectValue("SELECT v FROM t"), "kept", "persisted");
       throws(
         () => ro.exec("INSERT INTO t VALUES (1)"),
-        (e) => e instanceof SQLiteError && e.code.startsWith("SQLITE_READONLY"),
+        (e) => e instanceof ctx.sync.SQLiteError && e.code.startsWith("SQLITE_READONLY"),
         "read-only",
       );
       await ro.closeAsync();
@@ -247,7 +254,7 @@ export const cases: Case[] = [
   [
     "keeps 64-bit integers and every value type",
     async (ctx) => {
-      const db = await Database.open(ctx.name("values.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("values.db"), { storage: ctx.storage });
       db.exec("CREATE TABLE t(v)");
       const values = [null, 0, -1.5, 2n ** 62n, "héllo 🌍", "", new Uint8Array(0), true];
       const insert = db.prepare("INSERT INTO t VALUES (?)");
@@ -271,7 +278,7 @@ export const cases: Case[] = [
   [
     "counts the I/O of a database, and passes the VFS self-test",
     async (ctx) => {
-      const db = await Database.open(ctx.name("stats.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("stats.db"), { storage: ctx.storage });
       db.exec("CREATE TABLE t(v)");
       const before = db.stats();
       db.exec("INSERT INTO t VALUES (randomblob(10000))");
@@ -282,12 +289,12 @@ export const cases: Case[] = [
       ok(after.writeBytes - before.writeBytes >= 10000, "the bytes written");
       ok(after.syncMs >= before.syncMs, "time in syncs");
       db.close();
-      const mem = await Database.open("stats-memory", { storage: "memory" });
+      const mem = await ctx.sync.Database.open("stats-memory", { storage: "memory" });
       mem.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
       eq(mem.stats().writes, 0, "memory databases do no host I/O");
       mem.close();
       for (const storage of [ctx.storage, "memory"] as const) {
-        const report = await selfTest(storage);
+        const report = await ctx.sync.selfTest(storage);
         eq(report.storage, storage, "storage");
         eq(
           report.steps.map((s) => s.step),
@@ -316,7 +323,7 @@ export const cases: Case[] = [
   [
     "runs scalar and aggregate functions written in JavaScript",
     async (ctx) => {
-      const db = await Database.open(ctx.name("functions.db"), { storage: ctx.storage });
+      const db = await ctx.sync.Database.open(ctx.name("functions.db"), { storage: ctx.storage });
       db.createFunction(
         "slug",
         (s) =>
@@ -361,19 +368,19 @@ export const cases: Case[] = [
       });
       throws(
         () => db.exec("SELECT boom()"),
-        (e) => e instanceof SQLiteError && /boom went the function/.test(e.message),
+        (e) => e instanceof ctx.sync.SQLiteError && /boom went the function/.test(e.message),
         "a throwing function",
       );
       db.createFunction("odd", () => ({ not: "a value" }));
       throws(
         () => db.exec("SELECT odd()"),
-        (e) => e instanceof SQLiteError && /unsupported value/.test(e.message),
+        (e) => e instanceof ctx.sync.SQLiteError && /unsupported value/.test(e.message),
         "an unsupported result",
       );
       db.createFunction("reentrant", () => db.selectValue("SELECT 1"));
       throws(
         () => db.exec("SELECT reentrant()"),
-        (e) => e instanceof SQLiteError && /cannot use the database/.test(e.message),
+        (e) => e instanceof ctx.sync.SQLiteError && /cannot use the database/.test(e.message),
         "using the database inside a function",
       );
       throws(

@@ -1,0 +1,94 @@
+/**
+ * The browser side of platform.ts, which it replaces in the browser bundles (js/dist/web). The
+ * worker, the broker and the wasm are named here literally, relative to this module, as bundlers
+ * (Vite, webpack, Rollup's import-meta-assets) require to find them and emit them with an app;
+ * in the package they sit beside the bundles.
+ */
+import type { SpawnWorker } from "./client/worker-client.js";
+import { WebSqliteError } from "./errors.js";
+import { OpfsStore, missingOpfsCapability } from "./runtime/hosts/opfs.js";
+import type { DatabaseStore } from "./runtime/store.js";
+
+export const isNode: boolean = false;
+
+/** Where a relative location of the wasm starts: the page (or the worker's script). */
+export function baseUrl(): string {
+  return location.href;
+}
+
+/** The package's wasm, beside the bundles. */
+export function defaultWasmUrl(): URL {
+  return new URL("./web-sqlite.wasm", import.meta.url);
+}
+
+/** A browser cannot read a file: URL. */
+export function readLocalFile(url: URL): Promise<Uint8Array> {
+  return Promise.reject(
+    new Error(`${url} is a local file, which a page cannot read: serve the wasm over http(s)`),
+  );
+}
+
+/** What a script that failed to load says: nothing (an Event, or an ErrorEvent without message). */
+function failedToLoad(e: Event): boolean {
+  return !(e instanceof ErrorEvent) || !e.message;
+}
+
+/** Starts the worker that runs SQLite: a module Web Worker. */
+export const spawnWorker: SpawnWorker = async (handlers) => {
+  if (typeof Worker === "undefined") {
+    throw new WebSqliteError(
+      "UNSUPPORTED",
+      "this environment has no Web Workers (open() must run on a page or in a worker that can " +
+        "start workers)",
+    );
+  }
+  const worker = new Worker(new URL("./worker.js", import.meta.url), {
+    type: "module",
+    name: "web-sqlite",
+  });
+  worker.addEventListener("message", (e) => handlers.message(e.data));
+  worker.addEventListener("error", (e) => {
+    e.preventDefault();
+    if (failedToLoad(e)) {
+      handlers.died(
+        "its script did not load: web-sqlite's worker.js must be served beside its index.js, " +
+          'or emitted by the bundler that built the app (docs/API.md, "Loading in a browser")',
+        "LOAD_FAILED",
+      );
+    } else {
+      handlers.died(`worker error: ${(e as ErrorEvent).message}`);
+    }
+  });
+  worker.addEventListener("messageerror", () => handlers.died("a message could not be decoded"));
+  return {
+    postMessage(message, transfer) {
+      worker.postMessage(message, transfer);
+    },
+    terminate() {
+      worker.terminate();
+    },
+  };
+};
+
+/** Starts (or connects to) the broker that introduces tabs to the holder of a database. */
+export function startBroker(): SharedWorker {
+  return new SharedWorker(new URL("./broker.js", import.meta.url), {
+    type: "module",
+    name: "web-sqlite-broker",
+  });
+}
+
+function inDedicatedWorker(): boolean {
+  const g = globalThis as { DedicatedWorkerGlobalScope?: unknown };
+  return typeof g.DedicatedWorkerGlobalScope !== "undefined";
+}
+
+/** Where the synchronous API keeps "opfs" databases: OPFS, in a dedicated worker; else none. */
+export async function defaultStore(): Promise<DatabaseStore | null> {
+  if (inDedicatedWorker() && missingOpfsCapability() === null) return new OpfsStore();
+  return null;
+}
+
+/** Both builds export the same (a type error here says which one differs). */
+type Same<T extends typeof import("./platform.js")> = T;
+type _Checked = Same<typeof import("./platform.browser.js")>;
