@@ -212,6 +212,33 @@ describe("Vite's dev server", () => {
   }
 });
 
+describe("Vite 7's dev server without the setting", () => {
+  it("says which setting to add, for the worker and for the wasm", async () => {
+    const vite = await import("vite7");
+    const app = newApp("vite-7-dev-unset");
+    const server = await vite.createServer({
+      root: app,
+      configFile: false,
+      logLevel: "silent",
+      server: { host: "127.0.0.1", port: 8810, strictPort: true },
+    });
+    await server.listen();
+    try {
+      const tab = await context.newPage();
+      await tab.goto("http://127.0.0.1:8810/");
+      const { page, worker } = await appResult(tab);
+      await tab.close();
+      const setting = 'add optimizeDeps: { exclude: ["web-sqlite"] } to vite.config.js';
+      assert.match(page.error, /^LOAD_FAILED: web-sqlite's worker did not start/);
+      assert.ok(page.error.includes(setting), page.error);
+      assert.match(worker.error, /^LOAD_FAILED: .*\/node_modules\/\.vite\/deps\/web-sqlite\.wasm/);
+      assert.ok(worker.error.includes(setting), worker.error);
+    } finally {
+      await server.close();
+    }
+  });
+});
+
 describe("a deployment that lacks a file says which, and what came back", () => {
   /** The Vite 8 build of the app without the files named, served as given. */
   async function deployedWithout(pattern, port, serveOptions) {
@@ -245,7 +272,9 @@ describe("a deployment that lacks a file says which, and what came back", () => 
 
   it("the wasm, on a host that answers 404", async () => {
     const { result, url } = await deployedWithout(/\.wasm$/, 8808);
-    const said = `LOAD_FAILED: web-sqlite failed to load at stage 'fetch': ${url} answered HTTP 404`;
+    const said =
+      `LOAD_FAILED: web-sqlite failed to load at stage 'fetch': ${url} answered HTTP 404 Not ` +
+      `Found. Is web-sqlite.wasm deployed there?`;
     assert.ok(result.page.error.startsWith(said), result.page.error);
   });
 

@@ -70,3 +70,18 @@ export function carryAutocommit<E extends Error>(from: unknown, to: E): E {
   if (from instanceof Error && autocommitAfter.has(from)) autocommitAfter.add(to);
   return to;
 }
+
+/** Where a failed load of the package's files is explained. */
+export const LOADING_DOCS = '(docs/API.md, "Loading in a browser")';
+
+/**
+ * For a file of the package (the worker, the wasm) at url that is not there: what to do, when a
+ * bundler's dev server is to blame (Vite's dependency optimizer copies the package's modules into
+ * .vite/deps, away from the files beside them); null when it is a question of deployment.
+ */
+export function movedByBundler(url: string): string | null {
+  return url.includes("/.vite/deps/")
+    ? "Vite's dependency optimizer moved web-sqlite away from its worker and wasm: add " +
+        'optimizeDeps: { exclude: ["web-sqlite"] } to vite.config.js'
+    : null;
+}

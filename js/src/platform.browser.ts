@@ -5,7 +5,7 @@
  * in the package they sit beside the bundles.
  */
 import type { SpawnWorker } from "./client/worker-client.js";
-import { WebSqliteError } from "./errors.js";
+import { LOADING_DOCS, WebSqliteError, movedByBundler } from "./errors.js";
 import { OpfsStore, missingOpfsCapability } from "./runtime/hosts/opfs.js";
 import type { DatabaseStore } from "./runtime/store.js";
 
@@ -50,11 +50,11 @@ export const spawnWorker: SpawnWorker = async (handlers) => {
   worker.addEventListener("error", (e) => {
     e.preventDefault();
     if (failedToLoad(e)) {
-      handlers.died(
-        "its script did not load: web-sqlite's worker.js must be served beside its index.js, " +
-          'or emitted by the bundler that built the app (docs/API.md, "Loading in a browser")',
-        "LOAD_FAILED",
-      );
+      const why =
+        movedByBundler(defaultWasmUrl().href) ??
+        "web-sqlite's worker.js must be served beside its index.js, or emitted by the bundler " +
+          "that built the app";
+      handlers.died(`its script did not load: ${why} ${LOADING_DOCS}`, "LOAD_FAILED");
     } else {
       handlers.died(`worker error: ${(e as ErrorEvent).message}`);
     }

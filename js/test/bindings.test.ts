@@ -8,6 +8,7 @@ import { before, describe, it } from "node:test";
 import { Connection, VFS } from "../src/bindings/connection.js";
 import { SQLiteError, WebSqliteError } from "../src/errors.js";
 import { ResultCode } from "../src/generated/constants.js";
+import { pathToFileURL } from "node:url";
 import { defaultWasmUrl } from "../src/platform.js";
 import { type Runtime, loadRuntime } from "../src/runtime/runtime.js";
 import { memoryDb, runtime, tempDir } from "./helpers.js";
@@ -215,6 +216,24 @@ describe("runtime", () => {
     await assert.rejects(loadRuntime({ wasm: bytes.subarray(0, bytes.length / 2) }), {
       code: "LOAD_FAILED",
     });
+  });
+
+  it("says which file is not the wasm, and what it holds instead", async () => {
+    const dir = tempDir();
+    const page = path.join(dir, "web-sqlite.wasm");
+    fs.writeFileSync(page, "<!doctype html>\n<html><body>the app</body></html>");
+    try {
+      await assert.rejects(loadRuntime({ wasm: pathToFileURL(page) }), {
+        code: "LOAD_FAILED",
+        message:
+          `web-sqlite failed to load at stage 'fetch': ${pathToFileURL(page)} is not the wasm: ` +
+          `got no Content-Type, starting "<!doctype html> <html><b": the file holds a ` +
+          `page, not the wasm. Is web-sqlite.wasm deployed there? (docs/API.md, ` +
+          `"Loading in a browser")`,
+      });
+    } finally {
+      fs.rmSync(dir, { recursive: true });
+    }
   });
 
   it("accepts a compiled module", async () => {

@@ -9,7 +9,14 @@
 import { type CoreExports, FunctionCall, ResultCode as RC } from "../generated/constants.js";
 import { type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeError, decodeResult } from "../codec/results.js";
-import { SQLiteError, WebSqliteError, carryAutocommit, misuse } from "../errors.js";
+import {
+  LOADING_DOCS,
+  SQLiteError,
+  WebSqliteError,
+  carryAutocommit,
+  misuse,
+  movedByBundler,
+} from "../errors.js";
 import { baseUrl, defaultWasmUrl, readLocalFile } from "../platform.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
@@ -481,6 +488,11 @@ async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promise<T> {
   }
 }
 
+/** What to do about a wasm that is not at url. */
+function notDeployed(url: URL): string {
+  return `${movedByBundler(url.href) ?? "Is web-sqlite.wasm deployed there?"} ${LOADING_DOCS}`;
+}
+
 /** What came back instead of the wasm (its Content-Type and first bytes), said so it can be fixed. */
 function notTheWasm(url: URL, type: string | null, bytes: Uint8Array): Error {
   const start = new TextDecoder().decode(bytes.subarray(0, 24)).replace(/[^\x21-\x7e]+/g, " ");
@@ -488,9 +500,9 @@ function notTheWasm(url: URL, type: string | null, bytes: Uint8Array): Error {
   return new Error(
     `${url} is not the wasm: got ${type ?? "no Content-Type"}, starting ${JSON.stringify(start)}` +
       (page
-        ? ": the server answered with a page, not the wasm. Is web-sqlite.wasm deployed there?"
-        : ". Is web-sqlite.wasm deployed there?") +
-      ` (docs/API.md, "Loading in a browser")`,
+        ? `: ${url.protocol === "file:" ? "the file holds" : "the server answered with"} a page, not the wasm.`
+        : ".") +
+      ` ${notDeployed(url)}`,
   );
 }
 
@@ -524,10 +536,7 @@ async function compile(source: WasmSource): Promise<WebAssembly.Module> {
       );
     }
     if (!r.ok) {
-      throw new Error(
-        `${url} answered HTTP ${r.status} ${r.statusText}: is web-sqlite.wasm deployed there? ` +
-          `(docs/API.md, "Loading in a browser")`,
-      );
+      throw new Error(`${url} answered HTTP ${r.status} ${r.statusText}. ${notDeployed(url)}`);
     }
     const type = r.headers.get("content-type");
     if (
