@@ -94,6 +94,7 @@ bench: build
 	node bench/peers-main.mjs
 	node bench/many-tabs.mjs
 	node bench/bytes.mjs
+	node bench/bundlers.mjs
 
 format: setup
 	@clang-format-14 -i $(CXX_SOURCES)

@@ -6,24 +6,15 @@
 // are the repository's pinned dev dependencies: nothing is downloaded here.
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
-import { cpSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
+import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
+import { BUNDLERS, PACKAGE, VITE7_DEV, newApp as newAppIn, pack, viteBuild } from "./apps.mjs";
 import { freshProfile, launch, removeProfile } from "./harness.mjs";
 import { ROOT, serve } from "./server.mjs";
-
-const TEMPLATE = path.join(ROOT, "e2e/app");
-const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
-
-/** The one line docs/API.md gives for bundlers that do not follow new URL(..., import.meta.url). */
-const COPY_LINE =
-  "cp node_modules/web-sqlite/js/dist/web/{worker.js,broker.js,web-sqlite.wasm} dist/";
-
-/** The one setting docs/API.md gives for Vite 7's dev server (its dependency optimizer). */
-const VITE7_DEV = { optimizeDeps: { exclude: ["web-sqlite"] } };
 
 let work;
 let tarball;
@@ -32,10 +23,7 @@ let profile;
 
 before(async () => {
   work = mkdtempSync(path.join(tmpdir(), "wsq-bundlers-"));
-  const [packed] = JSON.parse(
-    execFileSync("npm", ["pack", "--json", "--pack-destination", work, ROOT], { encoding: "utf8" }),
-  );
-  tarball = { path: path.join(work, packed.filename), files: packed.files.map((f) => f.path) };
+  tarball = pack(work);
   profile = freshProfile();
   context = await launch(profile);
 });
@@ -46,97 +34,8 @@ after(async () => {
   if (work) rmSync(work, { recursive: true, force: true });
 });
 
-/** A fresh copy of the app with the tarball installed (offline: the package has no dependencies). */
-function newApp(name) {
-  const app = path.join(work, name);
-  cpSync(TEMPLATE, app, { recursive: true });
-  writeFileSync(
-    path.join(app, "package.json"),
-    JSON.stringify({ name: `app-${name}`, private: true, type: "module" }),
-  );
-  execFileSync(
-    "npm",
-    ["install", "--offline", "--no-audit", "--no-fund", "--no-package-lock", tarball.path],
-    { cwd: app, stdio: "pipe" },
-  );
-  return app;
-}
-
-/** index.html for bundlers that take a script, not a page: the built script as a module. */
-function page(out, script, type = "module") {
-  const html = readFileSync(path.join(TEMPLATE, "index.html"), "utf8").replace(
-    '<script type="module" src="./main.js"></script>',
-    `<script ${type === "module" ? 'type="module" ' : ""}src="./${script}"></script>`,
-  );
-  writeFileSync(path.join(out, "index.html"), html);
-}
-
-async function viteBuild(vite, app) {
-  await vite.build({ root: app, configFile: false, logLevel: "error" });
-}
-
-const BUNDLERS = [
-  { name: "vite 8", port: 8800, build: async (app) => viteBuild(await import("vite"), app) },
-  { name: "vite 7", port: 8801, build: async (app) => viteBuild(await import("vite7"), app) },
-  {
-    name: "webpack 5",
-    port: 8802,
-    async build(app) {
-      const { default: webpack } = await import("webpack");
-      const compiler = webpack({
-        mode: "production",
-        context: app,
-        entry: "./main.js",
-        output: { path: path.join(app, "dist") },
-        performance: { hints: false },
-      });
-      await new Promise((resolve, reject) =>
-        compiler.run((error, stats) => {
-          if (error) reject(error);
-          else if (stats.hasErrors()) reject(new Error(stats.toString("errors-only")));
-          else compiler.close(resolve);
-        }),
-      );
-      page(path.join(app, "dist"), "main.js", "classic");
-    },
-  },
-  {
-    name: "esbuild",
-    port: 8803,
-    async build(app) {
-      const esbuild = await import("esbuild");
-      await esbuild.build({
-        entryPoints: [path.join(app, "main.js"), path.join(app, "sync-worker.js")],
-        bundle: true,
-        format: "esm",
-        minify: true,
-        outdir: path.join(app, "dist"),
-        logLevel: "error",
-      });
-      execFileSync("bash", ["-c", COPY_LINE], { cwd: app });
-      page(path.join(app, "dist"), "main.js");
-    },
-  },
-  {
-    name: "rollup 4",
-    port: 8804,
-    async build(app) {
-      const { rollup } = await import("rollup");
-      const { nodeResolve } = await import("@rollup/plugin-node-resolve");
-      const bundle = await rollup({
-        input: [path.join(app, "main.js"), path.join(app, "sync-worker.js")],
-        plugins: [nodeResolve()],
-        onwarn: (warning) => {
-          throw new Error(`rollup: ${warning.message}`);
-        },
-      });
-      await bundle.write({ dir: path.join(app, "dist"), format: "es" });
-      await bundle.close();
-      execFileSync("bash", ["-c", COPY_LINE], { cwd: app });
-      page(path.join(app, "dist"), "main.js");
-    },
-  },
-];
+/** A fresh copy of the app with the tarball installed. */
+const newApp = (name) => newAppIn(work, tarball, name);
 
 /** What the app's page says once its work is done. */
 async function appResult(tab) {
