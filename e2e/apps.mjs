@@ -60,6 +60,26 @@ export async function viteBuild(vite, app) {
   await vite.build({ root: app, configFile: false, logLevel: "error" });
 }
 
+/** A webpack build ("production", or "development": what webpack-dev-server serves). */
+export async function webpackBuild(app, mode) {
+  const { default: webpack } = await import("webpack");
+  const compiler = webpack({
+    mode,
+    context: app,
+    entry: "./main.js",
+    output: { path: path.join(app, "dist") },
+    performance: { hints: false },
+  });
+  await new Promise((resolve, reject) =>
+    compiler.run((error, stats) => {
+      if (error) reject(error);
+      else if (stats.hasErrors()) reject(new Error(stats.toString("errors-only")));
+      else compiler.close(resolve);
+    }),
+  );
+  page(path.join(app, "dist"), "main.js", "classic");
+}
+
 /** Each bundler: its name, the port its test serves the build on, and the build (into app/dist). */
 export const BUNDLERS = [
   { name: "vite 8", port: 8800, build: async (app) => viteBuild(await import("vite"), app) },
@@ -67,24 +87,7 @@ export const BUNDLERS = [
   {
     name: "webpack 5",
     port: 8802,
-    async build(app) {
-      const { default: webpack } = await import("webpack");
-      const compiler = webpack({
-        mode: "production",
-        context: app,
-        entry: "./main.js",
-        output: { path: path.join(app, "dist") },
-        performance: { hints: false },
-      });
-      await new Promise((resolve, reject) =>
-        compiler.run((error, stats) => {
-          if (error) reject(error);
-          else if (stats.hasErrors()) reject(new Error(stats.toString("errors-only")));
-          else compiler.close(resolve);
-        }),
-      );
-      page(path.join(app, "dist"), "main.js", "classic");
-    },
+    build: (app) => webpackBuild(app, "production"),
   },
   {
     name: "esbuild",

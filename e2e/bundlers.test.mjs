@@ -12,7 +12,15 @@ import * as path from "node:path";
 import { after, before, describe, it } from "node:test";
 import { fileURLToPath } from "node:url";
 
-import { BUNDLERS, PACKAGE, VITE7_DEV, newApp as newAppIn, pack, viteBuild } from "./apps.mjs";
+import {
+  BUNDLERS,
+  PACKAGE,
+  VITE7_DEV,
+  newApp as newAppIn,
+  pack,
+  viteBuild,
+  webpackBuild,
+} from "./apps.mjs";
 import { freshProfile, launch, removeProfile } from "./harness.mjs";
 import { ROOT, serve } from "./server.mjs";
 
@@ -109,6 +117,18 @@ describe("Vite's dev server", () => {
       }
     });
   }
+});
+describe("a development build", () => {
+  it("webpack 5 (mode development: what webpack-dev-server serves)", async () => {
+    const app = newApp("webpack-development");
+    await webpackBuild(app, "development");
+    const server = await serve({ port: 8811, root: path.join(app, "dist") });
+    try {
+      await useApp(server.url);
+    } finally {
+      await server.close();
+    }
+  });
 });
 
 describe("Vite 7's dev server without the setting", () => {
