@@ -1,8 +1,9 @@
 /**
  * The browser side of platform.ts, which it replaces in the browser bundles (js/dist/web). The
  * worker, the broker and the wasm are named here literally, relative to this module, as bundlers
- * (Vite, webpack, Rollup's import-meta-assets) require to find them and emit them with an app;
- * in the package they sit beside the bundles.
+ * (Vite, webpack) require to find them and emit them with an app; in the package they sit beside
+ * the bundles, where a page without a bundler (or esbuild's and Rollup's output, beside which
+ * they are copied) finds them.
  */
 import type { SpawnWorker } from "./client/worker-client.js";
 import { LOADING_DOCS, WebSqliteError, movedByBundler } from "./errors.js";
