@@ -45,7 +45,7 @@ build: native wasm js
 
 test-native: native
 	ctest --test-dir $(NATIVE) --output-on-failure
-	$(NATIVE)/wsq_crash_sim 1000
+	$(NATIVE)/wsq_crash_sim 2000
 
 # The native suites again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), the crash
 # simulation, and a short run of each libFuzzer target (`make fuzz` runs them longer).

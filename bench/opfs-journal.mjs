@@ -22,30 +22,37 @@ const context = await launch(profile);
 
 const section = { runs: RUNS, journalAndPageSize: [] };
 try {
-  // Journal mode and page size on OPFS: durable single-row commits and one bulk transaction.
+  // Journal mode, synchronous setting and page size on OPFS: single-row commits and one bulk
+  // transaction. FULL is durability "full"; NORMAL (WAL) and OFF are what "relaxed" could be.
   const configs = [
-    ["delete", 4096],
-    ["truncate", 4096],
-    ["persist", 4096],
-    ["truncate", 8192],
-    ["truncate", 16384],
+    ["delete", "FULL", 4096],
+    ["truncate", "FULL", 4096],
+    ["persist", "FULL", 4096],
+    ["truncate", "FULL", 8192],
+    ["truncate", "FULL", 16384],
+    ["wal", "FULL", 4096],
+    ["truncate", "OFF", 4096],
+    ["wal", "NORMAL", 4096],
   ];
   console.log(
     `## Journal mode and page size on OPFS (${COMMITS} autocommit INSERTs; ${BULK.toLocaleString("en")} rows INSERTed by one statement; then a full scan)\n`,
   );
-  console.log("| journal_mode | page_size | per commit | bulk | scan |");
-  console.log("|---|---|---|---|---|");
+  console.log("| journal_mode | synchronous | page_size | per commit | bulk | scan |");
+  console.log("|---|---|---|---|---|---|");
   const jp = await testPage(context, server.url);
-  for (const [mode, pageSize] of configs) {
+  for (const [mode, sync, pageSize] of configs) {
     const results = [];
     for (let run = 0; run < RUNS; run++) {
       results.push(
         await jp.evaluate(
-          async ({ mode, pageSize, commits, bulk, run }) => {
-            const name = `bench-journal-${mode}-${pageSize}-${run}.db`;
+          async ({ mode, sync, pageSize, commits, bulk, run }) => {
+            const name = `bench-journal-${mode}-${sync}-${pageSize}-${run}.db`;
             await window.wsq.deleteDatabase(name);
             const db = await window.wsq.open(name);
-            await db.exec(`PRAGMA page_size = ${pageSize}; PRAGMA journal_mode = ${mode}`);
+            await db.exec(
+              `PRAGMA page_size = ${pageSize}; PRAGMA journal_mode = ${mode}; ` +
+                `PRAGMA synchronous = ${sync}`,
+            );
             await db.exec("CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT)");
             let t = performance.now();
             for (let i = 0; i < commits; i++) {
@@ -65,13 +72,13 @@ try {
             await window.wsq.deleteDatabase(name);
             return { perCommit, bulkMs, scan };
           },
-          { mode, pageSize, commits: COMMITS, bulk: BULK, run },
+          { mode, sync, pageSize, commits: COMMITS, bulk: BULK, run },
         ),
       );
     }
-    section.journalAndPageSize.push({ mode, pageSize, runs: results });
+    section.journalAndPageSize.push({ mode, synchronous: sync, pageSize, runs: results });
     console.log(
-      `| ${mode} | ${pageSize} | ${fmt(median(results.map((r) => r.perCommit)))} ms | ${fmt(median(results.map((r) => r.bulkMs)))} ms | ${fmt(median(results.map((r) => r.scan)))} ms |`,
+      `| ${mode} | ${sync} | ${pageSize} | ${fmt(median(results.map((r) => r.perCommit)))} ms | ${fmt(median(results.map((r) => r.bulkMs)))} ms | ${fmt(median(results.map((r) => r.scan)))} ms |`,
     );
   }
   await jp.close();

@@ -26,6 +26,7 @@ const ONLY = (process.env.ONLY ?? "").split(",");
 const CONTESTANTS = [
   ["web-sqlite opfs", false, false],
   ["web-sqlite opfs relaxed", false, false],
+  ["web-sqlite opfs truncate", false, false],
   ["web-sqlite memory", false, false],
   ["official opfs-sahpool sqlite3_exec", false, false],
   ["official opfs-sahpool exec()", false, false],

@@ -27,14 +27,16 @@
 #define SQLITE_OMIT_DEPRECATED 1
 #define SQLITE_OMIT_LOAD_EXTENSION 1
 #define SQLITE_OMIT_SHARED_CACHE 1
-#if defined(__wasm__)
-// No operating system in wasm: the OS layer is SQLite's key-value one (kvvfs, for JsStorageDb),
-// and wsq_init registers the core's VFSes, the host-file VFS as the default. SQLITE_OS_KV also
-// compiles WAL out (SQLITE_OMIT_WAL) and keeps temp files in memory.
-#define SQLITE_OS_KV 1
-#else
-// Natively (tests) the unix layer, with the key-value VFS beside it.
+// The unix OS layer with the key-value VFS (kvvfs, for JsStorageDb) beside it: SQLITE_OS_KV alone
+// would compile WAL out. wsq_init registers the core's VFSes, the host-file VFS as the default.
 #define SQLITE_OS_KV_OPTIONAL 1
+#if defined(__wasm__)
+// There are no files in wasm but the core's VFSes, so the unix VFSes are left out: SQLite's call
+// of sqlite3_os_init() becomes wsq_os_init_() (core/src/sqlite/amalgamation.c), which registers
+// kvvfs alone, while os_unix.c's definition, sqlite3_os_init(void), becomes wsq_os_init_void(),
+// which nothing calls, so the linker drops the unix layer (about 10 KB of gzip'd wasm).
+#define sqlite3_os_init(...) wsq_os_init_##__VA_ARGS__()
+#define sqlite3_os_end(...) wsq_os_end_##__VA_ARGS__()
 #endif
 #define SQLITE_TEMP_STORE 2
 #define SQLITE_THREADSAFE 0

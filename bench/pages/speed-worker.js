@@ -15,6 +15,12 @@ const contestants = {
     return { exec: (sql) => db.exec(sql), close: () => db.closeAsync() };
   },
   "web-sqlite opfs relaxed": (name) => contestants["web-sqlite opfs"](name, "relaxed"),
+  // The rollback journal instead of WAL (the default before WAL), for the comparison.
+  async "web-sqlite opfs truncate"(name) {
+    const db = await contestants["web-sqlite opfs"](name);
+    db.exec("PRAGMA journal_mode = TRUNCATE");
+    return db;
+  },
   async "web-sqlite memory"(name) {
     const { Database } = await import("../../js/dist/web/sync.js");
     const db = await Database.open(name, { storage: "memory" });

@@ -111,7 +111,7 @@ constexpr char kWorkload[] =
 TEST_F(FaultInjectionTest, EveryHostOperationFailingInTurnIsTypedAndHarmless) {
   int injected = 0;
   std::map<std::string, int> per_op;
-  for (std::string mode : {"TRUNCATE", "DELETE"}) {
+  for (std::string mode : {"TRUNCATE", "DELETE", "WAL"}) {
     for (int code : {SQLITE_IOERR, SQLITE_FULL}) {
       for (Op op :
            {Op::kOpen, Op::kRead, Op::kWrite, Op::kTruncate, Op::kSync, Op::kSize, Op::kDelete}) {
@@ -181,7 +181,7 @@ TEST_F(FaultInjectionTest, EveryHostOperationFailingInTurnIsTypedAndHarmless) {
   std::string detail;
   for (const auto& [op, n] : per_op) detail += " " + op + " " + std::to_string(n);
   std::printf(
-      "fault injection: %d faults injected (journal modes TRUNCATE and DELETE, I/O error"
+      "fault injection: %d faults injected (journal modes TRUNCATE, DELETE and WAL, I/O error"
       " and quota):%s\n",
       injected, detail.c_str());
   EXPECT_EQ(per_op.size(), 7u) << "every operation failed at least once:" << detail;

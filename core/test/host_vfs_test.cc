@@ -231,6 +231,62 @@ TEST_F(HostVfsTest, CountsIoPerDatabaseWithItsJournal) {
   EXPECT_GE(after->sync_ms, before.sync_ms);
 }
 
+TEST_F(HostVfsTest, WalCommitFlushesOnlyTheWalAndReadersSeeASnapshot) {
+  std::string path = dir_.File("wal.db");
+  auto writer = Open(path, "wsq-host-recording");
+  ASSERT_EQ(Exec(writer.get(), "PRAGMA journal_mode=WAL"), SQLITE_OK) << error_.message;
+  EXPECT_EQ(result_.rows[0][0].bytes, "wal");
+  ASSERT_EQ(
+      Exec(writer.get(), "PRAGMA synchronous=FULL; CREATE TABLE t(a); INSERT INTO t VALUES (1)"),
+      SQLITE_OK);
+  host_.synced.clear();
+  ASSERT_EQ(Exec(writer.get(), "INSERT INTO t VALUES (2)"), SQLITE_OK);
+  EXPECT_EQ(host_.synced, std::vector<std::string>{path + "-wal"}) << "one flush per commit";
+  EXPECT_FALSE(std::filesystem::exists(path + "-shm")) << "the WAL index is in memory";
+
+  // A reader in a transaction keeps its snapshot while the writer commits (no SQLITE_BUSY).
+  auto reader = Open(path, "wsq-host-recording");
+  ASSERT_EQ(Exec(reader.get(), "BEGIN; SELECT count(*) FROM t"), SQLITE_OK) << error_.message;
+  EXPECT_EQ(result_.rows[0][0].i, 2);
+  ASSERT_EQ(Exec(writer.get(), "INSERT INTO t VALUES (3)"), SQLITE_OK) << error_.message;
+  ASSERT_EQ(Exec(reader.get(), "SELECT count(*) FROM t"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].i, 2);
+  ASSERT_EQ(Exec(reader.get(), "COMMIT; SELECT count(*) FROM t"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].i, 3);
+  // Two writers are still one at a time.
+  ASSERT_EQ(Exec(writer.get(), "BEGIN IMMEDIATE"), SQLITE_OK);
+  EXPECT_EQ(Exec(reader.get(), "INSERT INTO t VALUES (4)"), SQLITE_BUSY);
+  ASSERT_EQ(Exec(writer.get(), "COMMIT"), SQLITE_OK);
+}
+
+TEST_F(HostVfsTest, WalIsCheckpointedAndRecoveredAfterTheLastConnection) {
+  std::string path = dir_.File("wal-reopen.db");
+  {
+    auto c = Open(path, kHostVfsName);
+    ASSERT_EQ(
+        Exec(c.get(), "PRAGMA journal_mode=WAL; PRAGMA wal_autocheckpoint=100; CREATE TABLE t(a)"),
+        SQLITE_OK)
+        << error_.message;
+    for (int i = 0; i < 400; ++i) {
+      ASSERT_EQ(Exec(c.get(), "INSERT INTO t VALUES (randomblob(3000))"), SQLITE_OK);
+    }
+    // Checkpoints keep the WAL near 100 pages (400 commits of a page each would be 1.6 MB).
+    EXPECT_LT(std::filesystem::file_size(path + "-wal"), 800'000u);
+    // What is only in the WAL when the process ends must come back: copy both files as a crash
+    // would leave them (and no WAL index, which was memory).
+    ASSERT_EQ(Exec(c.get(), "PRAGMA wal_autocheckpoint=0; INSERT INTO t VALUES (2)"), SQLITE_OK);
+    std::filesystem::copy_file(path, path + ".copy");
+    std::filesystem::copy_file(path + "-wal", path + ".copy-wal");
+  }
+  EXPECT_FALSE(std::filesystem::exists(path + "-wal")) << "the last close checkpoints";
+  auto c = Open(path + ".copy", kHostVfsName);
+  ASSERT_EQ(Exec(c.get(), "SELECT count(*), sum(a IS 2) FROM t"), SQLITE_OK) << error_.message;
+  EXPECT_EQ(result_.rows[0][0].i, 401);
+  EXPECT_EQ(result_.rows[0][1].i, 1);
+  ASSERT_EQ(Exec(c.get(), "PRAGMA integrity_check"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].bytes, "ok");
+}
+
 TEST(SelfTest, PassesOnTheHostAndMemoryVfses) {
   ASSERT_EQ(wsq_init(), SQLITE_OK);
   test::TempDir dir;

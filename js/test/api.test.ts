@@ -38,6 +38,17 @@ describe("the Promise API in Node (files)", () => {
     it(name, () => run({ wsq, storage: "file", name: (base) => base, neverAnswers }));
   }
 
+  it("keeps the WAL beside the file while it is open, and no -shm file", async () => {
+    const db = await open("beside.db");
+    await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES (randomblob(10000))");
+    assert.ok(fs.statSync("beside.db-wal").size > 10000, "the commit is in the WAL");
+    assert.ok(!fs.existsSync("beside.db-shm"), "the WAL index is the worker's memory");
+    assert.ok(!(await listDatabases()).some((f) => f.endsWith("-wal")), "not listed");
+    await db.close();
+    assert.ok(!fs.existsSync("beside.db-wal"), "checkpointed and removed at close");
+    assert.equal(fs.readFileSync("beside.db")[18], 2, "the file says WAL");
+  });
+
   it("lists only SQLite files, and leaves no scratch file behind", async () => {
     const db = await open("listed.db");
     await db.exec("CREATE TABLE t(v)");

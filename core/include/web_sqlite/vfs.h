@@ -40,6 +40,33 @@ class FileLock {
   int level_ = SQLITE_LOCK_NONE;
 };
 
+/// The WAL index of one database ("shared memory" to SQLite), shared by the connections of this
+/// instance. It lives in heap memory: a database has one holder at a time (an OPFS file one
+/// worker, a Node file one process), so nothing outside the instance maps it, and SQLite rebuilds
+/// it from the WAL when the first connection opens the database again.
+struct ShmState {
+  std::vector<std::unique_ptr<uint8_t[]>> regions;
+  int shared[SQLITE_SHM_NLOCK] = {};             // holders of each lock, shared
+  const void* exclusive[SQLITE_SHM_NLOCK] = {};  // the holder of each lock, exclusive
+};
+
+/// One open database file's view of a ShmState: its regions and its locks (SQLite's xShmMap,
+/// xShmLock), answering SQLITE_BUSY where another connection holds a conflicting lock.
+class FileShm {
+ public:
+  bool attached() const { return state_ != nullptr; }
+  void Attach(ShmState* state) { state_ = state; }
+  int Map(int region, int size, bool extend, void volatile** out);
+  int Lock(int offset, int n, int flags);
+  /// Releases this file's locks; the caller then lets go of the state.
+  void Detach();
+
+ private:
+  ShmState* state_ = nullptr;
+  uint32_t shared_ = 0;     // this file's shared locks, one bit each
+  uint32_t exclusive_ = 0;  // this file's exclusive locks
+};
+
 /// Files kept in memory, by name; anonymous files (temp files) are private to their opener.
 /// A named file lives until it is deleted, so later connections of the instance can reopen it.
 class MemoryVfs {
@@ -88,6 +115,9 @@ class HostVfs {
   /// The lock state of path, shared by its open files; released when the last one closes.
   LockState* AcquireLock(const std::string& path);
   void ReleaseLock(const std::string& path);
+  /// The WAL index of the database at path, shared by its connections; freed with the last.
+  ShmState* AcquireShm(const std::string& path);
+  void ReleaseShm(const std::string& path);
   /// The counters of the database a file belongs to ("app.db-journal" counts for "app.db").
   /// They accumulate for as long as the instance lives; the pointer stays valid.
   IoStats* StatsFor(const std::string& path);
@@ -100,6 +130,7 @@ class HostVfs {
   MemoryVfs* temp_files_;
   sqlite3_vfs vfs_;
   std::unordered_map<std::string, std::pair<LockState, int>> locks_;
+  std::unordered_map<std::string, std::pair<ShmState, int>> shm_;
   std::unordered_map<std::string, IoStats> stats_;
 };
 

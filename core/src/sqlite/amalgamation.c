@@ -4,6 +4,12 @@
 #include "sqlite3.c"
 #include "web_sqlite/kv_host.h"
 
+#if defined(__wasm__)
+// The OS layer's start and end in wasm (see sqlite_config.h): the key-value VFS, and no files.
+int wsq_os_init_(void) { return sqlite3KvvfsInit(); }
+int wsq_os_end_(void) { return SQLITE_OK; }
+#endif
+
 int wsq_kvvfs_install(int (*read)(const char*, const char*, char*, int),
                       int (*write)(const char*, const char*, const char*),
                       int (*remove)(const char*, const char*)) {

@@ -6,7 +6,8 @@
 // (SQLITE_IOERR_*, SQLITE_FULL) passed through; short reads are zero-filled and reported as
 // SQLITE_IOERR_SHORT_READ, as SQLite requires; locks are enforced between the connections of this
 // instance (FileLock). Locks are not seen by other processes or tabs: the host is responsible
-// for keeping a file to one instance (OPFS access handles are exclusive).
+// for keeping a file to one instance (OPFS access handles are exclusive). For the same reason the
+// WAL index ("shared memory") is heap memory shared by the instance's connections (FileShm).
 // Temporary files (no name, delete-on-close, temp databases, sub-journals) live in memory.
 #include <algorithm>
 #include <new>
@@ -28,6 +29,7 @@ struct HostFile {
   std::string path;
   FileLock lock;
   IoStats* stats;
+  FileShm shm;
 };
 
 HostFile* Cast(sqlite3_file* f) { return reinterpret_cast<HostFile*>(f); }
@@ -48,8 +50,17 @@ class Timed {
   double start_;
 };
 
+int ShmUnmap(sqlite3_file* f, int) {
+  HostFile* file = Cast(f);
+  if (!file->shm.attached()) return SQLITE_OK;
+  file->shm.Detach();
+  file->owner->ReleaseShm(file->path);
+  return SQLITE_OK;
+}
+
 int Close(sqlite3_file* f) {
   HostFile* file = Cast(f);
+  ShmUnmap(f, 0);
   file->lock.Unlock(SQLITE_LOCK_NONE);
   int rc = file->owner->host()->Close(file->handle);
   file->owner->ReleaseLock(file->path);
@@ -108,11 +119,21 @@ int CheckReservedLock(sqlite3_file* f, int* out) {
   return SQLITE_OK;
 }
 int FileControl(sqlite3_file*, int, void*) { return SQLITE_NOTFOUND; }
+
+int ShmMap(sqlite3_file* f, int region, int size, int extend, void volatile** out) {
+  HostFile* file = Cast(f);
+  if (!file->shm.attached()) file->shm.Attach(file->owner->AcquireShm(file->path));
+  return file->shm.Map(region, size, extend != 0, out);
+}
+int ShmLock(sqlite3_file* f, int offset, int n, int flags) {
+  return Cast(f)->shm.Lock(offset, n, flags);
+}
+void ShmBarrier(sqlite3_file*) {}  // one thread: nothing to order
 int SectorSize(sqlite3_file*) { return 4096; }
 int DeviceCharacteristics(sqlite3_file*) { return SQLITE_IOCAP_POWERSAFE_OVERWRITE; }
 
 const sqlite3_io_methods kMethods = {
-    .iVersion = 1,
+    .iVersion = 2,
     .xClose = Close,
     .xRead = Read,
     .xWrite = Write,
@@ -125,11 +146,11 @@ const sqlite3_io_methods kMethods = {
     .xFileControl = FileControl,
     .xSectorSize = SectorSize,
     .xDeviceCharacteristics = DeviceCharacteristics,
-    // Version 1: no shared memory (WAL needs PRAGMA locking_mode=EXCLUSIVE), no memory mapping.
-    .xShmMap = nullptr,
-    .xShmLock = nullptr,
-    .xShmBarrier = nullptr,
-    .xShmUnmap = nullptr,
+    .xShmMap = ShmMap,
+    .xShmLock = ShmLock,
+    .xShmBarrier = ShmBarrier,
+    .xShmUnmap = ShmUnmap,
+    // No memory mapping.
     .xFetch = nullptr,
     .xUnfetch = nullptr,
 };
@@ -148,7 +169,7 @@ int Open(sqlite3_vfs* vfs, const char* name, sqlite3_file* f, int flags, int* ou
   std::string path(name);
   LockState* state = owner->AcquireLock(path);
   IoStats* stats = owner->StatsFor(path);
-  new (f) HostFile{{&kMethods}, owner, handle, std::move(path), FileLock(state), stats};
+  new (f) HostFile{{&kMethods}, owner, handle, std::move(path), FileLock(state), stats, {}};
   if (out_flags != nullptr) *out_flags = flags;
   return SQLITE_OK;
 }
@@ -198,6 +219,17 @@ IoStats* HostVfs::StatsFor(const std::string& path) {
 const IoStats* HostVfs::FindStats(const std::string& database_path) const {
   auto it = stats_.find(database_path);
   return it == stats_.end() ? nullptr : &it->second;
+}
+
+ShmState* HostVfs::AcquireShm(const std::string& path) {
+  auto& entry = shm_[path];
+  ++entry.second;
+  return &entry.first;
+}
+
+void HostVfs::ReleaseShm(const std::string& path) {
+  auto it = shm_.find(path);
+  if (it != shm_.end() && --it->second.second == 0) shm_.erase(it);
 }
 
 void HostVfs::ReleaseLock(const std::string& path) {

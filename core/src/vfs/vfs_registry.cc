@@ -1,3 +1,5 @@
+#include <new>
+
 #include "web_sqlite/vfs.h"
 
 namespace wsq {
@@ -41,6 +43,61 @@ int FileLock::Unlock(int level) {
 
 bool FileLock::CheckReserved() const {
   return state_->reserved != nullptr || state_->pending != nullptr || state_->exclusive != nullptr;
+}
+
+int FileShm::Map(int region, int size, bool extend, void volatile** out) {
+  auto& regions = state_->regions;
+  if (static_cast<size_t>(region) >= regions.size()) {
+    if (!extend) {
+      *out = nullptr;
+      return SQLITE_OK;
+    }
+    while (regions.size() <= static_cast<size_t>(region)) {
+      uint8_t* bytes = new (std::nothrow) uint8_t[static_cast<size_t>(size)]();
+      if (bytes == nullptr) return SQLITE_NOMEM;
+      regions.emplace_back(bytes);
+    }
+  }
+  *out = regions[static_cast<size_t>(region)].get();
+  return SQLITE_OK;
+}
+
+int FileShm::Lock(int offset, int n, int flags) {
+  const uint32_t mask = ((1u << n) - 1) << offset;
+  if ((flags & SQLITE_SHM_UNLOCK) != 0) {
+    for (int i = offset; i < offset + n; ++i) {
+      if ((shared_ >> i) & 1) --state_->shared[i];
+      if ((exclusive_ >> i) & 1) state_->exclusive[i] = nullptr;
+    }
+    shared_ &= ~mask;
+    exclusive_ &= ~mask;
+    return SQLITE_OK;
+  }
+  if ((flags & SQLITE_SHM_SHARED) != 0) {
+    for (int i = offset; i < offset + n; ++i) {
+      const void* holder = state_->exclusive[i];
+      if (holder != nullptr && holder != this) return SQLITE_BUSY;
+    }
+    for (int i = offset; i < offset + n; ++i) {
+      if (((shared_ >> i) & 1) == 0) ++state_->shared[i];
+    }
+    shared_ |= mask;
+    return SQLITE_OK;
+  }
+  for (int i = offset; i < offset + n; ++i) {
+    const void* holder = state_->exclusive[i];
+    int others = state_->shared[i] - static_cast<int>((shared_ >> i) & 1);
+    if ((holder != nullptr && holder != this) || others > 0) return SQLITE_BUSY;
+  }
+  for (int i = offset; i < offset + n; ++i) state_->exclusive[i] = this;
+  exclusive_ |= mask;
+  return SQLITE_OK;
+}
+
+void FileShm::Detach() {
+  if (state_ == nullptr) return;
+  Lock(0, SQLITE_SHM_NLOCK, SQLITE_SHM_UNLOCK);
+  state_ = nullptr;
 }
 
 MemoryVfs* DefaultMemoryVfs() {

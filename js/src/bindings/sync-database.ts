@@ -51,9 +51,16 @@ export async function selfTest(
   }
 }
 
-/** Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md). */
-export const PERSISTENT_PRAGMAS = "PRAGMA journal_mode = TRUNCATE";
-const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchronous = OFF" };
+/**
+ * Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md):
+ * WAL, one flush per durable commit (a rollback journal makes four).
+ */
+export const PERSISTENT_PRAGMAS = "PRAGMA journal_mode = WAL";
+/**
+ * "full": every commit flushed before it returns. "relaxed": with WAL, flushes only at
+ * checkpoints, so a crash of the OS may lose the last commits but never damages the database.
+ */
+const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchronous = NORMAL" };
 
 export interface DatabaseOptions {
   /**

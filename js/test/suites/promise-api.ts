@@ -441,12 +441,32 @@ export const cases: Case[] = [
     "opens with relaxed or full durability",
     async ({ wsq, name }) => {
       const db = await wsq.open(name("relaxed.db"), { durability: "relaxed" });
-      eq(await db.query("PRAGMA synchronous"), [{ synchronous: 0 }]);
-      eq(await db.query("PRAGMA journal_mode"), [{ journal_mode: "truncate" }]);
+      eq(await db.query("PRAGMA synchronous"), [{ synchronous: 1 }], "relaxed: NORMAL");
+      eq(await db.query("PRAGMA journal_mode"), [{ journal_mode: "wal" }]);
       await db.close();
       const full = await wsq.open(name("relaxed.db"));
       eq(await full.query("PRAGMA synchronous"), [{ synchronous: 2 }]);
       await full.close();
+    },
+  ],
+  [
+    "reads a snapshot while another Database of the file writes (WAL), and sees it after",
+    async ({ wsq, name }) => {
+      const writer = await wsq.open(name("wal.db"));
+      const reader = await wsq.open(name("wal.db"));
+      await writer.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
+      await reader.transaction(async (tx) => {
+        eq(await tx.query("SELECT count(*) AS n FROM t"), [{ n: 1 }]);
+        // A rollback journal would refuse this commit (SQLITE_BUSY) while the reader reads.
+        await writer.exec("INSERT INTO t VALUES (2)");
+        eq(await tx.query("SELECT count(*) AS n FROM t"), [{ n: 1 }], "the reader's snapshot");
+      });
+      eq(await reader.query("SELECT count(*) AS n FROM t"), [{ n: 2 }]);
+      await reader.close();
+      await writer.close();
+      const again = await wsq.open(name("wal.db"));
+      eq(await again.query("SELECT count(*) AS n FROM t"), [{ n: 2 }], "checkpointed at close");
+      await again.close();
     },
   ],
   [
@@ -457,7 +477,7 @@ export const cases: Case[] = [
       const before = await db.stats();
       await db.exec("INSERT INTO t VALUES (randomblob(5000))");
       const after = await db.stats();
-      eq(after.syncs - before.syncs, 4, "flushes per durable commit");
+      eq(after.syncs - before.syncs, 1, "flushes per durable commit (the WAL's)");
       ok(after.writeBytes - before.writeBytes >= 5000, "the bytes written");
       await db.close();
       for (const kind of [storage, "memory"] as const) {

@@ -210,8 +210,8 @@ export class OpfsStore implements DatabaseStore {
     }
     const files = new Map<string, OpfsFile>();
     try {
-      // The journal is the one side file SQLite opens: WAL is compiled out of the wasm build.
-      for (const file of [name, name + "-journal"]) {
+      // Both side files SQLite may open (the journal, the WAL): handles open only asynchronously.
+      for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
         let exists = true;
         let handle: FileHandle;
         try {
