@@ -1,6 +1,6 @@
 // The speed suite natively, the limit the wasm builds are measured against: the same SQLite
-// 3.54.1 amalgamation at -O2, each test script run with sqlite3_exec on a file (journal mode
-// TRUNCATE, synchronous FULL: web-sqlite's OPFS defaults) and in memory.
+// 3.54.1 amalgamation at -O2, each test script run with sqlite3_exec on a file (journal mode WAL,
+// synchronous FULL: web-sqlite's defaults for durability "full") and in memory.
 //
 //   wsq_speed_native <directory of NN.sql files> <scratch directory> <runs>
 // prints {"file": [[ms per test] per run], "memory": [...]} as JSON.
@@ -23,8 +23,7 @@ std::vector<double> RunOnce(const std::vector<std::string>& tests, const std::st
     std::fprintf(stderr, "open %s: %s\n", path.c_str(), sqlite3_errmsg(db));
     std::exit(1);
   }
-  sqlite3_exec(db, "PRAGMA journal_mode=TRUNCATE; PRAGMA synchronous=FULL", nullptr, nullptr,
-               nullptr);
+  sqlite3_exec(db, "PRAGMA journal_mode=WAL; PRAGMA synchronous=FULL", nullptr, nullptr, nullptr);
   std::vector<double> times;
   for (const std::string& sql : tests) {
     auto start = std::chrono::steady_clock::now();
@@ -73,7 +72,7 @@ int main(int argc, char** argv) {
   for (int r = 0; r < runs; ++r) {
     std::string path = std::string(argv[2]) + "/speed-" + std::to_string(r) + ".db";
     std::filesystem::remove(path);
-    std::filesystem::remove(path + "-journal");
+    for (const char* side : {"-journal", "-wal", "-shm"}) std::filesystem::remove(path + side);
     on_file.push_back(RunOnce(tests, path));
     in_memory.push_back(RunOnce(tests, ":memory:"));
   }
