@@ -259,44 +259,48 @@ describe("persistence", () => {
     }
   });
 
-  it("keeps every resolved commit and no uncommitted write when the browser is killed", async () => {
-    const dir = freshProfile();
-    try {
-      let ctx = await launch(dir);
-      let page = await testPage(ctx, server.url);
-      await page.evaluate(async () => {
-        const db = await window.wsq.open("killed.db");
-        await db.exec("CREATE TABLE t(v, pad)");
-        for (let i = 0; i < 20; i++) {
-          await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
-        }
-        // A large transaction, never committed: with a tiny page cache it spills into the
-        // database file, so only the journal can undo it.
-        await db.exec("PRAGMA cache_size = 5; BEGIN");
-        await db.exec(
-          "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
-            "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
-        );
-        await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
-      });
-      // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
-      execFileSync("pkill", ["-KILL", "-f", `user-data-dir=${dir}`]);
-      await ctx.close().catch(() => {});
-      ctx = await launch(dir);
-      page = await testPage(ctx, server.url);
-      const r = await page.evaluate(async () => {
-        const db = await window.wsq.open("killed.db");
-        const rows = await db.query("SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v");
-        const check = await db.query("PRAGMA integrity_check");
-        await db.close();
-        return { rows, check };
-      });
-      await ctx.close();
-      assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
-      assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
-      assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
-    } finally {
-      removeProfile(dir);
-    }
-  });
+  // WAL (the default) and the rollback journal a connection may choose.
+  for (const mode of ["wal", "truncate"]) {
+    it(`keeps every resolved commit and no uncommitted write when the browser is killed (${mode})`, async () => {
+      const dir = freshProfile();
+      try {
+        let ctx = await launch(dir);
+        let page = await testPage(ctx, server.url);
+        await page.evaluate(async (mode) => {
+          const db = await window.wsq.open("killed.db");
+          await db.exec(`PRAGMA journal_mode = ${mode}`);
+          await db.exec("CREATE TABLE t(v, pad)");
+          for (let i = 0; i < 20; i++) {
+            await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
+          }
+          // A large transaction, never committed: with a tiny page cache it spills, into the
+          // database file (then only the journal can undo it) or the WAL (uncommitted frames).
+          await db.exec("PRAGMA cache_size = 5; BEGIN");
+          await db.exec(
+            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
+              "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
+          );
+          await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
+        }, mode);
+        // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
+        execFileSync("pkill", ["-KILL", "-f", `user-data-dir=${dir}`]);
+        await ctx.close().catch(() => {});
+        ctx = await launch(dir);
+        page = await testPage(ctx, server.url);
+        const r = await page.evaluate(async () => {
+          const db = await window.wsq.open("killed.db");
+          const rows = await db.query("SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v");
+          const check = await db.query("PRAGMA integrity_check");
+          await db.close();
+          return { rows, check };
+        });
+        await ctx.close();
+        assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
+        assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
+        assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
+      } finally {
+        removeProfile(dir);
+      }
+    });
+  }
 });
