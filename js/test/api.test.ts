@@ -44,6 +44,14 @@ describe("the Promise API in Node (files)", () => {
     assert.ok(fs.statSync("beside.db-wal").size > 10000, "the commit is in the WAL");
     assert.ok(!fs.existsSync("beside.db-shm"), "the WAL index is the worker's memory");
     assert.ok(!(await listDatabases()).some((f) => f.endsWith("-wal")), "not listed");
+    // A transaction bigger than the WAL's limit grows it; the next checkpoint cuts it back.
+    await db.exec(
+      "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
+        "INSERT INTO t SELECT randomblob(4000) FROM n",
+    );
+    assert.ok(fs.statSync("beside.db-wal").size > 8_000_000, "the big transaction is in the WAL");
+    for (let i = 0; i < 1100; i++) await db.exec("INSERT INTO t VALUES (1)");
+    assert.ok(fs.statSync("beside.db-wal").size <= 4_194_304 + 2 * 4096 + 32, "cut back to 4 MiB");
     await db.close();
     assert.ok(!fs.existsSync("beside.db-wal"), "checkpointed and removed at close");
     assert.equal(fs.readFileSync("beside.db")[18], 2, "the file says WAL");

@@ -53,9 +53,11 @@ export async function selfTest(
 
 /**
  * Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md):
- * WAL, one flush per durable commit (a rollback journal makes four).
+ * WAL, one flush per durable commit (a rollback journal makes four). SQLite checkpoints every
+ * 1000 pages (4 MiB) and then writes the WAL from its start again; a transaction larger than that
+ * leaves the file larger, which the size limit cuts back to 4 MiB at the next restart.
  */
-export const PERSISTENT_PRAGMAS = "PRAGMA journal_mode = WAL";
+export const PERSISTENT_PRAGMAS = "PRAGMA journal_mode = WAL; PRAGMA journal_size_limit = 4194304";
 /**
  * "full": every commit flushed before it returns. "relaxed": with WAL, flushes only at
  * checkpoints, so a crash of the OS may lose the last commits but never damages the database.
