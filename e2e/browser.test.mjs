@@ -223,11 +223,29 @@ describe("content security policy", () => {
 });
 
 describe("persistence", () => {
+  /** Starts the browser again on profile dir and reads name back: sql's rows, integrity_check. */
+  async function afterRestart(dir, name, sql) {
+    const ctx = await launch(dir);
+    const page = await testPage(ctx, server.url);
+    const r = await page.evaluate(
+      async ({ name, sql }) => {
+        const db = await window.wsq.open(name);
+        const rows = await db.query(sql);
+        const check = await db.query("PRAGMA integrity_check");
+        await db.close();
+        return { rows, check };
+      },
+      { name, sql },
+    );
+    await ctx.close();
+    return r;
+  }
+
   it("survives a page reload and a browser restart with the same profile", async () => {
     const dir = freshProfile();
     try {
-      let ctx = await launch(dir);
-      let page = await testPage(ctx, server.url);
+      const ctx = await launch(dir);
+      const page = await testPage(ctx, server.url);
       await page.evaluate(async () => {
         const db = await window.wsq.open("persist.db");
         await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('before reload')");
@@ -242,18 +260,9 @@ describe("persistence", () => {
       });
       assert.deepEqual(afterReload, [{ v: "before reload" }, { v: "before restart" }]);
       await ctx.close();
-      ctx = await launch(dir);
-      page = await testPage(ctx, server.url);
-      const afterRestart = await page.evaluate(async () => {
-        const db = await window.wsq.open("persist.db");
-        const rows = await db.query("SELECT v FROM t ORDER BY rowid");
-        const check = await db.query("PRAGMA integrity_check");
-        await db.close();
-        return { rows, check };
-      });
-      assert.deepEqual(afterRestart.rows, afterReload);
-      assert.deepEqual(afterRestart.check, [{ integrity_check: "ok" }]);
-      await ctx.close();
+      const r = await afterRestart(dir, "persist.db", "SELECT v FROM t ORDER BY rowid");
+      assert.deepEqual(r.rows, afterReload);
+      assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
     } finally {
       removeProfile(dir);
     }
@@ -264,8 +273,8 @@ describe("persistence", () => {
     it(`keeps every resolved commit and no uncommitted write when the browser is killed (${mode})`, async () => {
       const dir = freshProfile();
       try {
-        let ctx = await launch(dir);
-        let page = await testPage(ctx, server.url);
+        const ctx = await launch(dir);
+        const page = await testPage(ctx, server.url);
         await page.evaluate(async (mode) => {
           const db = await window.wsq.open("killed.db");
           await db.exec(`PRAGMA journal_mode = ${mode}`);
@@ -285,16 +294,11 @@ describe("persistence", () => {
         // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
         execFileSync("pkill", ["-KILL", "-f", `user-data-dir=${dir}`]);
         await ctx.close().catch(() => {});
-        ctx = await launch(dir);
-        page = await testPage(ctx, server.url);
-        const r = await page.evaluate(async () => {
-          const db = await window.wsq.open("killed.db");
-          const rows = await db.query("SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v");
-          const check = await db.query("PRAGMA integrity_check");
-          await db.close();
-          return { rows, check };
-        });
-        await ctx.close();
+        const r = await afterRestart(
+          dir,
+          "killed.db",
+          "SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v",
+        );
         assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
         assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
         assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
