@@ -20,13 +20,18 @@ target_compile_options(sqlite3 PRIVATE ${WSQ_SQLITE_OPT} -w)
 if(WSQ_WASM)
   # Size tiers (docs/PERFORMANCE.md, "Size"): the wasm build is -Os, and the files of the
   # amalgamation that ordinary queries do not run through (FTS5, session, R*Tree, JSON, ALTER,
-  # PRAGMA, date functions, virtual-table plumbing, ...) are compiled as -Oz would: clang's minsize
-  # attribute, which scripts/tier-sqlite.mjs puts around them in a copy of sqlite3.c.
+  # PRAGMA, date functions, virtual-table plumbing, ...) or run through only to compile a
+  # statement (the parser, name resolution, the planner, code generation) are compiled as -Oz
+  # would: clang's minsize attribute, which scripts/tier-sqlite.mjs puts around them in a copy of
+  # sqlite3.c. (A tree configured before a change of this list keeps its cached value:
+  # reconfigure it with -UWSQ_SQLITE_SMALL.)
   set(WSQ_SQLITE_SMALL
       alter.c analyze.c attach.c auth.c backup.c carray.c complete.c ctime.c date.c dbpage.c
       dbstat.c fkey.c fts5.c geopoly.c json.c legacy.c loadext.c main.c memdb.c notify.c
       opcodes.c os_kv.c pragma.c rtree.c sqlite3session.c status.c stmt.c table.c treeview.c
       trigger.c vacuum.c vdbeblob.c vdbetrace.c vdbevtab.c vtab.c window.c
+      build.c callback.c delete.c expr.c hash.c insert.c parse.c prepare.c printf.c resolve.c
+      rowset.c select.c tokenize.c update.c upsert.c where.c wherecode.c whereexpr.c
       CACHE STRING "Files of the amalgamation compiled for size in the wasm build")
   set(WSQ_SQLITE_TIERED "${CMAKE_BINARY_DIR}/sqlite-tiered/sqlite3.c")
   add_custom_command(
