@@ -13,8 +13,8 @@ import {
   type WorkerSetup,
   changesEvent,
   isObject,
+  afterSetup,
   logEvent,
-  readSetup,
 } from "./protocol.js";
 
 interface WorkerScope {
@@ -37,8 +37,9 @@ const election: Election | undefined = locks
   : undefined;
 
 /** The dispatcher, made when the page's setup (the first message) came. */
+let dispatcher: Dispatcher;
 const start = ({ wasm, restart }: WorkerSetup): Dispatcher =>
-  new Dispatcher({
+  (dispatcher = new Dispatcher({
     // After the page's previous worker died, or the previous holder of a database shared between
     // tabs, its OPFS handles may take seconds to be released.
     store: new OpfsStore({ contentionMs: restart || election ? 5000 : 400 }),
@@ -68,8 +69,7 @@ const start = ({ wasm, restart }: WorkerSetup): Dispatcher =>
       };
       election?.announceAll(); // a new broker, after the last one ended
     },
-  });
-let dispatcher: Dispatcher;
+  }));
 
 /** Pages that are watched: when a page's lock frees, the page is gone. */
 const watched = new Set<string>();
@@ -112,11 +112,8 @@ function serve(port: MessagePort, page: string): void {
 /** The own page, too, learns which request is about to commit (see serve). */
 const committingHere = (id: number) => scope.postMessage(id);
 
-scope.addEventListener("message", async (e) => {
-  if (!dispatcher) {
-    dispatcher = start(readSetup(e.data));
-    return;
-  }
-  const { response, transfer } = await dispatcher.handle(e.data, OWN_PAGE, committingHere);
+const onMessage = afterSetup(start, async (served, message) => {
+  const { response, transfer } = await served.handle(message, OWN_PAGE, committingHere);
   scope.postMessage(response, transfer);
 });
+scope.addEventListener("message", (e) => onMessage(e.data));

@@ -4,7 +4,7 @@ import { parentPort } from "node:worker_threads";
 import { NodeStore } from "../runtime/hosts/node-fs.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
-import { type WorkerSetup, changesEvent, logEvent, readSetup } from "./protocol.js";
+import { type WorkerSetup, afterSetup, changesEvent, logEvent } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
@@ -21,13 +21,11 @@ const start = ({ wasm }: WorkerSetup): Dispatcher =>
       }),
     changed: (changes) => port.postMessage(changesEvent(changes)),
   });
-let dispatcher: Dispatcher;
 
-port.on("message", async (message: unknown) => {
-  if (!dispatcher) {
-    dispatcher = start(readSetup(message));
-    return;
-  }
-  const { response, transfer } = await dispatcher.handle(message);
-  port.postMessage(response, transfer);
-});
+port.on(
+  "message",
+  afterSetup(start, async (dispatcher, message) => {
+    const { response, transfer } = await dispatcher.handle(message);
+    port.postMessage(response, transfer);
+  }),
+);

@@ -181,9 +181,24 @@ export function setupMessage(setup: WorkerSetup): unknown {
 }
 
 /** The setup in a worker's first message; BAD_REQUEST if that is something else. */
-export function readSetup(message: unknown): WorkerSetup {
+function readSetup(message: unknown): WorkerSetup {
   if (!isObject(message) || message.v !== PROTOCOL_VERSION || !isObject(message.setup)) {
     throw new BadRequest(`the first message must be the setup (protocol ${PROTOCOL_VERSION})`);
   }
   return checkSetup(message.setup, "setup");
+}
+
+/**
+ * A worker's message handler: its first message is the setup, from which start makes what serves
+ * the worker (its dispatcher); every later message goes to serve with that.
+ */
+export function afterSetup<D>(
+  start: (setup: WorkerSetup) => D,
+  serve: (served: D, message: unknown) => unknown,
+): (message: unknown) => void {
+  let served: D | undefined;
+  return (message) => {
+    if (served === undefined) served = start(readSetup(message));
+    else void serve(served, message);
+  };
 }

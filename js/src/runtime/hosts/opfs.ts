@@ -4,9 +4,9 @@
  *
  * Assumes: a dedicated worker (sync access handles exist nowhere else), flat file names in the
  * origin's OPFS root. Guarantees: a database `app.db` is the OPFS file `app.db`, its WAL
- * `app.db-wal` (or journal `app.db-journal`) beside it. Access handles are exclusive per file across the whole origin, so
- * holding them for as long as a database is open is what keeps a second tab out; that tab gets
- * DATABASE_IN_USE instead of a raw DOMException.
+ * `app.db-wal` (or journal `app.db-journal`) beside it. Access handles are exclusive per file
+ * across the whole origin, so holding them for as long as a database is open is what keeps a
+ * second tab out; that tab gets DATABASE_IN_USE instead of a raw DOMException.
  *
  * Handles can only be created asynchronously, while SQLite opens files synchronously. So
  * acquire() opens the database's handle and those of its side files (journal, WAL) before the
