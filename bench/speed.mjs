@@ -7,6 +7,9 @@
 //   node bench/speed.mjs --quick    (a hundredth of the sizes, one run, no files written)
 //   ONLY=web-sqlite node bench/speed.mjs   (the contestants whose name starts so; no files)
 //   ONLY="web-sqlite opfs,official opfs-sahpool" node bench/speed.mjs   (several prefixes)
+//   WASMS="O2=/build/exp-o2/web-sqlite.wasm" node bench/speed.mjs   (adds "web-sqlite memory O2" and
+//     "web-sqlite opfs O2": the same JS with that wasm, a path under the repository; for builds
+//     compared in one run, as docs/PERFORMANCE.md's "Size" does)
 import { execFileSync } from "node:child_process";
 import { mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { tmpdir } from "node:os";
@@ -37,6 +40,11 @@ const CONTESTANTS = [
   ["wa-sqlite memory", false, false],
   ["sql.js memory", false, true],
 ];
+const WASMS = (process.env.WASMS ?? "").split(",").filter(Boolean).map((v) => v.split("="));
+for (const [variant] of WASMS) {
+  CONTESTANTS.push([`web-sqlite memory ${variant}`, false, false]);
+  CONTESTANTS.push([`web-sqlite opfs ${variant}`, false, false]);
+}
 
 const median = (xs) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)];
 const sum = (xs) => xs.reduce((a, b) => a + b, 0);
@@ -48,7 +56,10 @@ async function runInBrowser(base, [name, , classic]) {
     const page = await context.newPage();
     await page.goto(`${base}/e2e/pages/blank.html`);
     const script = classic ? "speed-worker-classic.js" : "speed-worker.js";
-    const url = `/bench/pages/${script}?contestant=${encodeURIComponent(name)}&scale=${SCALE}`;
+    const wasm = WASMS.find(([variant]) => name.endsWith(` ${variant}`))?.[1];
+    const url =
+      `/bench/pages/${script}?contestant=${encodeURIComponent(name)}&scale=${SCALE}` +
+      (wasm ? `&wasm=${encodeURIComponent(wasm)}` : "");
     const out = await page.evaluate(
       ({ url, classic }) =>
         new Promise((resolve) => {

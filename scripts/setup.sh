@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing; safe to run any number of times.
 #   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20, Chromium (browser tests)
-#   npm:  the pinned dev dependencies (npm ci), the bundlers the package is tested in among them
+#   npm:  the pinned dev dependencies (npm ci): Binaryen's wasm-opt for the build, the bundlers the
+#         package is tested in, the peers the benchmarks run
 #   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256
 set -euo pipefail
 

@@ -6,12 +6,14 @@ const params = new URLSearchParams(location.search);
 const contestant = params.get("contestant");
 const scale = Number(params.get("scale") ?? 1);
 const tag = `${Date.now()}`;
+// Another build of the wasm (speed.mjs WASMS): the contestant's name ends with its variant.
+const wasm = params.get("wasm") ?? undefined;
 
 /** Each contestant opens a database and gives back exec(sql) and close(). */
 const contestants = {
   async "web-sqlite opfs"(name, durability = "full") {
     const { Database } = await import("../../js/dist/web/sync.js");
-    const db = await Database.open(`${name}.db`, { storage: "opfs", durability });
+    const db = await Database.open(`${name}.db`, { storage: "opfs", durability, wasm });
     return { exec: (sql) => db.exec(sql), close: () => db.closeAsync() };
   },
   "web-sqlite opfs relaxed": (name) => contestants["web-sqlite opfs"](name, "relaxed"),
@@ -23,7 +25,7 @@ const contestants = {
   },
   async "web-sqlite memory"(name) {
     const { Database } = await import("../../js/dist/web/sync.js");
-    const db = await Database.open(name, { storage: "memory" });
+    const db = await Database.open(name, { storage: "memory", wasm });
     return { exec: (sql) => db.exec(sql), close: () => db.close() };
   },
   ...official("opfs-sahpool", async (sqlite3, name) => {
@@ -120,8 +122,9 @@ export async function run(open, name) {
   }
 }
 
-if (contestants[contestant]) {
-  run(contestants[contestant], contestant.replace(/[^a-z0-9]+/gi, "-"));
+const base = wasm ? contestant.replace(/ [^ ]+$/, "") : contestant;
+if (contestants[base]) {
+  run(contestants[base], contestant.replace(/[^a-z0-9]+/gi, "-"));
 } else if (contestant !== "sql.js memory") {
   postMessage({ error: `unknown contestant ${contestant}` });
 }
