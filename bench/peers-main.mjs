@@ -6,13 +6,17 @@
 //
 //   node bench/peers-main.mjs            (make bench runs it)
 //   node bench/peers-main.mjs --quick    (small sizes, one run)
+import { copyFileSync, mkdirSync } from "node:fs";
+import * as path from "node:path";
+
 import { freshProfile, removeProfile } from "../e2e/harness.mjs";
-import { serve } from "../e2e/server.mjs";
+import { ROOT, serve } from "../e2e/server.mjs";
 import { record } from "./results.mjs";
 import { chromium } from "playwright-core";
 
 const quick = process.argv.includes("--quick");
 const RUNS = quick ? 1 : 3;
+const COLD_RUNS = quick ? 1 : 7;
 const SIZES = quick ? [1000] : [100_000, 1_000_000];
 const TRIPS = quick ? 40 : 2000;
 const POINTS = quick ? 200 : 10_000;
@@ -37,11 +41,24 @@ const TRIPPERS = [
 const COLD = [
   "web-sqlite (worker, OPFS)",
   "web-sqlite (worker, memory)",
+  "web-sqlite (worker, memory; the worker compiles the wasm)",
   "official (main thread, :memory:)",
   "official promiser (worker, :memory:)",
   "wa-sqlite (main thread, :memory:)",
   "sql.js (main thread)",
+  "part: import index.js",
+  "part: a module worker's first message",
+  "part: compileStreaming of the wasm",
+  "parts: the sync API in a module worker",
 ];
+
+// The same wasm under a name the server types application/octet-stream, which the page cannot
+// compile while it streams in: the worker then compiles it, as before the page did (peers.js).
+mkdirSync(path.join(ROOT, "build/bench"), { recursive: true });
+copyFileSync(
+  path.join(ROOT, "js/dist/web/web-sqlite.wasm"),
+  path.join(ROOT, "build/bench/web-sqlite.wasm.bin"),
+);
 
 const server = await serve({ port: 8799 });
 const profile = freshProfile();
@@ -136,22 +153,35 @@ try {
   console.log("## Cold start: fresh page, warm HTTP cache, import to first result\n");
   console.log("| library | median | spread | time / web-sqlite (OPFS) |");
   console.log("|---|---:|---:|---:|");
-  let oursCold = null;
-  for (const name of COLD) {
-    const times = [];
-    for (let run = 0; run <= RUNS; run++) {
+  // In rounds (each round loads every library once), so a drift of the machine spreads over all.
+  const cold = new Map(COLD.map((name) => [name, { times: [], parts: [] }]));
+  for (let run = 0; run <= COLD_RUNS; run++) {
+    for (const name of COLD) {
       const page = await context.newPage();
       await page.goto(`${server.url}/bench/pages/peers.html`);
       await page.waitForFunction(() => window.measureCold !== undefined);
-      const ms = await page.evaluate((name) => window.measureCold(name), name);
+      const r = await page.evaluate((name) => window.measureCold(name), name);
       await page.close();
-      if (run > 0) times.push(ms);
+      if (run === 0) continue; // the untimed load that fills the HTTP cache
+      cold.get(name).times.push(r.ms);
+      if (r.parts) cold.get(name).parts.push(r.parts);
     }
-    section.coldStart.push({ name, ms: times });
-    oursCold ??= median(times);
+  }
+  const oursCold = median(cold.get(COLD[0]).times);
+  const inParts = [];
+  for (const [name, { times, parts }] of cold) {
+    section.coldStart.push({ name, ms: times, ...(parts.length ? { parts } : {}) });
+    if (parts.length) inParts.push([name, parts]);
     console.log(
       `| ${name} | ${median(times).toFixed(0)} ms | ${Math.min(...times).toFixed(0)}–${Math.max(...times).toFixed(0)} ms | ${(median(times) / oursCold).toFixed(2)}x |`,
     );
+  }
+  for (const [name, parts] of inParts) {
+    console.log(`\n${name}, timed inside (median of ${parts.length}):\n`);
+    console.log("| step | ms |\n|---|---:|");
+    for (const step of Object.keys(parts[0])) {
+      console.log(`| ${step} | ${median(parts.map((p) => p[step])).toFixed(1)} |`);
+    }
   }
   if (!quick) console.log(`\nwrote ${record("peersMain", section)}`);
 } finally {

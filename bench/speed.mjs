@@ -40,7 +40,10 @@ const CONTESTANTS = [
   ["wa-sqlite memory", false, false],
   ["sql.js memory", false, true],
 ];
-const WASMS = (process.env.WASMS ?? "").split(",").filter(Boolean).map((v) => v.split("="));
+const WASMS = (process.env.WASMS ?? "")
+  .split(",")
+  .filter(Boolean)
+  .map((v) => v.split("="));
 for (const [variant] of WASMS) {
   CONTESTANTS.push([`web-sqlite memory ${variant}`, false, false]);
   CONTESTANTS.push([`web-sqlite opfs ${variant}`, false, false]);

@@ -222,6 +222,30 @@ describe("content security policy", () => {
   });
 });
 
+describe("a wasm served without its media type", () => {
+  // The page compiles the wasm while the worker starts, which needs application/wasm; a host that
+  // serves another type still works: the worker then loads the wasm itself.
+  it("opens and queries when the server says application/octet-stream", async () => {
+    const plain = await startSession({
+      port: 8812,
+      types: { ".wasm": "application/octet-stream" },
+    });
+    try {
+      const page = await testPage(plain.context, plain.server.url);
+      const rows = await page.evaluate(async () => {
+        const db = await window.wsq.open("untyped", { storage: "memory" });
+        const rows = await db.query("SELECT 'loaded' AS v");
+        await db.close();
+        return rows;
+      });
+      assert.deepEqual(rows, [{ v: "loaded" }]);
+      assert.deepEqual(page.errors, []);
+    } finally {
+      await plain.close();
+    }
+  });
+});
+
 describe("persistence", () => {
   /** Starts the browser again on profile dir and reads name back: sql's rows, integrity_check. */
   async function afterRestart(dir, name, sql) {

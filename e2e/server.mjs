@@ -26,10 +26,20 @@ const TYPES = {
  * Starts the server. root is the directory served (default: the repository); redirects maps a
  * URL path ("/") to another; a path ending in / serves its index.html; headers are added to
  * every response (a test may add a Content-Security-Policy). With fallback, a path that names no
- * file is answered with the root's index.html, as many hosts of single-page apps do.
+ * file is answered with the root's index.html, as many hosts of single-page apps do. types maps
+ * a file extension to the Content-Type served for it instead of the usual one.
  * /never-answers is accepted and never answered.
  */
-export async function serve({ port, root = ROOT, redirects = {}, headers = {}, fallback } = {}) {
+export async function serve({
+  port,
+  root = ROOT,
+  redirects = {},
+  headers = {},
+  fallback,
+  types = {},
+} = {}) {
+  const typeOf = (file) =>
+    ({ ...TYPES, ...types })[path.extname(file)] ?? "application/octet-stream";
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://127.0.0.1");
@@ -56,7 +66,7 @@ export async function serve({ port, root = ROOT, redirects = {}, headers = {}, f
         return;
       }
       res.writeHead(200, {
-        "Content-Type": TYPES[path.extname(file)] ?? "application/octet-stream",
+        "Content-Type": typeOf(file),
         "Content-Length": stat.size,
         ...common,
       });

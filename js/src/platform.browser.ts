@@ -22,6 +22,17 @@ export function defaultWasmUrl(): URL {
   return new URL("./web-sqlite.wasm", import.meta.url);
 }
 
+/**
+ * Compiles the wasm on the page while its worker starts, so that the two overlap (docs/
+ * PERFORMANCE.md, "Cold start"); null if that fails: the worker then loads the wasm from its URL
+ * and says what is wrong.
+ */
+export function compileWasm(url: string): Promise<WebAssembly.Module | null> {
+  return Promise.resolve(url)
+    .then((u) => WebAssembly.compileStreaming(fetch(u)))
+    .catch(() => null);
+}
+
 /** A browser cannot read a file: URL. */
 export function readLocalFile(url: URL): Promise<Uint8Array> {
   return Promise.reject(

@@ -54,6 +54,11 @@ export const spawnWorker: SpawnWorker = async (handlers) => {
   };
 };
 
+/** Node's worker reads the wasm from disk itself. */
+export function compileWasm(_url: string): Promise<WebAssembly.Module | null> {
+  return Promise.resolve(null);
+}
+
 /** Node has no tabs to share a database with (the Promise API never asks). */
 export function startBroker(): SharedWorker {
   throw new Error("there is no SharedWorker in Node");

@@ -13,7 +13,7 @@ import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Changes, Durability, Storage } from "../worker/protocol.js";
 import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import { type TransactionMode, checkMode } from "../bindings/transaction.js";
-import { baseUrl, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
+import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
 import { Tabs } from "./tabs.js";
 import { WorkerClient, callSafely, leftNoTrace } from "./worker-client.js";
@@ -119,6 +119,7 @@ function client(wasm?: string | URL): WorkerClient {
       join: () => tabs()?.workerPort() ?? null,
       acks: !isNode,
       wasm: new URL(wasm ?? defaultWasmUrl(), baseUrl()).href,
+      compile: compileWasm,
     });
     clients.set(key, c);
   }

@@ -120,12 +120,22 @@ export class WorkerClient {
    */
   private readonly wasm: string | undefined;
 
+  /** Compiles the wasm on this side while a worker starts (platform.ts compileWasm); once. */
+  private readonly compile: () => Promise<WebAssembly.Module | null>;
+
   constructor(
     spawn: SpawnWorker,
-    options: { join?: () => MessagePort | null; acks?: boolean; wasm?: string } = {},
+    options: {
+      join?: () => MessagePort | null;
+      acks?: boolean;
+      wasm?: string;
+      compile?: (url: string) => Promise<WebAssembly.Module | null>;
+    } = {},
   ) {
     this.spawn = spawn;
     this.wasm = options.wasm;
+    let compiled: Promise<WebAssembly.Module | null> | undefined;
+    this.compile = () => (compiled ??= options.compile?.(this.wasm!) ?? Promise.resolve(null));
     this.join = options.join ?? (() => null);
     this.acks = options.acks ?? false;
   }
@@ -133,15 +143,16 @@ export class WorkerClient {
   private worker(): Promise<WorkerPort> {
     if (this.port) return this.port;
     const restart = this.generation > 0;
+    const module = this.wasm !== undefined ? this.compile() : null;
     const port: Promise<WorkerPort> = this.spawn({
       message: (data) => this.onMessage(data),
       // A worker that was already replaced (terminated, then its exit reported late) is past.
       died: (reason, code) => {
         if (this.port === port) this.onDied(reason, code);
       },
-    }).then((worker) => {
+    }).then(async (worker) => {
       if (this.wasm !== undefined) {
-        worker.postMessage(setupMessage({ wasm: this.wasm, restart }), []);
+        worker.postMessage(setupMessage({ wasm: this.wasm, module: await module, restart }), []);
       }
       return worker;
     });

@@ -38,14 +38,14 @@ const election: Election | undefined = locks
 
 /** The dispatcher, made when the page's setup (the first message) came. */
 let dispatcher: Dispatcher;
-const start = ({ wasm, restart }: WorkerSetup): Dispatcher =>
+const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
   (dispatcher = new Dispatcher({
     // After the page's previous worker died, or the previous holder of a database shared between
     // tabs, its OPFS handles may take seconds to be released.
     store: new OpfsStore({ contentionMs: restart || election ? 5000 : 400 }),
     load: (host) =>
       loadRuntime({
-        wasm,
+        wasm: module ?? wasm,
         host,
         log: (code, message) => scope.postMessage(logEvent(code, message)),
       }),

@@ -10,12 +10,12 @@ const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
 
 /** The dispatcher, made when the setup (the first message) came. */
-const start = ({ wasm }: WorkerSetup): Dispatcher =>
+const start = ({ wasm, module }: WorkerSetup): Dispatcher =>
   new Dispatcher({
     store: new NodeStore(),
     load: (host) =>
       loadRuntime({
-        wasm,
+        wasm: module ?? wasm,
         host,
         log: (code, message) => port.postMessage(logEvent(code, message)),
       }),

@@ -165,16 +165,24 @@ export function logEvent(code: number, message: string): WorkerEvent {
 
 /**
  * The first message to a worker, before any request: where the wasm is (the page resolved the
- * option `wasm`, or the package's own), and whether an earlier worker of the page died (its OPFS
- * handles may take seconds to be released). Not in the worker's URL, which bundlers must see as
- * the package wrote it.
+ * option `wasm`, or the package's own), the wasm compiled (by the page while the worker started;
+ * null if the page could not, and the worker then loads it from `wasm` and says what is wrong),
+ * and whether an earlier worker of the page died (its OPFS handles may take seconds to be
+ * released). Not in the worker's URL, which bundlers must see as the package wrote it.
  */
 export interface WorkerSetup {
   wasm: string;
+  module: WebAssembly.Module | null;
   restart: boolean;
 }
 
-const checkSetup: Check<WorkerSetup> = object({ wasm: string, restart: boolean });
+const checkSetup: Check<WorkerSetup> = object({
+  wasm: string,
+  module: nullable(
+    instance<WebAssembly.Module>("a WebAssembly.Module", (v) => v instanceof WebAssembly.Module),
+  ),
+  restart: boolean,
+});
 
 export function setupMessage(setup: WorkerSetup): unknown {
   return { v: PROTOCOL_VERSION, setup };
