@@ -64,9 +64,15 @@ fuzz: sanitize
 test-js: js
 	node --test --test-reporter=spec $(DIST)/test/*.test.js
 
-# Real Chromium (Debian's, driven by playwright-core) on the real OPFS.
+# Real browsers on the real OPFS: every suite in Chromium (Debian's, driven by playwright-core);
+# the suites that take the engine as a parameter (e2e/harness.mjs) in Firefox ESR and WebKitGTK
+# too, where a test the engine cannot run is skipped by a named capability, with the reason.
+E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storage-db.test.mjs \
+	e2e/browser.test.mjs
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
+	WSQ_ENGINE=firefox node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE)
+	WSQ_ENGINE=webkit node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE)
 	node bench/opfs-journal.mjs --quick > /dev/null
 	node bench/oo1-inserts.mjs --quick > /dev/null
 	node bench/speed.mjs --quick > /dev/null

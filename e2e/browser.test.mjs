@@ -1,24 +1,27 @@
-// The Promise API in real Chromium, on the real OPFS, served without COOP/COEP headers: what only
-// a browser has (tabs, OPFS files, security contexts, persistence across restarts). The cases
+// The Promise API in a real browser, the engine of this run (WSQ_ENGINE, e2e/harness.mjs), on the
+// real OPFS, served without COOP/COEP headers: what only a browser has (tabs, OPFS files, security contexts, persistence across restarts). The cases
 // every host shares run in e2e/promise-api.test.mjs.
 import assert from "node:assert/strict";
-import { execFileSync } from "node:child_process";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 
-import { freshProfile, launch, removeProfile, startSession, testPage } from "./harness.mjs";
+import {
+  ENGINE,
+  freshProfile,
+  killBrowser,
+  launch,
+  removeProfile,
+  startSession,
+  testPage,
+  unless,
+} from "./harness.mjs";
 
 const PORT = 8787; // fixed: OPFS belongs to the origin, port included
 
-let server;
-let context;
-let session;
+const session = await startSession({ port: PORT });
+const { server, context } = session;
+const can = await session.capabilities();
 
-before(async () => {
-  session = await startSession({ port: PORT });
-  ({ server, context } = session);
-});
-
-after(() => session?.close());
+after(() => session.close());
 
 /** Runs fn in a fresh tab (where window.wsq is the library) and returns what it returns. */
 async function inPage(fn, arg) {
@@ -30,7 +33,7 @@ async function inPage(fn, arg) {
   }
 }
 
-describe("the Promise API in Chromium", () => {
+describe(`the Promise API in ${ENGINE.name}`, () => {
   it("serves pages without cross-origin isolation", async () => {
     const page = await testPage(context, server.url);
     assert.equal(await page.evaluate(() => window.crossOriginIsolated), false);
@@ -38,85 +41,100 @@ describe("the Promise API in Chromium", () => {
     await page.close();
   });
 
-  it("keeps the database file where the user expects it in OPFS", async () => {
-    const r = await inPage(async () => {
-      const wsq = window.wsq;
-      const db = await wsq.open("visible.db");
-      await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
-      await db.close();
-      const root = await navigator.storage.getDirectory();
-      const names = [];
-      for await (const name of root.keys()) names.push(name);
-      const file = await (await root.getFileHandle("visible.db")).getFile();
-      const head = new TextDecoder().decode(new Uint8Array(await file.arrayBuffer()).slice(0, 15));
-      return { names, head };
-    });
-    assert.ok(r.names.includes("visible.db"));
-    assert.ok(!r.names.includes("visible.db-journal"), "no journal left beside a closed database");
-    assert.equal(r.head, "SQLite format 3");
-  });
-
-  it("removes the scratch file of an import whose tab was closed", async () => {
-    const importer = await testPage(context, server.url);
-    const other = await testPage(context, server.url);
-    try {
-      // An endless stream, 64 KiB every 20 ms (well inside the storage quota): the import is
-      // still writing when its tab goes away.
-      await importer.evaluate(() => {
-        const page = new Uint8Array(65536);
-        page.set(new TextEncoder().encode("SQLite format 3\0"));
-        const stream = new ReadableStream({
-          pull: (c) =>
-            new Promise((resolve) => setTimeout(resolve, 20)).then(() => c.enqueue(page.slice())),
-        });
-        window.importing = window.wsq.importDatabase("orphan.db", stream).catch(() => {});
-      });
-      const scratch = () =>
-        other.evaluate(async () => {
-          const root = await navigator.storage.getDirectory();
-          const names = [];
-          for await (const name of root.keys())
-            if (name.startsWith(".wsq-import-")) names.push(name);
-          return names;
-        });
-      const started = await other.evaluate(async () => {
+  it(
+    "keeps the database file where the user expects it in OPFS",
+    { skip: unless(can, "opfs") },
+    async () => {
+      const r = await inPage(async () => {
+        const wsq = window.wsq;
+        const db = await wsq.open("visible.db");
+        await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
+        await db.close();
         const root = await navigator.storage.getDirectory();
-        for (let i = 0; i < 1200; i++) {
-          for await (const [name, handle] of root.entries()) {
-            if (name.startsWith(".wsq-import-") && (await handle.getFile()).size > 1 << 18) {
-              return true;
-            }
-          }
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        return false;
+        const names = [];
+        for await (const name of root.keys()) names.push(name);
+        const file = await (await root.getFileHandle("visible.db")).getFile();
+        const head = new TextDecoder().decode(
+          new Uint8Array(await file.arrayBuffer()).slice(0, 15),
+        );
+        return { names, head };
       });
-      assert.ok(started, "the import got going");
-      // While the import runs, listing leaves its scratch alone.
-      await other.evaluate(() => window.wsq.listDatabases());
-      assert.equal((await scratch()).length, 1, "a running import keeps its scratch file");
-      await importer.close();
-      const listed = await other.evaluate(async () => {
-        // The closed tab's worker lets go of its lock and handle, which may take a moment.
-        for (let i = 0; i < 600; i++) {
-          const names = await window.wsq.listDatabases();
-          const root = await navigator.storage.getDirectory();
-          let left = 0;
-          for await (const name of root.keys()) if (name.startsWith(".wsq-import-")) left++;
-          if (left === 0) return names;
-          await new Promise((resolve) => setTimeout(resolve, 100));
-        }
-        return null;
-      });
-      assert.ok(listed, "the scratch file of the closed tab's import was removed");
-      assert.ok(!listed.includes("orphan.db"));
-    } finally {
-      if (!importer.isClosed()) await importer.close();
-      await other.close();
-    }
-  });
+      assert.ok(r.names.includes("visible.db"));
+      assert.ok(
+        !r.names.includes("visible.db-journal"),
+        "no journal left beside a closed database",
+      );
+      assert.equal(r.head, "SQLite format 3");
+    },
+  );
 
-  it("rejects bad names with a clear error", async () => {
+  it(
+    "removes the scratch file of an import whose tab was closed",
+    { skip: unless(can, "opfs") },
+    async () => {
+      const importer = await testPage(context, server.url);
+      let importerOpen = true;
+      const other = await testPage(context, server.url);
+      try {
+        // An endless stream, 64 KiB every 20 ms (well inside the storage quota): the import is
+        // still writing when its tab goes away.
+        await importer.evaluate(() => {
+          const page = new Uint8Array(65536);
+          page.set(new TextEncoder().encode("SQLite format 3\0"));
+          const stream = new ReadableStream({
+            pull: (c) =>
+              new Promise((resolve) => setTimeout(resolve, 20)).then(() => c.enqueue(page.slice())),
+          });
+          window.importing = window.wsq.importDatabase("orphan.db", stream).catch(() => {});
+        });
+        const scratch = () =>
+          other.evaluate(async () => {
+            const root = await navigator.storage.getDirectory();
+            const names = [];
+            for await (const name of root.keys())
+              if (name.startsWith(".wsq-import-")) names.push(name);
+            return names;
+          });
+        const started = await other.evaluate(async () => {
+          const root = await navigator.storage.getDirectory();
+          for (let i = 0; i < 1200; i++) {
+            for await (const [name, handle] of root.entries()) {
+              if (name.startsWith(".wsq-import-") && (await handle.getFile()).size > 1 << 18) {
+                return true;
+              }
+            }
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          return false;
+        });
+        assert.ok(started, "the import got going");
+        // While the import runs, listing leaves its scratch alone.
+        await other.evaluate(() => window.wsq.listDatabases());
+        assert.equal((await scratch()).length, 1, "a running import keeps its scratch file");
+        await importer.close();
+        importerOpen = false;
+        const listed = await other.evaluate(async () => {
+          // The closed tab's worker lets go of its lock and handle, which may take a moment.
+          for (let i = 0; i < 600; i++) {
+            const names = await window.wsq.listDatabases();
+            const root = await navigator.storage.getDirectory();
+            let left = 0;
+            for await (const name of root.keys()) if (name.startsWith(".wsq-import-")) left++;
+            if (left === 0) return names;
+            await new Promise((resolve) => setTimeout(resolve, 100));
+          }
+          return null;
+        });
+        assert.ok(listed, "the scratch file of the closed tab's import was removed");
+        assert.ok(!listed.includes("orphan.db"));
+      } finally {
+        if (importerOpen) await importer.close();
+        await other.close();
+      }
+    },
+  );
+
+  it("rejects bad names with a clear error", { skip: unless(can, "opfs") }, async () => {
     const r = await inPage(async () => {
       const wsq = window.wsq;
       const out = [];
@@ -171,34 +189,41 @@ describe("the Promise API in Chromium", () => {
 });
 
 describe("capabilities", () => {
-  it("explains what is missing on a page that is not a secure context, and memory still works", async () => {
-    // http://insecure.test is not a secure context (unlike 127.0.0.1 and localhost).
-    const dir = freshProfile();
-    const ctx = await launch(dir, [`--host-resolver-rules=MAP insecure.test 127.0.0.1`]);
-    try {
-      const page = await ctx.newPage();
-      await page.goto(`http://insecure.test:${PORT}/e2e/pages/test.html`);
-      await page.waitForFunction(() => window.wsq !== undefined);
-      const r = await page.evaluate(async () => {
-        const secure = window.isSecureContext;
-        const opfs = await window.wsq.open("x.db").then(
-          () => "opened",
-          (e) => `${e.code}: ${e.message}`,
+  it(
+    "explains what is missing on a page that is not a secure context, and memory still works",
+    { skip: unless(can, "hostMapping") },
+    async () => {
+      // http://insecure.test is not a secure context (unlike 127.0.0.1 and localhost).
+      const dir = freshProfile();
+      const ctx = await launch(dir, [`--host-resolver-rules=MAP insecure.test 127.0.0.1`]);
+      try {
+        const page = await ctx.newPage();
+        await page.goto(`http://insecure.test:${PORT}/e2e/pages/test.html`);
+        await page.waitForFunction(() => window.wsq !== undefined);
+        const r = await page.evaluate(async () => {
+          const secure = window.isSecureContext;
+          const opfs = await window.wsq.open("x.db").then(
+            () => "opened",
+            (e) => `${e.code}: ${e.message}`,
+          );
+          const db = await window.wsq.open("x.db", { storage: "memory" });
+          const rows = await db.query("SELECT 'memory works' AS m");
+          await db.close();
+          return { secure, opfs, rows };
+        });
+        assert.equal(r.secure, false);
+        assert.match(
+          r.opfs,
+          /^UNSUPPORTED: OPFS needs a secure context: serve the page over https/,
         );
-        const db = await window.wsq.open("x.db", { storage: "memory" });
-        const rows = await db.query("SELECT 'memory works' AS m");
-        await db.close();
-        return { secure, opfs, rows };
-      });
-      assert.equal(r.secure, false);
-      assert.match(r.opfs, /^UNSUPPORTED: OPFS needs a secure context: serve the page over https/);
-      assert.match(r.opfs, /storage: "memory"/);
-      assert.deepEqual(r.rows, [{ m: "memory works" }]);
-    } finally {
-      await ctx.close();
-      removeProfile(dir);
-    }
-  });
+        assert.match(r.opfs, /storage: "memory"/);
+        assert.deepEqual(r.rows, [{ m: "memory works" }]);
+      } finally {
+        await ctx.close();
+        removeProfile(dir);
+      }
+    },
+  );
 });
 
 describe("content security policy", () => {
@@ -209,7 +234,8 @@ describe("content security policy", () => {
     });
     try {
       const page = await strict.context.newPage();
-      await page.goto(`${strict.server.url}/e2e/pages/csp.html`);
+      const storage = can.opfs === true ? "" : "?storage=memory";
+      await page.goto(`${strict.server.url}/e2e/pages/csp.html${storage}`);
       await page.waitForFunction(() => window.result !== undefined);
       const r = await page.evaluate(() => window.result);
       assert.equal(r.error, undefined, r.error);
@@ -265,70 +291,78 @@ describe("persistence", () => {
     return r;
   }
 
-  it("survives a page reload and a browser restart with the same profile", async () => {
-    const dir = freshProfile();
-    try {
-      const ctx = await launch(dir);
-      const page = await testPage(ctx, server.url);
-      await page.evaluate(async () => {
-        const db = await window.wsq.open("persist.db");
-        await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('before reload')");
-        // Left open on purpose: the reload must not lose a resolved commit.
-      });
-      await page.reload();
-      await page.waitForFunction(() => window.wsq !== undefined);
-      const afterReload = await page.evaluate(async () => {
-        const db = await window.wsq.open("persist.db");
-        await db.exec("INSERT INTO t VALUES ('before restart')");
-        return db.query("SELECT v FROM t ORDER BY rowid");
-      });
-      assert.deepEqual(afterReload, [{ v: "before reload" }, { v: "before restart" }]);
-      await ctx.close();
-      const r = await afterRestart(dir, "persist.db", "SELECT v FROM t ORDER BY rowid");
-      assert.deepEqual(r.rows, afterReload);
-      assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
-    } finally {
-      removeProfile(dir);
-    }
-  });
-
-  // WAL (the default) and the rollback journal a connection may choose.
-  for (const mode of ["wal", "truncate"]) {
-    it(`keeps every resolved commit and no uncommitted write when the browser is killed (${mode})`, async () => {
+  it(
+    "survives a page reload and a browser restart with the same profile",
+    { skip: unless(can, "opfs", "restartKeepsStorage") },
+    async () => {
       const dir = freshProfile();
       try {
         const ctx = await launch(dir);
         const page = await testPage(ctx, server.url);
-        await page.evaluate(async (mode) => {
-          const db = await window.wsq.open("killed.db");
-          await db.exec(`PRAGMA journal_mode = ${mode}`);
-          await db.exec("CREATE TABLE t(v, pad)");
-          for (let i = 0; i < 20; i++) {
-            await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
-          }
-          // A large transaction, never committed: with a tiny page cache it spills, into the
-          // database file (then only the journal can undo it) or the WAL (uncommitted frames).
-          await db.exec("PRAGMA cache_size = 5; BEGIN");
-          await db.exec(
-            "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
-              "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
-          );
-          await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
-        }, mode);
-        // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
-        execFileSync("pkill", ["-KILL", "-f", `user-data-dir=${dir}`]);
-        await ctx.close().catch(() => {});
-        const r = await afterRestart(
-          dir,
-          "killed.db",
-          "SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v",
-        );
+        await page.evaluate(async () => {
+          const db = await window.wsq.open("persist.db");
+          await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('before reload')");
+          // Left open on purpose: the reload must not lose a resolved commit.
+        });
+        await page.reload();
+        await page.waitForFunction(() => window.wsq !== undefined);
+        const afterReload = await page.evaluate(async () => {
+          const db = await window.wsq.open("persist.db");
+          await db.exec("INSERT INTO t VALUES ('before restart')");
+          return db.query("SELECT v FROM t ORDER BY rowid");
+        });
+        assert.deepEqual(afterReload, [{ v: "before reload" }, { v: "before restart" }]);
+        await ctx.close();
+        const r = await afterRestart(dir, "persist.db", "SELECT v FROM t ORDER BY rowid");
+        assert.deepEqual(r.rows, afterReload);
         assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
-        assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
-        assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
       } finally {
         removeProfile(dir);
       }
-    });
+    },
+  );
+
+  // WAL (the default) and the rollback journal a connection may choose.
+  for (const mode of ["wal", "truncate"]) {
+    it(
+      `keeps every resolved commit and no uncommitted write when the browser is killed (${mode})`,
+      { skip: unless(can, "opfs", "kill") },
+      async () => {
+        const dir = freshProfile();
+        try {
+          const ctx = await launch(dir);
+          const page = await testPage(ctx, server.url);
+          await page.evaluate(async (mode) => {
+            const db = await window.wsq.open("killed.db");
+            await db.exec(`PRAGMA journal_mode = ${mode}`);
+            await db.exec("CREATE TABLE t(v, pad)");
+            for (let i = 0; i < 20; i++) {
+              await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
+            }
+            // A large transaction, never committed: with a tiny page cache it spills, into the
+            // database file (then only the journal can undo it) or the WAL (uncommitted frames).
+            await db.exec("PRAGMA cache_size = 5; BEGIN");
+            await db.exec(
+              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
+                "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
+            );
+            await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
+          }, mode);
+          // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
+          killBrowser(dir);
+          await ctx.close().catch(() => {});
+          const r = await afterRestart(
+            dir,
+            "killed.db",
+            "SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v",
+          );
+          assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
+          assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
+          assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
+        } finally {
+          removeProfile(dir);
+        }
+      },
+    );
   }
 });

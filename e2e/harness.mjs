@@ -1,9 +1,16 @@
 /**
- * Real Chromium for the browser tests and benchmarks: Debian's /usr/bin/chromium driven by
- * playwright-core (which downloads nothing), one fresh profile per launch unless one is given,
- * so OPFS starts empty and a test can restart the browser on the same profile.
+ * Real browsers for the browser tests and benchmarks, one engine per run, chosen by WSQ_ENGINE:
+ * "chromium" (the default: Debian's /usr/bin/chromium, driven by playwright-core), "firefox"
+ * (Debian's firefox-esr, by puppeteer-core over WebDriver BiDi) or "webkit" (WebKitGTK's
+ * MiniBrowser, by WebKitWebDriver, under Xvfb when there is no display). None downloads a
+ * browser. Each engine is driven through the same small surface: context.newPage() / close();
+ * page.goto(), evaluate(fn, arg), waitForFunction(fn, arg), reload(), on("pageerror"), close().
+ * One fresh profile per launch unless one is given, so OPFS starts empty and a test can restart
+ * the browser on the same profile (where the engine keeps it: ENGINE.can.restartKeepsStorage).
  */
+import { execFileSync, spawn } from "node:child_process";
 import { mkdtempSync, rmSync } from "node:fs";
+import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import * as path from "node:path";
 
@@ -11,6 +18,7 @@ import { describe, it } from "node:test";
 import assert from "node:assert/strict";
 
 import { chromium } from "playwright-core";
+import puppeteer from "puppeteer-core";
 
 export const CHROMIUM = process.env.CHROMIUM ?? "/usr/bin/chromium";
 
@@ -24,21 +32,220 @@ const ARGS = [
   "--disable-sync",
 ];
 
+/**
+ * The engines, and what their drivers can do beyond the common surface, each true or why not:
+ * hostMapping (a host name mapped to 127.0.0.1 at launch: a page that is not a secure context),
+ * cdp (Chromium's DevTools protocol: crash a tab, freeze it), kill (SIGKILL the browser of a
+ * profile, killBrowser), restartKeepsStorage (a browser started again on a profile finds its
+ * storage).
+ */
+const ENGINES = {
+  chromium: {
+    name: "Chromium",
+    launch: launchChromium,
+    can: { hostMapping: true, cdp: true, kill: true, restartKeepsStorage: true },
+    profileArg: (dir) => `user-data-dir=${dir}`,
+  },
+  firefox: {
+    name: "Firefox",
+    launch: launchFirefox,
+    can: {
+      hostMapping: "the harness maps host names only through Chromium's launch flags",
+      cdp: "no Chromium DevTools protocol",
+      kill: true,
+      restartKeepsStorage: true,
+    },
+    profileArg: (dir) => `--profile ${dir}`,
+  },
+  webkit: {
+    name: "WebKitGTK",
+    launch: launchWebKit,
+    can: {
+      hostMapping: "the harness maps host names only through Chromium's launch flags",
+      cdp: "no Chromium DevTools protocol",
+      kill: "MiniBrowser under WebDriver keeps no profile to come back to",
+      restartKeepsStorage: "MiniBrowser under WebDriver keeps no profile to come back to",
+    },
+    profileArg: null,
+  },
+};
+
+const engineKey = process.env.WSQ_ENGINE ?? "chromium";
+if (!ENGINES[engineKey]) {
+  throw new Error(`WSQ_ENGINE=${engineKey}: must be one of ${Object.keys(ENGINES).join(", ")}`);
+}
+/** The engine of this run. */
+export const ENGINE = ENGINES[engineKey];
+
 export function freshProfile() {
-  return mkdtempSync(path.join(tmpdir(), "wsq-chromium-"));
+  return mkdtempSync(path.join(tmpdir(), `wsq-${engineKey}-`));
 }
 
 export function removeProfile(dir) {
   rmSync(dir, { recursive: true, force: true });
 }
 
-/** Launches chromium on a profile directory; returns the persistent context. */
+/** SIGKILLs the browser running on profile dir: no unload, no close, no flush (ENGINE.can.kill). */
+export function killBrowser(dir) {
+  execFileSync("pkill", ["-KILL", "-f", "--", ENGINE.profileArg(dir)]);
+}
+
+/** Launches the engine on a profile directory; returns its context (extraArgs: Chromium's). */
 export async function launch(profile, extraArgs = []) {
+  return ENGINE.launch(profile, extraArgs);
+}
+
+function launchChromium(profile, extraArgs) {
   return chromium.launchPersistentContext(profile, {
     executablePath: CHROMIUM,
     headless: true,
     args: [...ARGS, ...extraArgs],
   });
+}
+
+/** playwright's waitForFunction(fn, arg) over a driver that only evaluates: polls fn(arg). */
+async function poll(page, fn, arg, timeoutMs = 30_000) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    const value = await page.evaluate(fn, arg);
+    if (value) return value;
+    if (Date.now() > deadline)
+      throw new Error(`waitForFunction: ${fn} still false after ${timeoutMs} ms`);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+  }
+}
+
+async function launchFirefox(profile) {
+  const browser = await puppeteer.launch({
+    browser: "firefox",
+    executablePath: process.env.FIREFOX ?? "/usr/bin/firefox-esr",
+    headless: true,
+    userDataDir: profile,
+  });
+  return {
+    async newPage() {
+      const page = await browser.newPage();
+      return {
+        goto: (url) => page.goto(url),
+        evaluate: (fn, arg) => page.evaluate(fn, arg),
+        waitForFunction: (fn, arg) => poll(page, fn, arg),
+        reload: () => page.reload(),
+        on: (event, listener) => page.on(event, listener),
+        close: () => page.close(),
+      };
+    },
+    close: () => browser.close(),
+  };
+}
+
+/** A free TCP port on 127.0.0.1 for a driver to listen on. */
+function freePort() {
+  return new Promise((resolve, reject) => {
+    const server = createServer().listen(0, "127.0.0.1", () => {
+      const { port } = server.address();
+      server.close(() => resolve(port));
+    });
+    server.once("error", reject);
+  });
+}
+
+/** An X display for WebKitGTK: the session's, or an Xvfb started for this process (once). */
+let xvfb = null;
+async function display() {
+  if (process.env.DISPLAY) return process.env.DISPLAY;
+  if (!xvfb) {
+    const number = 90 + (process.pid % 400);
+    const child = spawn("Xvfb", [`:${number}`, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], {
+      stdio: "ignore",
+    });
+    child.unref();
+    process.once("exit", () => child.kill());
+    xvfb = new Promise((resolve) => setTimeout(() => resolve(`:${number}`), 500));
+  }
+  return xvfb;
+}
+
+async function launchWebKit() {
+  const port = await freePort();
+  const driver = spawn("WebKitWebDriver", [`--port=${port}`], {
+    env: { ...process.env, DISPLAY: await display() },
+    stdio: "ignore",
+  });
+  const base = `http://127.0.0.1:${port}`;
+  const call = async (method, url, body) => {
+    const r = await fetch(base + url, {
+      method,
+      headers: { "content-type": "application/json" },
+      body: body === undefined ? undefined : JSON.stringify(body),
+    });
+    const json = await r.json();
+    if (!r.ok) throw new Error(`WebDriver ${method} ${url}: ${JSON.stringify(json.value)}`);
+    return json.value;
+  };
+  let session;
+  for (let attempt = 0; ; attempt++) {
+    try {
+      session = await call("POST", "/session", {
+        capabilities: {
+          alwaysMatch: {
+            "webkitgtk:browserOptions": {
+              binary:
+                process.env.MINIBROWSER ?? "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
+              args: ["--automation"],
+            },
+          },
+        },
+      });
+      break;
+    } catch (e) {
+      if (attempt > 100) throw e; // the driver did not come up in 10 s
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+  }
+  const id = session.sessionId;
+  await call("POST", `/session/${id}/timeouts`, { script: 600_000 });
+  const home = await call("GET", `/session/${id}/window`);
+  return {
+    async newPage() {
+      const { handle } = await call("POST", `/session/${id}/window/new`, { type: "tab" });
+      const focus = () => call("POST", `/session/${id}/window`, { handle });
+      const page = {
+        async goto(url) {
+          await focus();
+          await call("POST", `/session/${id}/url`, { url });
+        },
+        async evaluate(fn, arg) {
+          await focus();
+          const script =
+            "const done = arguments[1];" +
+            `Promise.resolve().then(() => (${fn})(arguments[0])).then(` +
+            "(value) => done({ value }), (e) => done({ error: String(e && e.stack || e) }));";
+          const out = await call("POST", `/session/${id}/execute/async`, {
+            script,
+            args: [arg ?? null],
+          });
+          if (out.error !== undefined) throw new Error(`page.evaluate: ${out.error}`);
+          return out.value ?? undefined;
+        },
+        waitForFunction: (fn, arg) => poll(page, fn, arg),
+        async reload() {
+          await focus();
+          await call("POST", `/session/${id}/refresh`, {});
+        },
+        on() {}, // WebDriver classic reports no page errors
+        async close() {
+          await focus();
+          await call("DELETE", `/session/${id}/window`);
+          await call("POST", `/session/${id}/window`, { handle: home });
+        },
+      };
+      return page;
+    },
+    async close() {
+      await call("DELETE", `/session/${id}`).catch(() => {});
+      driver.kill();
+    },
+  };
 }
 
 /** Opens the test page and waits until the library is loaded into window.wsq. */
@@ -53,8 +260,8 @@ export async function testPage(context, base) {
 }
 
 /**
- * A server and a browser on a fresh profile for one test file: call in before(); the returned
- * close() belongs in after().
+ * A server and a browser on a fresh profile for one test file: call in before() or at the top of
+ * the file; the returned close() belongs in after().
  */
 export async function startSession(serveOptions) {
   const { serve } = await import("./server.mjs");
@@ -64,6 +271,8 @@ export async function startSession(serveOptions) {
   return {
     server,
     context,
+    /** What this engine's pages (pageCapabilities) and its driver (ENGINE.can) can do. */
+    capabilities: async () => ({ ...ENGINE.can, ...(await pageCapabilities(context, server.url)) }),
     async close() {
       await context.close();
       await server.close();
@@ -73,13 +282,77 @@ export async function startSession(serveOptions) {
 }
 
 /**
- * One test per case of a shared suite (js/test/suites/) that ran in a page or a worker;
- * results() gives what js/test/suites/check.ts's runCases returned there.
+ * What the engine's pages can do, checked in a page by trying it, never by the engine's name:
+ * each is true, or a string saying what is missing.
+ * - opfs: OPFS with sync access handles (a file created, opened for sync access in a worker).
+ * - sharedWorker: SharedWorker (the broker of databases shared between tabs).
+ * - webLocks: navigator.locks.
+ * - transferableStreams: a ReadableStream transferred through postMessage.
  */
-export function reportCases(title, cases, results) {
+export async function pageCapabilities(context, base) {
+  const page = await context.newPage();
+  try {
+    await page.goto(`${base}/e2e/pages/blank.html`);
+    return await page.evaluate(async () => {
+      const opfs = await new Promise((resolve) => {
+        const source = `(async () => {
+          try {
+            if (!navigator.storage?.getDirectory) throw new Error("no navigator.storage.getDirectory");
+            const root = await navigator.storage.getDirectory();
+            const file = await root.getFileHandle("wsq-capability-probe", { create: true });
+            if (!file.createSyncAccessHandle) throw new Error("no createSyncAccessHandle");
+            (await file.createSyncAccessHandle()).close();
+            await root.removeEntry("wsq-capability-probe");
+            postMessage(true);
+          } catch (e) {
+            postMessage(String(e?.name ? e.name + ": " + e.message : e));
+          }
+        })();`;
+        const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+        const worker = new Worker(url, { type: "module" });
+        worker.onmessage = (e) => {
+          worker.terminate();
+          resolve(e.data === true ? true : `no OPFS sync access handles (${e.data})`);
+        };
+        worker.onerror = () => resolve("no OPFS sync access handles (the probe worker failed)");
+      });
+      let transferableStreams = true;
+      try {
+        const stream = new ReadableStream();
+        new MessageChannel().port1.postMessage(stream, [stream]);
+      } catch (e) {
+        transferableStreams = `ReadableStream cannot be transferred (${e?.name})`;
+      }
+      return {
+        opfs,
+        sharedWorker: typeof SharedWorker === "function" || "no SharedWorker",
+        webLocks: typeof navigator.locks?.request === "function" || "no Web Locks",
+        transferableStreams,
+      };
+    });
+  } finally {
+    await page.close();
+  }
+}
+
+/**
+ * A test's skip option: false when every capability named is there, else why not (node:test
+ * prints it beside the skipped test).
+ */
+export function unless(capabilities, ...names) {
+  const missing = names.filter((n) => capabilities[n] !== true).map((n) => capabilities[n]);
+  return missing.length ? `${ENGINE.name}: ${missing.join("; ")}` : false;
+}
+
+/**
+ * One test per case of a shared suite (js/test/suites/) that ran in a page or a worker;
+ * results() gives what js/test/suites/check.ts's runCases returned there; skip (unless()) skips
+ * them all.
+ */
+export function reportCases(title, cases, results, skip = false) {
   describe(title, () => {
     for (const [name] of cases) {
-      it(name, () => {
+      it(name, { skip }, () => {
         const result = results().find((r) => r.name === name);
         assert.ok(result, "the suite ran this case");
         assert.ok(result.ok, result.error);

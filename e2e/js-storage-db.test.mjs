@@ -1,10 +1,10 @@
-// JsStorageDb on a page's main thread in Chromium: localStorage and sessionStorage, persistence
+// JsStorageDb on a page's main thread, in the engine of this run (WSQ_ENGINE, e2e/harness.mjs): localStorage and sessionStorage, persistence
 // across a reload, clearStorage / storageSize, the quota, and the error where there is no Web
 // Storage (a worker).
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { startSession } from "./harness.mjs";
+import { ENGINE, startSession } from "./harness.mjs";
 
 let session;
 
@@ -21,7 +21,7 @@ async function syncPage() {
   return page;
 }
 
-describe("JsStorageDb (Chromium main thread)", () => {
+describe(`JsStorageDb (${ENGINE.name} main thread)`, () => {
   it("stores a database in localStorage and sessionStorage, kept across a reload", async () => {
     const page = await syncPage();
     try {

@@ -1,15 +1,17 @@
-// The synchronous API suite (js/test/suites/sync-api.ts) inside a dedicated worker in Chromium,
-// on the real OPFS: the same cases node:test runs on files in Node.
+// The synchronous API suite (js/test/suites/sync-api.ts) inside a dedicated worker, in the engine
+// of this run (WSQ_ENGINE, e2e/harness.mjs), on the real OPFS: the same cases node:test runs on
+// files in Node.
 import { after, before } from "node:test";
 
 import { cases } from "../js/dist/test/suites/sync-api.js";
-import { reportCases, startSession, testPage } from "./harness.mjs";
+import { ENGINE, reportCases, startSession, testPage, unless } from "./harness.mjs";
 
-let session;
+const session = await startSession({ port: 8791 });
+const skip = unless(await session.capabilities(), "opfs");
 let results;
 
 before(async () => {
-  session = await startSession({ port: 8791 });
+  if (skip) return;
   const page = await testPage(session.context, session.server.url);
   results = await page.evaluate(
     () =>
@@ -22,6 +24,6 @@ before(async () => {
   await page.close();
 });
 
-after(() => session?.close());
+after(() => session.close());
 
-reportCases("synchronous API (Chromium worker, OPFS)", cases, () => results);
+reportCases(`synchronous API (${ENGINE.name} worker, OPFS)`, cases, () => results, skip);

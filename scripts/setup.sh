@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing; safe to run any number of times.
-#   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20, Chromium (browser tests)
+#   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20, the browsers of the tests
+#         (Chromium, Firefox ESR, WebKitGTK's WebKitWebDriver and MiniBrowser, Xvfb for it)
 #   npm:  the pinned dev dependencies (npm ci): Binaryen's wasm-opt for the build, the bundlers the
 #         package is tested in, the peers the benchmarks run
 #   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256
@@ -20,6 +21,7 @@ APT_PACKAGES=(
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   libgtest-dev clang-format-14 libclang-rt-14-dev nodejs npm
   chromium fonts-liberation
+  firefox-esr webkit2gtk-driver xvfb
 )
 
 log() { printf 'setup: %s\n' "$*"; }

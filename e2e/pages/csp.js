@@ -1,5 +1,6 @@
 // Runs under "Content-Security-Policy: script-src 'self' 'wasm-unsafe-eval'" (no eval, no
-// inline scripts): the Promise API on OPFS, the worker, and the synchronous API must all work.
+// inline scripts): the Promise API on OPFS (or memory, ?storage=memory, where there is none), the
+// worker, and the synchronous API must all work.
 import { open } from "../../js/dist/web/index.js";
 import { Database } from "../../js/dist/web/sync.js";
 
@@ -9,7 +10,9 @@ document.addEventListener("securitypolicyviolation", (e) =>
 );
 
 try {
-  const db = await open("csp.db");
+  // OPFS by default; ?storage=memory where the engine has no OPFS.
+  const storage = new URLSearchParams(location.search).get("storage") ?? undefined;
+  const db = await open("csp.db", { storage });
   await db.exec("CREATE TABLE IF NOT EXISTS t(v); DELETE FROM t; INSERT INTO t VALUES ('csp ok')");
   const rows = await db.query("SELECT v FROM t");
   await db.close();
