@@ -226,6 +226,49 @@ describe("capabilities", () => {
   );
 });
 
+describe("never a memory database unasked", () => {
+  it("the sync API without storage: OPFS in a worker that has it, else UNSUPPORTED saying what to pass", async () => {
+    const page = await session.context.newPage();
+    try {
+      await page.goto(`${server.url}/e2e/pages/sync.html`);
+      await page.waitForFunction(() => window.sync !== undefined);
+      const r = await page.evaluate(async () => {
+        const { Database } = window.sync;
+        const failed = (e) => `${e.code}: ${e.message}`;
+        const onPage = await Database.open("unasked.db").then((db) => db.storage, failed);
+        await Database.ready();
+        let constructed;
+        try {
+          constructed = new Database("unasked.db").storage;
+        } catch (e) {
+          constructed = failed(e);
+        }
+        const asked = new Database("asked", { storage: "memory" }).storage;
+        const sync = new URL("/js/dist/web/sync.js", location.href);
+        const source = `import { Database } from "${sync}";
+          postMessage(await Database.open("unasked.db").then(
+            async (db) => { const s = db.storage; await db.closeAsync(); return s; },
+            (e) => e.code + ": " + e.message));`;
+        const url = URL.createObjectURL(new Blob([source], { type: "text/javascript" }));
+        const inWorker = await new Promise((resolve) => {
+          new Worker(url, { type: "module" }).onmessage = (e) => resolve(e.data);
+        });
+        return { onPage, constructed, asked, inWorker };
+      });
+      const unsupported =
+        /^UNSUPPORTED: no persistent storage for "unasked\.db": .*Pass \{ storage: "memory" \}/;
+      assert.match(r.onPage, unsupported);
+      assert.match(r.onPage, /only a dedicated worker/);
+      assert.equal(r.constructed, r.onPage);
+      assert.equal(r.asked, "memory");
+      if (can.opfs === true) assert.equal(r.inWorker, "opfs");
+      else assert.match(r.inWorker, unsupported);
+    } finally {
+      await page.close();
+    }
+  });
+});
+
 describe("content security policy", () => {
   it("works on a page with script-src 'self' 'wasm-unsafe-eval' (no eval, no inline code)", async () => {
     const strict = await startSession({

@@ -101,6 +101,17 @@ export async function defaultStore(): Promise<DatabaseStore | null> {
   return null;
 }
 
+/** Why defaultStore() has none here: what is missing, and where it would work. */
+export function missingStore(): string {
+  if (!inDedicatedWorker()) {
+    return (
+      "the synchronous API keeps databases in OPFS, which only a dedicated worker can open " +
+      "synchronously, and this is not one (on a page: the Promise API, or JsStorageDb)"
+    );
+  }
+  return missingOpfsCapability() ?? "OPFS is not available here";
+}
+
 /** Both builds export the same (a type error here says which one differs). */
 type Same<T extends typeof import("./platform.js")> = T;
 type _Checked = Same<typeof import("./platform.browser.js")>;

@@ -64,6 +64,11 @@ export function startBroker(): SharedWorker {
   throw new Error("there is no SharedWorker in Node");
 }
 
+/** Why defaultStore() has none here (Node always has one: its files). */
+export function missingStore(): string {
+  return "there is no file system here";
+}
+
 /** Where the synchronous API keeps "file" databases: files. */
 export async function defaultStore(): Promise<DatabaseStore | null> {
   return new NodeStore();

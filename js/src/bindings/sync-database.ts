@@ -8,7 +8,9 @@ import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import { decodeObjects, decodeResult } from "../codec/results.js";
 import { WebSqliteError, misuse, storageUnavailable } from "../errors.js";
+import { missingStore } from "../platform.js";
 import type { WasmSource } from "../runtime/runtime.js";
+import type { DatabaseStore } from "../runtime/store.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
 import { type Row, SyncStatement } from "./sync-statement.js";
@@ -67,7 +69,8 @@ const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchr
 export interface DatabaseOptions {
   /**
    * "opfs" (in a dedicated worker: the OPFS file `name`), "file" (Node: the file at path
-   * `name`) or "memory". Default: the persistent storage of the environment, else memory.
+   * `name`) or "memory". Default: the persistent storage of the environment; where there is none
+   * (a page, a worker without OPFS), UNSUPPORTED: memory only when asked for.
    */
   storage?: "opfs" | "file" | "memory";
   /** "create" (default: read-write, created if missing), "readwrite" or "readonly". */
@@ -83,6 +86,24 @@ export interface InternalOptions extends DatabaseOptions {
   environment?: Environment;
   /** A database in Web Storage, through the "kvvfs" VFS. */
   webStorage?: "local" | "session";
+}
+
+/**
+ * Where a database opens: the storage asked for, else the environment's persistent store. Never
+ * memory unless asked: without a store, UNSUPPORTED says what is missing and what to pass.
+ */
+function storageOf(
+  name: string,
+  options: InternalOptions,
+  store: DatabaseStore | null,
+): SyncDatabase["storage"] {
+  const storage = options.webStorage ?? options.storage ?? store?.kind;
+  if (storage !== undefined) return storage;
+  throw new WebSqliteError(
+    "UNSUPPORTED",
+    `no persistent storage for "${name}": ${missingStore()}. Pass { storage: "memory" } for a ` +
+      "database that lives in memory, gone when this thread ends.",
+  );
 }
 
 /** An aggregate for createFunction: step per row, final per group. */
@@ -156,8 +177,8 @@ export class SyncDatabase {
    */
   static async open(name: string, options: InternalOptions = {}): Promise<SyncDatabase> {
     const environment = options.environment ?? (await sharedEnvironment(options.wasm));
-    const storage = options.storage ?? environment.store?.kind ?? "memory";
     const store = environment.store;
+    const storage = storageOf(name, options, store);
     if (storage === "memory" || !store) return new SyncDatabase(name, { ...options, environment });
     if (storage !== store.kind) throw storageUnavailable(storage, store.kind);
     store.path(name); // a bad name fails before anything is touched
@@ -180,7 +201,7 @@ export class SyncDatabase {
     }
     const environment = options.environment ?? loadedEnvironment();
     const store = environment.store;
-    const storage = options.webStorage ?? options.storage ?? store?.kind ?? "memory";
+    const storage = storageOf(name, options, store);
     const mode = options.mode ?? "create";
     if (!(mode in FLAGS))
       throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
