@@ -7,6 +7,7 @@ import { after, describe, it } from "node:test";
 import { SQLiteError, WebSqliteError, open, shutdown } from "../src/index.js";
 import { Dispatcher } from "../src/worker/dispatcher.js";
 import { PROTOCOL_VERSION } from "../src/worker/protocol.js";
+import { portOfStream, streamOfPort } from "../src/worker/stream-port.js";
 import { NodeStore } from "../src/runtime/hosts/node-fs.js";
 import { loadRuntime } from "../src/runtime/runtime.js";
 import { tempDir } from "./helpers.js";
@@ -197,5 +198,62 @@ describe("worker dispatcher", () => {
       args: { db: 999, sql: "SELECT 1", params: null, rows: false, deadline: 0 },
     });
     assert.ok(!unknown.response.ok && unknown.response.error.code === "SQLITE_MISUSE");
+  });
+});
+
+describe("a stream served over a port (importDatabase where streams cannot be transferred)", () => {
+  it("reads the source only as the reader pulls, at most a few chunks ahead", async () => {
+    let produced = 0;
+    const source = new ReadableStream<Uint8Array>(
+      {
+        pull(controller) {
+          if (produced === 100) return controller.close();
+          controller.enqueue(new Uint8Array(1000).fill(produced++));
+        },
+      },
+      { highWaterMark: 0 },
+    );
+    const reader = streamOfPort(portOfStream(source)).getReader();
+    let consumed = 0;
+    let bytes = 0;
+    for (;;) {
+      const { done, value } = await reader.read();
+      if (done) break;
+      assert.equal(value[0], consumed, "in order");
+      consumed++;
+      bytes += value.length;
+      // Back-pressure: the source is never far ahead of the reader.
+      assert.ok(produced <= consumed + 5, `${produced} produced for ${consumed} read`);
+      await new Promise((resolve) => setTimeout(resolve, 1));
+    }
+    assert.equal(consumed, 100);
+    assert.equal(bytes, 100_000);
+  });
+
+  it("passes the source's error on, and a cancel back to the source", async () => {
+    const failing = new ReadableStream<Uint8Array>({
+      start(controller) {
+        controller.error(new TypeError("no more bytes"));
+      },
+    });
+    await assert.rejects(
+      streamOfPort(portOfStream(failing)).getReader().read(),
+      /the stream failed: TypeError: no more bytes/,
+    );
+    let cancelled: unknown = null;
+    const endless = new ReadableStream<Uint8Array>({
+      pull: (controller) => controller.enqueue(new Uint8Array(10)),
+      cancel: (reason) => {
+        cancelled = reason ?? "cancelled";
+      },
+    });
+    const remote = streamOfPort(portOfStream(endless));
+    const reader = remote.getReader();
+    await reader.read();
+    await reader.cancel();
+    for (let i = 0; i < 1000 && cancelled === null; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+    }
+    assert.notEqual(cancelled, null, "the source was cancelled");
   });
 });

@@ -15,6 +15,7 @@ import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import { type TransactionMode, checkMode } from "../bindings/transaction.js";
 import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
+import { portOfStream } from "../worker/stream-port.js";
 import { Tabs } from "./tabs.js";
 import { WorkerClient, callSafely, leftNoTrace } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
@@ -282,11 +283,12 @@ export async function importDatabase(
   options: Pick<OpenOptions, "wasm" | "timeoutMs"> = {},
 ): Promise<{ bytes: number }> {
   checkName("importDatabase(name)", name);
-  let bytes: Uint8Array | ReadableStream<Uint8Array>;
+  // A stream stays here and is served to the worker over a port (stream-port.ts).
+  let bytes: Uint8Array | MessagePort;
   if (source instanceof ArrayBuffer) bytes = new Uint8Array(source.slice(0));
   else if (source instanceof Uint8Array) bytes = source.slice();
   else if (typeof ReadableStream !== "undefined" && source instanceof ReadableStream) {
-    bytes = source;
+    bytes = portOfStream(source);
   } else {
     throw new TypeError(
       "importDatabase: source must be a Uint8Array, ArrayBuffer or ReadableStream",

@@ -12,6 +12,7 @@ import {
 import { SQLiteError, carryAutocommit, misuse } from "../errors.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { chunksOf, openHere } from "../runtime/store.js";
+import { streamOfPort } from "./stream-port.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { notHolder } from "./election.js";
 import {
@@ -39,16 +40,15 @@ function request<S extends Shape, R>(
 }
 
 const params = nullable(bytes);
-const source = instance<Uint8Array | ReadableStream<Uint8Array>>(
-  "a Uint8Array or a ReadableStream",
-  (v) =>
-    v instanceof Uint8Array ||
-    (typeof ReadableStream !== "undefined" && v instanceof ReadableStream),
-);
+const isPort = (v: unknown): v is MessagePort =>
+  typeof MessagePort !== "undefined" && v instanceof MessagePort;
 
-const port = instance<MessagePort>(
-  "a MessagePort",
-  (v) => typeof MessagePort !== "undefined" && v instanceof MessagePort,
+const port = instance<MessagePort>("a MessagePort", isPort);
+
+/** An import's bytes: all of them, or a port serving a stream of them (stream-port.ts). */
+const source = instance<Uint8Array | MessagePort>(
+  "a Uint8Array or a MessagePort",
+  (v) => v instanceof Uint8Array || isPort(v),
 );
 
 export const REQUESTS = {
@@ -195,22 +195,28 @@ export const REQUESTS = {
   import: request(
     { name: string, source, deadline: number },
     async (w, { name, source, deadline }) => {
-      const store = w.store;
-      store.path(name);
-      if (store.isAcquired(name)) throw openHere(name, "import over");
-      const runtime = await w.runtime();
-      const total = { bytes: 0 };
+      const bytes = isPort(source) ? streamOfPort(source) : source;
       let scratch: string | null = null;
       try {
-        scratch = await store.writeScratch(name, databaseBytes(chunksOf(source, deadline), total));
-        await w.checkImport(runtime, scratch);
+        const store = w.store;
+        store.path(name);
         if (store.isAcquired(name)) throw openHere(name, "import over");
-        await store.replace(scratch, name);
-      } catch (e) {
-        if (scratch) await store.discard(scratch);
-        throw e;
+        const runtime = await w.runtime();
+        const total = { bytes: 0 };
+        try {
+          scratch = await store.writeScratch(name, databaseBytes(chunksOf(bytes, deadline), total));
+          await w.checkImport(runtime, scratch);
+          if (store.isAcquired(name)) throw openHere(name, "import over");
+          await store.replace(scratch, name);
+        } catch (e) {
+          if (scratch) await store.discard(scratch);
+          throw e;
+        }
+        return { bytes: total.bytes };
+      } finally {
+        // A stream not read to its end (a failed import) lets the page's side go.
+        if (bytes instanceof ReadableStream) await bytes.cancel().catch(() => {});
       }
-      return { bytes: total.bytes };
     },
   ),
   delete: request({ name: string }, (w, { name }) => w.store.remove(name)),

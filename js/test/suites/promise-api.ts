@@ -557,6 +557,82 @@ export const cases: Case[] = [
     },
   ],
   [
+    "imports a stream pulled chunk by chunk; a stream that fails, yields a non-byte chunk or stalls is refused, the database untouched",
+    async ({ wsq, name }) => {
+      const db = await wsq.open(name("pulled.db"));
+      await db.exec(
+        "CREATE TABLE t(v); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n " +
+          "WHERE i < 500) INSERT INTO t SELECT randomblob(300) FROM n",
+      );
+      const summary = "SELECT count(*) AS n, hex(max(v)) AS m FROM t";
+      const before = await db.query(summary);
+      const bytes = await db.export();
+      await db.close();
+      // Chunks that are views into a larger buffer; the source is read only when pulled: with
+      // back-pressure, it is never far ahead of what was written.
+      const whole = new Uint8Array(bytes.length + 64);
+      whole.set(bytes, 32);
+      let pulled = 0;
+      const pulledStream = new ReadableStream<Uint8Array>(
+        {
+          pull(controller) {
+            const at = pulled * 4096;
+            if (at >= bytes.length) return controller.close();
+            pulled++;
+            controller.enqueue(whole.subarray(32 + at, 32 + Math.min(at + 4096, bytes.length)));
+          },
+        },
+        { highWaterMark: 0 },
+      );
+      eq(
+        await wsq.importDatabase(name("pulled-copy.db"), pulledStream),
+        { bytes: bytes.length },
+        "the pulled import",
+      );
+      eq(pulled, Math.ceil(bytes.length / 4096), "every chunk pulled once");
+      const copy = await wsq.open(name("pulled-copy.db"));
+      eq(await copy.query(summary), before, "the pulled copy");
+      await copy.close();
+      // Each refused import leaves the database of that name as it was.
+      const failing = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.slice(0, 4096));
+          controller.error(new Error("the disk went away"));
+        },
+      });
+      await rejects(
+        wsq.importDatabase(name("pulled-copy.db"), failing),
+        (e) => /the disk went away/.test((e as Error).message),
+        "a stream that fails",
+      );
+      const notBytes = new ReadableStream<unknown>({
+        start(controller) {
+          controller.enqueue("a string");
+          controller.close();
+        },
+      });
+      await rejects(
+        wsq.importDatabase(name("pulled-copy.db"), notBytes as ReadableStream<Uint8Array>),
+        (e) => /must yield Uint8Array chunks/.test((e as Error).message),
+        "a chunk that is not bytes",
+      );
+      const stalled = new ReadableStream<Uint8Array>({
+        start(controller) {
+          controller.enqueue(bytes.slice(0, 4096)); // then nothing, ever
+        },
+      });
+      await rejects(
+        wsq.importDatabase(name("pulled-copy.db"), stalled, { timeoutMs: 1000 }),
+        isCode("TIMEOUT"),
+        "a stream that stalls",
+      );
+      const kept = await wsq.open(name("pulled-copy.db"));
+      eq(await kept.query(summary), before, "untouched");
+      await kept.close();
+      ok(!(await wsq.listDatabases()).some((n) => n.includes(".wsq-")), "no scratch file left");
+    },
+  ],
+  [
     "times out a request that never ends, interrupts it in the worker, and stays usable",
     async ({ wsq, name }) => {
       // The open is a request too: the timeout is generous, and only the endless statement
