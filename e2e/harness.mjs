@@ -191,7 +191,9 @@ async function launchWebKit() {
             "webkitgtk:browserOptions": {
               binary:
                 process.env.MINIBROWSER ?? "/usr/lib/x86_64-linux-gnu/webkit2gtk-4.1/MiniBrowser",
-              args: ["--automation"],
+              // The Storage API and OPFS switched on, as in Safari (WebKitGTK ships them off);
+              // an automation session has no storage, so getDirectory() then fails.
+              args: ["--automation", "--features=+StorageAPI,+FileSystem,+AccessHandle"],
             },
           },
         },
