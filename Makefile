@@ -68,7 +68,7 @@ test-js: js
 # the suites that take the engine as a parameter (e2e/harness.mjs) in Firefox ESR and WebKitGTK
 # too, where a test the engine cannot run is skipped by a named capability, with the reason.
 E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storage-db.test.mjs \
-	e2e/browser.test.mjs
+	e2e/browser.test.mjs e2e/many-tabs.test.mjs
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
 	WSQ_ENGINE=firefox node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE)

@@ -1,20 +1,18 @@
-// Many tabs, one database, in real Chromium on the real OPFS, pages without COOP/COEP: every tab
+// Many tabs, one database, in a real browser (the engine of this run, WSQ_ENGINE) on the real OPFS,
+// pages without COOP/COEP: every tab
 // opens the database by name and uses the whole Promise API; the tab holding it may close,
 // reload or crash at any moment, and nothing resolved is lost.
 import assert from "node:assert/strict";
-import { after, before, describe, it } from "node:test";
+import { after, describe, it } from "node:test";
 
-import { startSession, testPage } from "./harness.mjs";
+import { ENGINE, startSession, testPage, unless } from "./harness.mjs";
 
 const PORT = 8798; // fixed: OPFS belongs to the origin, port included
 
-let session;
+const session = await startSession({ port: PORT });
+const can = await session.capabilities();
 
-before(async () => {
-  session = await startSession({ port: PORT });
-});
-
-after(() => session?.close());
+after(() => session.close());
 
 /** What the pages printed, shown when a case fails. */
 let printed = [];
@@ -27,10 +25,12 @@ const tab = async () => {
 
 /**
  * A case, failed rather than left hanging if a call never ends (generous: each case takes
- * seconds), with what its pages printed.
+ * seconds), with what its pages printed. Every case needs OPFS; the names between name and fn say
+what else it needs (capabilities, e2e/harness.mjs).
  */
-function test(name, fn) {
-  it(name, async () => {
+function test(name, ...needsThenFn) {
+  const fn = needsThenFn.pop();
+  it(name, { skip: unless(can, "opfs", ...needsThenFn) }, async () => {
     printed = [];
     let timer;
     const hang = new Promise((_, reject) => {
@@ -156,7 +156,7 @@ function everyCall(page, table) {
   }, table);
 }
 
-describe("many tabs on one database (Chromium, OPFS)", () => {
+describe(`many tabs on one database (${ENGINE.name}, OPFS)`, () => {
   test("opens in every tab, with the same results and errors in each", async () => {
     const [first, second] = [await tab(), await tab()];
     try {
@@ -224,50 +224,56 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
   });
 
   for (const ending of ["closed", "reloaded", "crashed"]) {
-    test(`carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`, async () => {
-      const [holder, b, c] = [await tab(), await tab(), await tab()];
-      const name = `moves-${ending}.db`;
-      try {
-        await openIn(holder, name);
-        await openIn(b, name);
-        await openIn(c, name);
-        const writes = [writeIn(b, "b", 150), writeIn(c, "c", 150)];
-        // The holder goes once both tabs have commits there.
-        await b.waitForFunction(() => window.db !== undefined);
-        await holder.waitForFunction(
-          () =>
-            window.db
-              .query("SELECT count(DISTINCT tab) AS n, count(*) AS rows FROM t")
-              .then((r) => r[0].n === 2 && r[0].rows >= 20),
-          null,
-          { polling: 50 },
-        );
-        if (ending === "closed") await holder.close();
-        else if (ending === "reloaded") await holder.reload();
-        else {
-          const cdp = await session.context.newCDPSession(holder);
-          void cdp.send("Page.crash").catch(() => {}); // the renderer is gone: no answer comes
+    const needs = ending === "crashed" ? ["cdp"] : [];
+    test(
+      `carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`,
+      ...needs,
+      async () => {
+        const [holder, b, c] = [await tab(), await tab(), await tab()];
+        const name = `moves-${ending}.db`;
+        try {
+          await openIn(holder, name);
+          await openIn(b, name);
+          await openIn(c, name);
+          const writes = [writeIn(b, "b", 150), writeIn(c, "c", 150)];
+          // The holder goes once both tabs have commits there.
+          await b.waitForFunction(() => window.db !== undefined);
+          await holder.waitForFunction(
+            () =>
+              window.db
+                .query("SELECT count(DISTINCT tab) AS n, count(*) AS rows FROM t")
+                .then((r) => r[0].n === 2 && r[0].rows >= 20),
+            null,
+            { polling: 50 },
+          );
+          if (ending === "closed") await holder.close();
+          else if (ending === "reloaded") await holder.reload();
+          else {
+            const cdp = await session.context.newCDPSession(holder);
+            void cdp.send("Page.crash").catch(() => {}); // the renderer is gone: no answer comes
+          }
+          const results = await Promise.all(writes);
+          const { byTab, check } = await contents(b);
+          assert.equal(check, "ok");
+          for (const [label, r] of [
+            ["b", results[0]],
+            ["c", results[1]],
+          ]) {
+            // Only the calls in flight when the holder went may end with a typed error.
+            for (const e of r.errors)
+              assert.match(e, /^(OUTCOME_UNKNOWN|DATABASE_MOVED|TRANSACTION_ROLLED_BACK):/);
+            assert.ok(r.errors.length <= 2, `${label}: ${r.errors.join("; ")}`);
+            const present = new Set(byTab[label]);
+            for (const i of r.committed)
+              assert.ok(present.has(i), `${label}'s commit ${i} is there`);
+            assert.equal(present.size, byTab[label].length, "nothing twice");
+            assert.ok(byTab[label].length <= r.committed.length + r.errors.length);
+          }
+        } finally {
+          for (const page of [holder, b, c]) await page.close().catch(() => {});
         }
-        const results = await Promise.all(writes);
-        const { byTab, check } = await contents(b);
-        assert.equal(check, "ok");
-        for (const [label, r] of [
-          ["b", results[0]],
-          ["c", results[1]],
-        ]) {
-          // Only the calls in flight when the holder went may end with a typed error.
-          for (const e of r.errors)
-            assert.match(e, /^(OUTCOME_UNKNOWN|DATABASE_MOVED|TRANSACTION_ROLLED_BACK):/);
-          assert.ok(r.errors.length <= 2, `${label}: ${r.errors.join("; ")}`);
-          const present = new Set(byTab[label]);
-          for (const i of r.committed) assert.ok(present.has(i), `${label}'s commit ${i} is there`);
-          assert.equal(present.size, byTab[label].length, "nothing twice");
-          assert.ok(byTab[label].length <= r.committed.length + r.errors.length);
-        }
-      } finally {
-        for (const page of [holder, b, c]) await page.close().catch(() => {});
-      }
-    });
+      },
+    );
   }
 
   test("answers reads that were running when the holding tab closed, from the next holder", async () => {
@@ -301,36 +307,40 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
     }
   });
 
-  test("bounds the wait for a frozen holding tab with timeoutMs, and goes on once it thaws", async () => {
-    const [holder, other] = [await tab(), await tab()];
-    try {
-      await openIn(holder, "frozen.db");
-      await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
-      await other.evaluate(async () => {
-        window.timed = await window.wsq.open("frozen.db", { timeoutMs: 2000 });
-      });
-      // Chromium's page lifecycle freeze: the holder keeps its lock and its files.
-      const cdp = await session.context.newCDPSession(holder);
-      await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
-      const during = await other.evaluate(() =>
-        window.timed.exec("INSERT INTO t VALUES ('other', 1)").then(
-          () => "carried on",
-          (e) => e.code,
-        ),
-      );
-      assert.ok(["carried on", "TIMEOUT"].includes(during), during);
-      await cdp.send("Page.setWebLifecycleState", { state: "active" });
-      await other.evaluate(() => window.timed.exec("INSERT INTO t VALUES ('other', 2)"));
-      const { byTab, check } = await contents(holder);
-      assert.equal(check, "ok");
-      assert.deepEqual(byTab.holder, [1]);
-      // What timed out was either never run or rolled back: never half there, never twice.
-      assert.deepEqual(byTab.other, during === "TIMEOUT" ? [2] : [1, 2]);
-    } finally {
-      await holder.close();
-      await other.close();
-    }
-  });
+  test(
+    "bounds the wait for a frozen holding tab with timeoutMs, and goes on once it thaws",
+    "cdp",
+    async () => {
+      const [holder, other] = [await tab(), await tab()];
+      try {
+        await openIn(holder, "frozen.db");
+        await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+        await other.evaluate(async () => {
+          window.timed = await window.wsq.open("frozen.db", { timeoutMs: 2000 });
+        });
+        // Chromium's page lifecycle freeze: the holder keeps its lock and its files.
+        const cdp = await session.context.newCDPSession(holder);
+        await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
+        const during = await other.evaluate(() =>
+          window.timed.exec("INSERT INTO t VALUES ('other', 1)").then(
+            () => "carried on",
+            (e) => e.code,
+          ),
+        );
+        assert.ok(["carried on", "TIMEOUT"].includes(during), during);
+        await cdp.send("Page.setWebLifecycleState", { state: "active" });
+        await other.evaluate(() => window.timed.exec("INSERT INTO t VALUES ('other', 2)"));
+        const { byTab, check } = await contents(holder);
+        assert.equal(check, "ok");
+        assert.deepEqual(byTab.holder, [1]);
+        // What timed out was either never run or rolled back: never half there, never twice.
+        assert.deepEqual(byTab.other, during === "TIMEOUT" ? [2] : [1, 2]);
+      } finally {
+        await holder.close();
+        await other.close();
+      }
+    },
+  );
 
   test("makes other tabs wait for a tab's transaction", async () => {
     const [holder, other] = [await tab(), await tab()];
@@ -417,44 +427,49 @@ describe("many tabs on one database (Chromium, OPFS)", () => {
   });
 
   for (const ending of ["closed", "crashed"]) {
-    test(`rolls back the transaction of a tab ${ending} in one, and the others go on`, async () => {
-      const [holder, other] = [await tab(), await tab()];
-      const name = `rolled-back-${ending}.db`;
-      try {
-        await openIn(holder, name);
-        await openIn(other, name);
-        // The other tab writes in a transaction, and never ends it.
-        await other.evaluate(() => {
-          window.db.transaction(async (tx) => {
-            await tx.exec("INSERT INTO t VALUES ('other', 1)");
-            window.inserted = true;
-            await new Promise(() => {});
+    const needs = ending === "crashed" ? ["cdp"] : [];
+    test(
+      `rolls back the transaction of a tab ${ending} in one, and the others go on`,
+      ...needs,
+      async () => {
+        const [holder, other] = [await tab(), await tab()];
+        const name = `rolled-back-${ending}.db`;
+        try {
+          await openIn(holder, name);
+          await openIn(other, name);
+          // The other tab writes in a transaction, and never ends it.
+          await other.evaluate(() => {
+            window.db.transaction(async (tx) => {
+              await tx.exec("INSERT INTO t VALUES ('other', 1)");
+              window.inserted = true;
+              await new Promise(() => {});
+            });
           });
-        });
-        await other.waitForFunction(() => window.inserted === true);
-        // The holder's write waits for that transaction.
-        await holder.evaluate(() => {
-          window.done = false;
-          window.write = window.db
-            .exec("INSERT INTO t VALUES ('holder', 1)")
-            .then(() => (window.done = true));
-        });
-        await holder.evaluate(() => window.wsq.listDatabases());
-        assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
-        if (ending === "closed") await other.close();
-        else {
-          const cdp = await session.context.newCDPSession(other);
-          void cdp.send("Page.crash").catch(() => {}); // no answer comes
+          await other.waitForFunction(() => window.inserted === true);
+          // The holder's write waits for that transaction.
+          await holder.evaluate(() => {
+            window.done = false;
+            window.write = window.db
+              .exec("INSERT INTO t VALUES ('holder', 1)")
+              .then(() => (window.done = true));
+          });
+          await holder.evaluate(() => window.wsq.listDatabases());
+          assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
+          if (ending === "closed") await other.close();
+          else {
+            const cdp = await session.context.newCDPSession(other);
+            void cdp.send("Page.crash").catch(() => {}); // no answer comes
+          }
+          await holder.evaluate(() => window.write);
+          const { byTab, check } = await contents(holder);
+          assert.equal(check, "ok");
+          assert.deepEqual(byTab, { holder: [1] }, "the other tab's insert was rolled back");
+        } finally {
+          await holder.close();
+          await other.close().catch(() => {});
         }
-        await holder.evaluate(() => window.write);
-        const { byTab, check } = await contents(holder);
-        assert.equal(check, "ok");
-        assert.deepEqual(byTab, { holder: [1] }, "the other tab's insert was rolled back");
-      } finally {
-        await holder.close();
-        await other.close().catch(() => {});
-      }
-    });
+      },
+    );
   }
 
   test("refuses import and delete of a database another tab has open, with typed errors", async () => {
