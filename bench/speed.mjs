@@ -7,6 +7,7 @@
 //   node bench/speed.mjs --quick    (a hundredth of the sizes, one run, no files written)
 //   ONLY=web-sqlite node bench/speed.mjs   (the contestants whose name starts so; no files)
 //   ONLY="web-sqlite opfs,official opfs-sahpool" node bench/speed.mjs   (several prefixes)
+//   WSQ_ENGINE=firefox ONLY=… node bench/speed.mjs   (another engine, e2e/harness.mjs)
 //   WASMS="O2=/build/exp-o2/web-sqlite.wasm" node bench/speed.mjs   (adds "web-sqlite memory O2" and
 //     "web-sqlite opfs O2": the same JS with that wasm, a path under the repository; for builds
 //     compared in one run, as docs/PERFORMANCE.md's "Size" does)
