@@ -76,6 +76,7 @@ function writeIn(page, label, n) {
           console.log(`${label} ${i}: ${e.code}: ${e.message}`);
         }
         if (i % 10 === 0) await window.db.query("SELECT count(*) FROM t");
+        if (i % 25 === 0) console.log(`${label} at ${i}`); // shown if the case hangs
       }
       return { committed, errors };
     },
@@ -246,12 +247,16 @@ describe(`many tabs on one database (${ENGINE.name}, OPFS)`, () => {
             null,
             { polling: 50 },
           );
+          // Where the case is, in what it prints if it hangs.
+          const step = (what) => printed.push(`${new Date().toISOString()} (test) ${what}`);
+          step(`both tabs committed at the holder; the holder is ${ending} now`);
           if (ending === "closed") await holder.close();
           else if (ending === "reloaded") await holder.reload();
           else {
             const cdp = await session.context.newCDPSession(holder);
             void cdp.send("Page.crash").catch(() => {}); // the renderer is gone: no answer comes
           }
+          writes.forEach((w, i) => w.then(() => step(`the writes of tab ${"bc"[i]} ended`)));
           const results = await Promise.all(writes);
           const { byTab, check } = await contents(b);
           assert.equal(check, "ok");
