@@ -151,17 +151,27 @@ function freePort() {
 
 /** An X display for WebKitGTK: the session's, or an Xvfb started for this process (once). */
 let xvfb = null;
-async function display() {
+function display() {
   if (process.env.DISPLAY) return process.env.DISPLAY;
-  if (!xvfb) {
-    const number = 90 + (process.pid % 400);
-    const child = spawn("Xvfb", [`:${number}`, "-screen", "0", "1280x800x24", "-nolisten", "tcp"], {
-      stdio: "ignore",
-    });
+  // -displayfd: Xvfb picks a free display number and writes it on stdout once it is ready.
+  xvfb ??= new Promise((resolve, reject) => {
+    const child = spawn(
+      "Xvfb",
+      ["-displayfd", "1", "-screen", "0", "1280x800x24", "-nolisten", "tcp"],
+      {
+        stdio: ["ignore", "pipe", "ignore"],
+      },
+    );
     child.unref();
     process.once("exit", () => child.kill());
-    xvfb = new Promise((resolve) => setTimeout(() => resolve(`:${number}`), 500));
-  }
+    let out = "";
+    child.stdout.on("data", (d) => {
+      out += d;
+      if (out.includes("\n")) resolve(`:${out.trim()}`);
+    });
+    child.once("error", reject);
+    child.once("exit", (code) => reject(new Error(`Xvfb exited (${code}) before it was ready`)));
+  });
   return xvfb;
 }
 
