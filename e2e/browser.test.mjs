@@ -401,7 +401,7 @@ describe("persistence", () => {
   for (const mode of ["wal", "truncate"]) {
     it(
       `keeps every resolved commit and no uncommitted write when the browser is killed (${mode})`,
-      { skip: unless(can, "opfs", "kill") },
+      { skip: unless(can, "opfs", "kill", "restartKeepsStorage") },
       async () => {
         const dir = freshProfile();
         try {
