@@ -50,8 +50,8 @@ export function misuse(message: string): SQLiteError {
 }
 
 /** UNSUPPORTED: the storage asked for does not exist in this environment. */
-export function storageUnavailable(storage: string, available: string | null): WebSqliteError {
-  const instead = available ? `"${available}" or "memory"` : `"memory"`;
+export function storageUnavailable(storage: string, available: readonly string[]): WebSqliteError {
+  const instead = [...available, "memory"].map((s) => `"${s}"`).join(" or ");
   return new WebSqliteError(
     "UNSUPPORTED",
     `storage "${storage}" is not available here; use ${instead}`,

@@ -11,6 +11,7 @@ export {
 } from "./client/database.js";
 export type {
   OpenOptions,
+  StoreOptions,
   RunResult,
   Row,
   ArrayRows,
@@ -23,5 +24,6 @@ export type {
 export { SQLiteError, WebSqliteError } from "./errors.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
 export type { Storage, Durability } from "./worker/protocol.js";
+export type { PersistentStorage } from "./runtime/store.js";
 export type { IoStats, SelfTestReport, SelfTestStep } from "./bindings/sync-database.js";
 export { ResultCode, SQLITE_VERSION } from "./generated/constants.js";

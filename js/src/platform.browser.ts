@@ -7,8 +7,10 @@
  */
 import type { SpawnWorker } from "./client/worker-client.js";
 import { LOADING_DOCS, WebSqliteError, movedByBundler } from "./errors.js";
+import { IdbStore } from "./runtime/hosts/idb.js";
 import { OpfsStore, missingOpfsCapability } from "./runtime/hosts/opfs.js";
 import type { DatabaseStore } from "./runtime/store.js";
+import { Stores } from "./runtime/stores.js";
 
 export const isNode: boolean = false;
 
@@ -95,21 +97,28 @@ function inDedicatedWorker(): boolean {
   return typeof g.DedicatedWorkerGlobalScope !== "undefined";
 }
 
-/** Where the synchronous API keeps "opfs" databases: OPFS, in a dedicated worker; else none. */
-export async function defaultStore(): Promise<DatabaseStore | null> {
-  if (inDedicatedWorker() && missingOpfsCapability() === null) return new OpfsStore();
-  return null;
-}
-
-/** Why defaultStore() has none here: what is missing, and where it would work. */
-export function missingStore(): string {
-  if (!inDedicatedWorker()) {
-    return (
-      "the synchronous API keeps databases in OPFS, which only a dedicated worker can open " +
-      "synchronously, and this is not one (on a page: the Promise API, or JsStorageDb)"
-    );
-  }
-  return missingOpfsCapability() ?? "OPFS is not available here";
+/**
+ * The stores of this thread: OPFS (in a dedicated worker, where sync access handles exist) and
+ * IndexedDB. Databases opened without a storage option go to OPFS where it can open files
+ * synchronously, else to IndexedDB; on a page, only where asked for ("idb").
+ */
+export function makeStores(options: { contentionMs?: number } = {}): Stores {
+  const worker = inDedicatedWorker();
+  const opfs = worker && missingOpfsCapability() === null ? new OpfsStore(options) : null;
+  const idb = typeof indexedDB !== "undefined" ? new IdbStore(options) : null;
+  const stores = [opfs, idb].filter((s): s is OpfsStore | IdbStore => s !== null);
+  return new Stores(stores, async (): Promise<DatabaseStore | string> => {
+    if (!worker) {
+      return (
+        "on a page, the synchronous API keeps a database where asked: { storage: \"idb\" } " +
+        "(IndexedDB); OPFS opens synchronously only in a dedicated worker. Or use the Promise " +
+        "API, or JsStorageDb"
+      );
+    }
+    const why = opfs ? await opfs.unusable() : (missingOpfsCapability() ?? "no OPFS");
+    if (why === null) return opfs!;
+    return idb ?? `${why}, and there is no IndexedDB here`;
+  });
 }
 
 /** Both builds export the same (a type error here says which one differs). */

@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 
 import type { SpawnWorker } from "./client/worker-client.js";
 import { NodeStore } from "./runtime/hosts/node-fs.js";
-import type { DatabaseStore } from "./runtime/store.js";
+import { Stores } from "./runtime/stores.js";
 
 export const isNode: boolean = true;
 
@@ -64,12 +64,9 @@ export function startBroker(): SharedWorker {
   throw new Error("there is no SharedWorker in Node");
 }
 
-/** Why defaultStore() has none here (Node always has one: its files). */
-export function missingStore(): string {
-  return "there is no file system here";
-}
-
-/** Where the synchronous API keeps "file" databases: files. */
-export async function defaultStore(): Promise<DatabaseStore | null> {
-  return new NodeStore();
+/** Node keeps databases in files. */
+export function makeStores(options: { contentionMs?: number } = {}): Stores {
+  void options;
+  const files = new NodeStore();
+  return new Stores([files], () => files);
 }

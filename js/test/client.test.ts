@@ -8,7 +8,7 @@ import { SQLiteError, WebSqliteError, open, shutdown } from "../src/index.js";
 import { Dispatcher } from "../src/worker/dispatcher.js";
 import { PROTOCOL_VERSION } from "../src/worker/protocol.js";
 import { portOfStream, streamOfPort } from "../src/worker/stream-port.js";
-import { NodeStore } from "../src/runtime/hosts/node-fs.js";
+import { makeStores } from "../src/platform.js";
 import { loadRuntime } from "../src/runtime/runtime.js";
 import { tempDir } from "./helpers.js";
 
@@ -119,7 +119,7 @@ describe("open() in Node", () => {
 describe("worker dispatcher", () => {
   it("answers malformed messages with an error and keeps serving", async () => {
     const dispatcher = new Dispatcher({
-      store: new NodeStore(),
+      stores: makeStores(),
       load: (host) => loadRuntime({ host, log: () => {} }),
     });
     const bad = [
@@ -167,7 +167,7 @@ describe("worker dispatcher", () => {
     }
     // The message names the field that was wrong, wherever it sits.
     assert.match(messages.at(-1)!, /'items\[1\]\.sql' must be a string/);
-    assert.match(messages.at(-2)!, /'storage' must be one of "opfs", "file", "memory"/);
+    assert.match(messages.at(-2)!, /'storage' must be one of "opfs", "idb", "file", "memory"/);
     const opened = await dispatcher.handle({
       v: PROTOCOL_VERSION,
       id: 8,

@@ -1,17 +1,17 @@
 /**
- * The runtime and the store the synchronous API uses when it is not given its own: loaded once
- * per thread, with OPFS in a dedicated worker, files in Node, and no file storage elsewhere.
+ * The runtime and the stores the synchronous API uses when it is not given its own: loaded once
+ * per thread, with OPFS (in a dedicated worker) and IndexedDB in browsers, files in Node.
  */
 import { WebSqliteError } from "../errors.js";
-import { defaultStore } from "../platform.js";
-import type { DatabaseStore } from "../runtime/store.js";
+import { makeStores } from "../platform.js";
+import type { Stores } from "../runtime/stores.js";
 import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
 import { hasWebStorage, webStorageKv } from "../runtime/hosts/web-storage.js";
 
 export interface Environment {
   runtime: Runtime;
-  /** Where "opfs" / "file" databases live; null where there is none (a page's main thread). */
-  store: DatabaseStore | null;
+  /** Where persistent databases live (OPFS, IndexedDB, files), and which is preferred. */
+  stores: Stores;
 }
 
 /** SQLite's log lines of the shared runtime go to every listener. */
@@ -19,17 +19,18 @@ export const logListeners = new Set<(code: number, message: string) => void>();
 
 let loading: Promise<Environment> | null = null;
 let current: Environment | null = null;
-let store: Promise<DatabaseStore | null> | null = null;
+let stores: Stores | null = null;
 
 /** Loads (once) the shared runtime; a runtime that crashed is replaced by a fresh one. */
 export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {
   if (current && !current.runtime.dead) return Promise.resolve(current);
   loading ??= (async () => {
-    store ??= defaultStore();
-    const s = await store;
+    const s = (stores ??= makeStores());
+    // Chosen now, so that `new Database(name)` knows where a database without a storage goes.
+    const preferred = s.preferred();
     const runtime = await loadRuntime({
       wasm,
-      host: s?.host,
+      host: s.host,
       kv: hasWebStorage() ? webStorageKv : undefined,
       log: (code, message) => {
         for (const listener of logListeners) {
@@ -41,7 +42,8 @@ export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {
         }
       },
     });
-    current = { runtime, store: s };
+    await preferred;
+    current = { runtime, stores: s };
     return current;
   })().finally(() => (loading = null));
   return loading;

@@ -7,10 +7,10 @@
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import { decodeObjects, decodeResult } from "../codec/results.js";
-import { WebSqliteError, misuse, storageUnavailable } from "../errors.js";
-import { missingStore } from "../platform.js";
+import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
-import type { DatabaseStore } from "../runtime/store.js";
+import type { PersistentStorage } from "../runtime/store.js";
+import type { Choice } from "../runtime/stores.js";
 import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
 import { type Row, SyncStatement } from "./sync-statement.js";
@@ -22,7 +22,7 @@ export type { IoStats, SelfTestStep } from "./connection.js";
 export interface SelfTestReport {
   /** Whether every step passed. */
   ok: boolean;
-  storage: "opfs" | "file" | "memory";
+  storage: PersistentStorage | "memory";
   steps: SelfTestStep[];
 }
 
@@ -32,17 +32,17 @@ export interface SelfTestReport {
  * with its time. The scratch file is removed.
  */
 export async function selfTest(
-  storage?: "opfs" | "file" | "memory",
+  storage?: PersistentStorage | "memory",
   options: { wasm?: WasmSource; environment?: Environment } = {},
 ): Promise<SelfTestReport> {
   const environment = options.environment ?? (await sharedEnvironment(options.wasm));
-  const store = environment.store;
-  const kind = storage ?? store?.kind ?? "memory";
+  const preferred = storage ? null : await environment.stores.preferred();
+  const kind = storage ?? (typeof preferred === "object" ? preferred!.kind : "memory");
   if (kind === "memory") {
     const steps = runSelfTest(environment.runtime, VFS.memory, "self-test");
     return { ok: steps.every((s) => s.ok), storage: kind, steps };
   }
-  if (!store || store.kind !== kind) throw storageUnavailable(kind, store?.kind ?? null);
+  const store = environment.stores.get(kind);
   const path = store.scratch("self-test");
   await store.acquire(path);
   try {
@@ -68,11 +68,12 @@ const SYNCHRONOUS = { full: "PRAGMA synchronous = FULL", relaxed: "PRAGMA synchr
 
 export interface DatabaseOptions {
   /**
-   * "opfs" (in a dedicated worker: the OPFS file `name`), "file" (Node: the file at path
-   * `name`) or "memory". Default: the persistent storage of the environment; where there is none
-   * (a page, a worker without OPFS), UNSUPPORTED: memory only when asked for.
+   * "opfs" (in a dedicated worker: the OPFS file `name`), "idb" (IndexedDB, in a browser),
+   * "file" (Node: the file at path `name`) or "memory". Default: in a dedicated worker OPFS, or
+   * IndexedDB where OPFS cannot open files synchronously; in Node files. Where there is none (a
+   * page), UNSUPPORTED: memory only when asked for.
    */
-  storage?: "opfs" | "file" | "memory";
+  storage?: PersistentStorage | "memory";
   /** "create" (default: read-write, created if missing), "readwrite" or "readonly". */
   mode?: "create" | "readwrite" | "readonly";
   /** "full" (default) or "relaxed", as in the Promise API (docs/API.md). */
@@ -95,14 +96,15 @@ export interface InternalOptions extends DatabaseOptions {
 function storageOf(
   name: string,
   options: InternalOptions,
-  store: DatabaseStore | null,
+  preferred: Choice | null,
 ): SyncDatabase["storage"] {
-  const storage = options.webStorage ?? options.storage ?? store?.kind;
-  if (storage !== undefined) return storage;
+  const storage =
+    options.webStorage ?? options.storage ?? (typeof preferred === "object" ? preferred?.kind : null);
+  if (storage) return storage;
   throw new WebSqliteError(
     "UNSUPPORTED",
-    `no persistent storage for "${name}": ${missingStore()}. Pass { storage: "memory" } for a ` +
-      "database that lives in memory, gone when this thread ends.",
+    `no persistent storage for "${name}": ${preferred ?? "not chosen yet"}. Pass ` +
+      '{ storage: "memory" } for a database that lives in memory, gone when this thread ends.',
   );
 }
 
@@ -150,7 +152,7 @@ const FLAGS = {
 
 export class SyncDatabase {
   readonly name: string;
-  readonly storage: "opfs" | "file" | "memory" | "local" | "session";
+  readonly storage: PersistentStorage | "memory" | "local" | "session";
   /** The path SQLite opened (Node: absolute), or the name. */
   readonly filename: string;
   /** @internal the connection under this database (the worker reads raw buffers from it). */
@@ -177,14 +179,17 @@ export class SyncDatabase {
    */
   static async open(name: string, options: InternalOptions = {}): Promise<SyncDatabase> {
     const environment = options.environment ?? (await sharedEnvironment(options.wasm));
-    const store = environment.store;
-    const storage = storageOf(name, options, store);
-    if (storage === "memory" || !store) return new SyncDatabase(name, { ...options, environment });
-    if (storage !== store.kind) throw storageUnavailable(storage, store.kind);
+    const stores = environment.stores;
+    const asked = options.webStorage ?? options.storage;
+    const storage = storageOf(name, options, asked ? null : await stores.preferred());
+    if (storage === "memory" || storage === "local" || storage === "session") {
+      return new SyncDatabase(name, { ...options, environment });
+    }
+    const store = stores.get(storage);
     store.path(name); // a bad name fails before anything is touched
-    await store.acquire(name, { create: (options.mode ?? "create") === "create" });
+    await stores.acquire(store, name, { create: (options.mode ?? "create") === "create" });
     try {
-      return new SyncDatabase(name, { ...options, environment }, true);
+      return new SyncDatabase(name, { ...options, storage, environment }, true);
     } catch (e) {
       await store.release(name);
       throw e;
@@ -200,22 +205,20 @@ export class SyncDatabase {
       throw new TypeError("Database: name must be a non-empty string");
     }
     const environment = options.environment ?? loadedEnvironment();
-    const store = environment.store;
-    const storage = storageOf(name, options, store);
+    const storage = storageOf(name, options, environment.stores.preferredNow());
     const mode = options.mode ?? "create";
     if (!(mode in FLAGS))
       throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
-    if (storage === "opfs" && !acquired) {
+    if ((storage === "opfs" || storage === "idb") && !acquired) {
       throw new WebSqliteError(
         "UNSUPPORTED",
-        "OPFS databases open asynchronously: use `await Database.open(name)` instead of `new Database()`",
+        `${storage === "opfs" ? "OPFS" : "IndexedDB"} databases open asynchronously: use ` +
+          "`await Database.open(name)` instead of `new Database()`",
       );
     }
     const webStorage = storage === "local" || storage === "session";
-    if (storage !== "memory" && !webStorage && (!store || store.kind !== storage)) {
-      throw storageUnavailable(storage, store?.kind ?? null);
-    }
-    const path = storage === "memory" || webStorage ? name : store!.path(name);
+    const store = storage === "memory" || webStorage ? null : environment.stores.get(storage);
+    const path = store ? store.path(name) : name;
     const connection = Connection.open(environment.runtime, path, {
       vfs: webStorage ? VFS.keyValue : storage === "memory" ? VFS.memory : VFS.host,
       flags: FLAGS[mode],
@@ -402,7 +405,7 @@ export class SyncDatabase {
     this.connection.close();
     if (this.acquired) {
       this.acquired = false;
-      void this.environment.store?.release(this.name);
+      void this.environment.stores.get(this.storage).release(this.name);
     }
   }
 
@@ -411,6 +414,6 @@ export class SyncDatabase {
     const acquired = this.acquired;
     this.acquired = false;
     if (this.connection.isOpen) this.connection.close();
-    if (acquired) await this.environment.store?.release(this.name);
+    if (acquired) await this.environment.stores.get(this.storage).release(this.name);
   }
 }

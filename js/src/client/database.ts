@@ -11,6 +11,7 @@ import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js
 import { decodeObjects, decodeResult } from "../codec/results.js";
 import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Changes, Durability, Storage } from "../worker/protocol.js";
+import type { PersistentStorage } from "../runtime/store.js";
 import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import { type TransactionMode, checkMode } from "../bindings/transaction.js";
 import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
@@ -22,8 +23,9 @@ import type { Args, RequestType, Result } from "../worker/protocol.js";
 
 export interface OpenOptions {
   /**
-   * "opfs" (the default in browsers: the OPFS file `name`), "file" (the default in Node: the
-   * file at path `name`, relative to the working directory) or "memory".
+   * "opfs" (the OPFS file `name`), "idb" (IndexedDB), "file" (Node: the file at path `name`,
+   * relative to the working directory) or "memory". Default: in browsers OPFS, or IndexedDB
+   * where OPFS cannot open files synchronously (db.storage says which); in Node "file".
    */
   storage?: Storage;
   /**
@@ -128,6 +130,8 @@ function client(wasm?: string | URL): WorkerClient {
 }
 
 type OpenArgs = Omit<Args<"open">, "shared">;
+/** An open's arguments with the storage it opened in. */
+type OpenedArgs = OpenArgs & { storage: Storage };
 
 /** The page's numbers for its databases, for the worker's count of who follows a name. */
 let nextKey = 1;
@@ -143,7 +147,7 @@ async function place(
   args: OpenArgs,
   key: number,
 ): Promise<{ client: WorkerClient; opened: Result<"open"> }> {
-  const shared = args.storage === "opfs" ? tabs() : null;
+  const shared = args.storage !== "memory" ? tabs() : null;
   for (;;) {
     let route = own;
     try {
@@ -174,8 +178,17 @@ function transferOf(bytes: Uint8Array | null): ArrayBuffer[] {
   return bytes ? [bytes.buffer as ArrayBuffer] : [];
 }
 
-function defaultStorage(): Storage {
-  return isNode ? "file" : "opfs";
+/** Which store importDatabase, deleteDatabase and listDatabases work on. */
+export interface StoreOptions extends Pick<OpenOptions, "wasm"> {
+  /** "opfs", "idb" or "file"; default: the storage open() uses without one. */
+  storage?: PersistentStorage;
+}
+
+/** The storage a whole-database call asked for (null: the default), checked on the page. */
+function storageOf(options: StoreOptions): PersistentStorage | null {
+  const storage = options.storage ?? null;
+  if (storage === "opfs") checkOpfsOnPage();
+  return storage;
 }
 
 /** The reason the page cannot use OPFS, checked before a worker is started. */
@@ -225,7 +238,8 @@ async function within<T>(
 /** Opens (creating if needed) a database. One worker serves every database of the page. */
 export async function open(name: string, options: OpenOptions = {}): Promise<Database> {
   checkName("open(name)", name);
-  const storage = options.storage ?? defaultStorage();
+  // null: the worker's preferred persistent storage (the answer says which).
+  const storage = options.storage ?? null;
   if (storage === "opfs") checkOpfsOnPage();
   const timeoutMs = checkTimeout(options.timeoutMs);
   const c = client(options.wasm);
@@ -257,14 +271,17 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
     // If the worker opens it after all, close it: nobody holds a Database for it.
     ({ client, opened }) => {
       void client.request("close", { db: opened.db }).catch(() => {});
-      if (storage === "opfs" && tabs()) void c.request("unfollow", { name, key }).catch(() => {});
+      if (storage !== "memory" && tabs()) {
+        void c.request("unfollow", { name, key }).catch(() => {});
+      }
     },
   );
-  const sharing = storage === "opfs" && tabs() ? { own: c, key, shutdowns } : null;
+  const sharing = storage !== "memory" && tabs() ? { own: c, key, shutdowns } : null;
   const core = new DatabaseCore(
     result.client,
     result.opened.db,
-    args,
+    // A database that moves to another holder opens there in the same storage.
+    { ...args, storage: result.opened.storage },
     sharing,
     timeoutMs,
     options.log,
@@ -280,7 +297,7 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
 export async function importDatabase(
   name: string,
   source: Uint8Array | ArrayBuffer | ReadableStream<Uint8Array>,
-  options: Pick<OpenOptions, "wasm" | "timeoutMs"> = {},
+  options: StoreOptions & Pick<OpenOptions, "timeoutMs"> = {},
 ): Promise<{ bytes: number }> {
   checkName("importDatabase(name)", name);
   // A stream stays here and is served to the worker over a port (stream-port.ts).
@@ -294,31 +311,31 @@ export async function importDatabase(
       "importDatabase: source must be a Uint8Array, ArrayBuffer or ReadableStream",
     );
   }
-  if (!isNode) checkOpfsOnPage();
+  const storage = storageOf(options);
   const timeoutMs = checkTimeout(options.timeoutMs);
   const transfer = bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [bytes];
   return client(options.wasm).request(
     "import",
-    { name, source: bytes, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : 0 },
+    { name, storage, source: bytes, deadline: timeoutMs > 0 ? Date.now() + timeoutMs : 0 },
     transfer as Transferable[],
     timeoutMs,
   );
 }
 
 /** Deletes a database and its journal. Resolves false when there was none; rejects while it is open. */
-export async function deleteDatabase(
-  name: string,
-  options: Pick<OpenOptions, "wasm"> = {},
-): Promise<boolean> {
+export async function deleteDatabase(name: string, options: StoreOptions = {}): Promise<boolean> {
   checkName("deleteDatabase(name)", name);
-  if (!isNode) checkOpfsOnPage();
-  return client(options.wasm).request("delete", { name });
+  const storage = storageOf(options);
+  return client(options.wasm).request("delete", { name, storage });
 }
 
-/** The databases in OPFS (browsers) or in the working directory (Node), sorted by name. */
-export async function listDatabases(options: Pick<OpenOptions, "wasm"> = {}): Promise<string[]> {
-  if (!isNode) checkOpfsOnPage();
-  return client(options.wasm).request("list", {});
+/**
+ * The databases of a storage (default: the one open() uses), sorted by name: in OPFS or
+ * IndexedDB (browsers), or in the working directory (Node).
+ */
+export async function listDatabases(options: StoreOptions = {}): Promise<string[]> {
+  const storage = storageOf(options);
+  return client(options.wasm).request("list", { storage });
 }
 
 /**
@@ -329,9 +346,8 @@ export async function selfTest(
   storage?: Storage,
   options: Pick<OpenOptions, "wasm"> = {},
 ): Promise<SelfTestReport> {
-  const kind = storage ?? defaultStorage();
-  if (kind === "opfs") checkOpfsOnPage();
-  return client(options.wasm).request("selfTest", { storage: kind });
+  if (storage === "opfs") checkOpfsOnPage();
+  return client(options.wasm).request("selfTest", { storage: storage ?? null });
 }
 
 /** shutdown() calls so far. */
@@ -368,7 +384,7 @@ class DatabaseCore {
   private moving: Promise<void> | null = null;
   /** Stops each onChange listener (on close). */
   private readonly watchers = new Set<() => void>();
-  readonly args: OpenArgs;
+  readonly args: OpenedArgs;
   readonly name: string;
   readonly storage: Storage;
   readonly timeoutMs: number;
@@ -385,7 +401,7 @@ class DatabaseCore {
   constructor(
     client: WorkerClient,
     id: number,
-    args: OpenArgs,
+    args: OpenedArgs,
     sharing: Sharing | null,
     timeoutMs: number,
     log?: (code: number, message: string) => void,
@@ -929,8 +945,9 @@ export class Database extends Queryable {
   }
 
   /**
-   * Whether the database is shared between tabs (OPFS, where SharedWorker and Web Locks exist):
-   * every tab may open it. False: one tab at a time (a second gets DATABASE_IN_USE).
+   * Whether the database is shared between tabs (OPFS or IndexedDB, where SharedWorker and Web
+   * Locks exist): every tab may open it. False: one tab at a time (a second gets
+   * DATABASE_IN_USE).
    */
   get shared(): boolean {
     return this.core.sharing !== null;

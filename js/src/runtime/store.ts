@@ -3,7 +3,8 @@
  * files, prepares them for the synchronous host-file seam (OPFS handles only open
  * asynchronously), and does the whole-file operations: list, delete, import.
  */
-import { WebSqliteError } from "../errors.js";
+import { SQLiteError, WebSqliteError } from "../errors.js";
+import { ResultCode as RC } from "../generated/constants.js";
 import type { HostFileSystem } from "./host.js";
 
 /** The files SQLite may keep beside a database, by suffix (removed with it, never a name). */
@@ -19,19 +20,29 @@ export const SCRATCH_PREFIX = ".wsq-";
  */
 export const IMPORT_SCRATCH = /^\.wsq-import-([0-9a-z]+)-/;
 
+/** The storages that keep databases: OPFS and IndexedDB in browsers, files in Node. */
+export type PersistentStorage = "opfs" | "idb" | "file";
+
 export interface DatabaseStore {
-  /** The storage option that means this store: "opfs" in browsers, "file" in Node. */
-  readonly kind: "opfs" | "file";
+  /** The storage option that means this store. */
+  readonly kind: PersistentStorage;
   /** The host the wasm core's "wsq-host" VFS calls. */
   readonly host: HostFileSystem;
   /** Checks a database name and returns the path the host opens for it. */
   path(name: string): string;
+  /** Whether the host opens path (a file of a database acquired here). */
+  holds(path: string): boolean;
   /**
    * Makes the database and its side files openable by the host. Counted: every acquire is
    * matched by a release. Throws DATABASE_IN_USE when another tab or worker holds the file.
    */
   acquire(name: string, options?: { create?: boolean }): Promise<void>;
   release(name: string): Promise<void>;
+  /**
+   * For a store that saves after the fact (IndexedDB), called after each request: a promise of
+   * the save a durable commit waits for, or null when there is none to wait for.
+   */
+  settle?(): Promise<void> | null;
   /** Whether this worker holds the database open. */
   isAcquired(name: string): boolean;
   /** The names of the databases in the store (and scratch files of killed imports removed). */
@@ -46,6 +57,27 @@ export interface DatabaseStore {
   discard(scratch: string): Promise<void>;
   /** The host path of a scratch file of the library's own (listings skip it). */
   scratch(base: string): string;
+}
+
+/**
+ * The rules of a database name in browsers, the same in every storage (so a name that works in
+ * OPFS works in IndexedDB): not empty, no / or \\, no control characters, not a scratch file's
+ * prefix, at most 200 characters, not a side file's name.
+ */
+export function checkBrowserName(name: string): string {
+  if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
+  if (name === "." || name === "..") throw invalidName(name, "it is a directory name");
+  if (/[/\\]/.test(name)) throw invalidName(name, "database names cannot contain / or \\");
+  // eslint-disable-next-line no-control-regex
+  if (/[\u0000-\u001f\u007f]/.test(name)) {
+    throw invalidName(name, "it contains control characters");
+  }
+  if (name.startsWith(SCRATCH_PREFIX)) {
+    throw invalidName(name, `the prefix "${SCRATCH_PREFIX}" is reserved for scratch files`);
+  }
+  if (name.length > 200) throw invalidName(name, "it is longer than 200 characters");
+  checkNotSideFile(name);
+  return name;
 }
 
 /** Rejects names that SQLite would take for the side file of another database. */
@@ -68,6 +100,14 @@ export function inUse(
     "in one tab at a time",
 ): WebSqliteError {
   return new WebSqliteError("DATABASE_IN_USE", `the database '${name}' is in use ${holder}.`);
+}
+
+/** SQLITE_CANTOPEN for a database opened without mode "create" that does not exist. */
+export function notFound(name: string): SQLiteError {
+  return new SQLiteError(
+    RC.SQLITE_CANTOPEN,
+    `unable to open database file: '${name}' does not exist (open it with mode "create")`,
+  );
 }
 
 export function openHere(name: string, what: string): WebSqliteError {

@@ -2,7 +2,7 @@
  * The dedicated-worker entry in browsers: the dispatcher over OPFS, for its own page and, for
  * the databases this worker holds, for the other tabs of the origin (election.ts, broker.ts).
  */
-import { OpfsStore } from "../runtime/hosts/opfs.js";
+import { makeStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import type { BrokerMessage } from "./broker.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
@@ -32,7 +32,7 @@ const election: Election | undefined = locks
       locks,
       announce: (name, holding, epoch) =>
         broker?.postMessage({ holder: name, holding, epoch } satisfies BrokerMessage),
-      inUse: (name): boolean => dispatcher.databases.has(name, "opfs"),
+      inUse: (name): boolean => dispatcher.databases.has(name),
     })
   : undefined;
 
@@ -41,8 +41,8 @@ let dispatcher: Dispatcher;
 const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
   (dispatcher = new Dispatcher({
     // After the page's previous worker died, or the previous holder of a database shared between
-    // tabs, its OPFS handles may take seconds to be released.
-    store: new OpfsStore({ contentionMs: restart || election ? 5000 : 400 }),
+    // tabs, its OPFS handles (or IndexedDB lock) may take seconds to be released.
+    stores: makeStores({ contentionMs: restart || election ? 5000 : 400 }),
     load: (host) =>
       loadRuntime({
         wasm: module ?? wasm,
@@ -50,10 +50,10 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
         log: (code, message) => scope.postMessage(logEvent(code, message)),
       }),
     election,
-    // Every page hears of an OPFS database's changes (those that share it listen on the channel),
+    // Every page hears of a persistent database's changes (those that share it listen on the channel),
     // and the worker's own page of every change (those that do not share it listen to the worker).
     changed: (changes) => {
-      if (changes.storage === "opfs" && election) changesChannel.postMessage(changes);
+      if (changes.storage !== "memory" && election) changesChannel.postMessage(changes);
       scope.postMessage(changesEvent(changes));
     },
     joined: (port) => {

@@ -26,6 +26,7 @@ import type { HostFileSystem } from "../runtime/host.js";
 import type { Runtime } from "../runtime/runtime.js";
 import type { Election } from "./election.js";
 import type { DatabaseStore } from "../runtime/store.js";
+import type { Stores } from "../runtime/stores.js";
 import {
   BadRequest,
   type Changes,
@@ -40,8 +41,8 @@ import { REQUESTS } from "./requests.js";
 export interface DispatcherOptions {
   /** Loads a runtime over host; called on the first open, and again after an instance died. */
   load: (host: HostFileSystem) => Promise<Runtime>;
-  /** Where "opfs" / "file" databases live. */
-  store: DatabaseStore;
+  /** Where persistent databases live. */
+  stores: Stores;
   /** Where databases are shared between tabs: which this worker holds (browsers). */
   election?: Election;
   /** A port to the broker arrived with the page's load request (browsers). */
@@ -183,10 +184,10 @@ class OpenDatabases extends Handles<SyncDatabase> {
     }
   }
 
-  /** Whether a database of name (in the store) is open here, for any client. */
-  has(name: string, storage: string): boolean {
+  /** Whether a persistent database of name is open here, for any client. */
+  has(name: string): boolean {
     for (const db of this.byId.values())
-      if (db.name === name && db.storage === storage) return true;
+      if (db.name === name && db.storage !== "memory") return true;
     return false;
   }
 
@@ -269,7 +270,7 @@ class OpenStatements extends Handles<PreparedStatement> {
 }
 
 export class Dispatcher {
-  readonly store: DatabaseStore;
+  readonly stores: Stores;
   readonly options: DispatcherOptions;
   readonly databases = new OpenDatabases(this);
   readonly statements = new OpenStatements(this);
@@ -285,7 +286,7 @@ export class Dispatcher {
   private readonly parked = new Map<string, Queued[]>();
 
   constructor(options: DispatcherOptions) {
-    this.store = options.store;
+    this.stores = options.stores;
     this.options = options;
   }
 
@@ -434,6 +435,9 @@ export class Dispatcher {
       }
       try {
         const result = await definition.run(this, args);
+        // A durable commit is answered once its store has it (IndexedDB saves after the fact).
+        const saving = this.stores.settle();
+        if (saving) await saving;
         return {
           response: { v: PROTOCOL_VERSION, id, ok: true, result },
           transfer: transferables(result),
@@ -478,7 +482,7 @@ export class Dispatcher {
       this.statements.forget();
       this.current = null;
     }
-    this.loading ??= this.options.load(this.store.host);
+    this.loading ??= this.options.load(this.stores.host);
     try {
       this.current = await this.loading;
     } finally {
@@ -508,8 +512,8 @@ export class Dispatcher {
   }
 
   /** Opens scratch with SQLite and checks it: an import never replaces a database with junk. */
-  async checkImport(runtime: Runtime, scratch: string): Promise<void> {
-    await this.store.acquire(scratch);
+  async checkImport(runtime: Runtime, store: DatabaseStore, scratch: string): Promise<void> {
+    await store.acquire(scratch);
     try {
       const c = Connection.open(runtime, scratch, {
         vfs: VFS.host,
@@ -527,7 +531,7 @@ export class Dispatcher {
         c.close();
       }
     } finally {
-      await this.store.release(scratch);
+      await store.release(scratch);
     }
   }
 }

@@ -22,6 +22,11 @@ export function databaseLock(name: string): string {
   return `web-sqlite:db:${name}`;
 }
 
+/** The Web Lock of an IndexedDB database: held by the worker (or page) that has it open. */
+export function idbLock(name: string): string {
+  return `web-sqlite:idb:${name}`;
+}
+
 /** The Web Lock the broker holds for as long as it lives: the pages watch it. */
 export const BROKER_LOCK = "web-sqlite:broker";
 

@@ -1,7 +1,7 @@
 /** The worker_threads entry in Node: the dispatcher over files. */
 import { parentPort } from "node:worker_threads";
 
-import { NodeStore } from "../runtime/hosts/node-fs.js";
+import { makeStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import { type WorkerSetup, afterSetup, changesEvent, logEvent } from "./protocol.js";
@@ -12,7 +12,7 @@ if (!port) throw new Error("node-worker.js must run in a worker thread");
 /** The dispatcher, made when the setup (the first message) came. */
 const start = ({ wasm, module }: WorkerSetup): Dispatcher =>
   new Dispatcher({
-    store: new NodeStore(),
+    stores: makeStores(),
     load: (host) =>
       loadRuntime({
         wasm: module ?? wasm,

@@ -12,16 +12,18 @@
  * worker busy. A request takes one when its shape has the field.
  */
 import { WebSqliteError } from "../errors.js";
+import type { PersistentStorage } from "../runtime/store.js";
 import type { REQUESTS } from "./requests.js";
 
 export const PROTOCOL_VERSION = 3;
 
 /**
- * Where a database lives: "opfs" (browsers) or "file" (Node) keep it in the environment's
- * persistent store; "memory" keeps it in wasm memory until it is closed.
+ * Where a database lives: "opfs" or "idb" (IndexedDB) in browsers, "file" in Node keep it in
+ * one of the worker's persistent stores; "memory" keeps it in wasm memory until it is closed.
  */
-export type Storage = "opfs" | "file" | "memory";
-export const STORAGES: readonly Storage[] = ["opfs", "file", "memory"];
+export type Storage = PersistentStorage | "memory";
+export const PERSISTENT: readonly PersistentStorage[] = ["opfs", "idb", "file"];
+export const STORAGES: readonly Storage[] = [...PERSISTENT, "memory"];
 
 /** "full": every commit is flushed to disk before it resolves. "relaxed": no flushes. */
 export type Durability = "full" | "relaxed";

@@ -11,13 +11,14 @@ import {
 } from "../bindings/sync-database.js";
 import { SQLiteError, carryAutocommit, misuse } from "../errors.js";
 import { ResultCode as RC } from "../generated/constants.js";
-import { chunksOf, openHere } from "../runtime/store.js";
+import { checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
 import { streamOfPort } from "./stream-port.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { notHolder } from "./election.js";
 import {
   DURABILITIES,
   type Infer,
+  PERSISTENT,
   type RequestDefinition,
   STORAGES,
   type Shape,
@@ -70,7 +71,7 @@ export const REQUESTS = {
    * free (holder: true, open it here) or waits in line for it (open it at the holder).
    */
   follow: request({ name: string, key: number }, async (w, { name, key }) => {
-    w.store.path(name);
+    checkBrowserName(name);
     return { holder: w.options.election ? await w.options.election.follow(name, key) : true };
   }),
   /** The page closed a database it had followed (key: the page's number for it). */
@@ -78,11 +79,14 @@ export const REQUESTS = {
     w.options.election?.unfollow(name, key);
     return null;
   }),
-  /** shared: the database is shared with other tabs, and opens only at its holder. */
+  /**
+   * shared: the database is shared with other tabs, and opens only at its holder. storage null:
+   * the worker's preferred persistent storage; the answer says which.
+   */
   open: request(
     {
       name: string,
-      storage: oneOf(STORAGES),
+      storage: nullable(oneOf(STORAGES)),
       durability: oneOf(DURABILITIES),
       busyTimeoutMs: nullable(number),
       shared: boolean,
@@ -91,14 +95,16 @@ export const REQUESTS = {
       const election = w.options.election;
       if (shared && election && !election.holds(name)) throw notHolder(name);
       const runtime = await w.runtime();
+      const where = storage === "memory" ? storage : (await w.stores.of(storage)).kind;
       const db = await SyncDatabase.open(name, {
-        storage,
+        storage: where,
         durability,
-        environment: { runtime, store: w.store },
+        environment: { runtime, stores: w.stores },
       });
       if (busyTimeoutMs !== null) db.connection.busyTimeout(busyTimeoutMs);
       return {
         db: w.databases.addFor(db, w.client),
+        storage: where,
         path: db.connection.path,
         sqliteVersion: runtime.sqliteVersion,
       };
@@ -193,19 +199,19 @@ export const REQUESTS = {
   export: request({ db: number }, (w, { db }) => w.connection(db).export()),
   /** Replaces (or creates) a database from a file's bytes, after checking them. */
   import: request(
-    { name: string, source, deadline: number },
-    async (w, { name, source, deadline }) => {
+    { name: string, storage: nullable(oneOf(PERSISTENT)), source, deadline: number },
+    async (w, { name, storage, source, deadline }) => {
       const bytes = isPort(source) ? streamOfPort(source) : source;
       let scratch: string | null = null;
       try {
-        const store = w.store;
+        const store = await w.stores.of(storage);
         store.path(name);
         if (store.isAcquired(name)) throw openHere(name, "import over");
         const runtime = await w.runtime();
         const total = { bytes: 0 };
         try {
           scratch = await store.writeScratch(name, databaseBytes(chunksOf(bytes, deadline), total));
-          await w.checkImport(runtime, scratch);
+          await w.checkImport(runtime, store, scratch);
           if (store.isAcquired(name)) throw openHere(name, "import over");
           await store.replace(scratch, name);
         } catch (e) {
@@ -219,14 +225,24 @@ export const REQUESTS = {
       }
     },
   ),
-  delete: request({ name: string }, (w, { name }) => w.store.remove(name)),
+  delete: request(
+    { name: string, storage: nullable(oneOf(PERSISTENT)) },
+    async (w, { name, storage }) => (await w.stores.of(storage)).remove(name),
+  ),
   /** The I/O counters of a database since it was opened. */
   stats: request({ db: number }, (w, { db }): IoStats => w.databases.get(db).stats()),
   /** The VFS self-test of a storage. */
-  selfTest: request({ storage: oneOf(STORAGES) }, async (w, { storage }): Promise<SelfTestReport> =>
-    selfTest(storage, { environment: { runtime: await w.runtime(), store: w.store } }),
+  selfTest: request(
+    { storage: nullable(oneOf(STORAGES)) },
+    async (w, { storage }): Promise<SelfTestReport> =>
+      selfTest(storage ?? undefined, {
+        environment: { runtime: await w.runtime(), stores: w.stores },
+      }),
   ),
-  list: request({}, (w) => w.store.list()),
+  list: request(
+    { storage: nullable(oneOf(PERSISTENT)) },
+    async (w, { storage }) => (await w.stores.of(storage)).list(),
+  ),
 };
 
 const SQLITE_HEADER = "SQLite format 3\0";

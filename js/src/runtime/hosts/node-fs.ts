@@ -181,6 +181,11 @@ export class NodeStore implements DatabaseStore {
     return path.resolve(name);
   }
 
+  /** Node's host opens any file by its path: it is the only store of its runtime. */
+  holds(_path: string): boolean {
+    return true;
+  }
+
   isAcquired(name: string): boolean {
     return this.held.has(this.file(name));
   }

@@ -22,9 +22,9 @@ import {
   IMPORT_SCRATCH,
   SCRATCH_PREFIX,
   SIDE_FILES,
-  checkNotSideFile,
+  checkBrowserName,
   inUse,
-  invalidName,
+  notFound,
   openHere,
 } from "../store.js";
 
@@ -108,7 +108,16 @@ export function missingOpfsCapability(needSyncHandles = true): string | null {
 export function opfsUnsupported(missing: string): WebSqliteError {
   return new WebSqliteError(
     "UNSUPPORTED",
-    `${missing}. Use open(name, { storage: "memory" }) where OPFS is unavailable.`,
+    `${missing}. Where OPFS is unavailable, use { storage: "idb" } (IndexedDB, the default ` +
+      `there) or { storage: "memory" }.`,
+  );
+}
+
+/** What a browser that has the API but cannot open sync access handles said. */
+function noSyncHandles(e: unknown): string {
+  return (
+    "this browser's OPFS cannot open files synchronously " +
+    `(createSyncAccessHandle: ${(e as Error).name}: ${(e as Error).message})`
   );
 }
 
@@ -143,11 +152,9 @@ export class OpfsStore implements DatabaseStore {
       try {
         return (await navigator.storage.getDirectory()) as unknown as DirectoryHandle;
       } catch (e) {
-        throw new WebSqliteError(
-          "UNSUPPORTED",
+        throw opfsUnsupported(
           `the Origin Private File System is not available here (${(e as Error).name}: ` +
-            `${(e as Error).message}); private browsing modes may block it. ` +
-            `Use { storage: "memory" } instead.`,
+            `${(e as Error).message}); private browsing modes may block it`,
         );
       }
     })();
@@ -156,19 +163,38 @@ export class OpfsStore implements DatabaseStore {
   }
 
   path(name: string): string {
-    if (typeof name !== "string" || name.length === 0) throw invalidName(name, "it is empty");
-    if (name === "." || name === "..") throw invalidName(name, "it is a directory name");
-    if (/[/\\]/.test(name)) throw invalidName(name, "OPFS database names cannot contain / or \\");
-    // eslint-disable-next-line no-control-regex
-    if (/[\u0000-\u001f\u007f]/.test(name)) {
-      throw invalidName(name, "it contains control characters");
+    return checkBrowserName(name);
+  }
+
+  /**
+   * Why OPFS cannot keep databases here, or null when it can: the API is there, the directory
+   * opens, and a sync access handle opens on a scratch file. Only what will never work counts
+   * (a browser without the API or its sync handles, a blocked directory); a passing failure
+   * says null, so that the open that follows reports it, rather than databases moving elsewhere.
+   */
+  async unusable(): Promise<string | null> {
+    const missing = missingOpfsCapability();
+    if (missing) return missing;
+    let dir: DirectoryHandle;
+    try {
+      dir = await this.root();
+    } catch (e) {
+      return (e as Error).message;
     }
-    if (name.startsWith(SCRATCH_PREFIX)) {
-      throw invalidName(name, `the prefix "${SCRATCH_PREFIX}" is reserved for scratch files`);
+    const probe = `${SCRATCH_PREFIX}probe-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+    try {
+      const access = await (await dir.getFileHandle(probe, { create: true })).createSyncAccessHandle();
+      access.close();
+      return null;
+    } catch (e) {
+      return isNamed(e, "NotSupportedError") ? noSyncHandles(e) : null;
+    } finally {
+      await dir.removeEntry(probe).catch(() => {});
     }
-    if (name.length > 200) throw invalidName(name, "it is longer than 200 characters");
-    checkNotSideFile(name);
-    return name;
+  }
+
+  holds(path: string): boolean {
+    return this.byPath.has(path);
   }
 
   isAcquired(name: string): boolean {
@@ -202,10 +228,7 @@ export class OpfsStore implements DatabaseStore {
         await dir.getFileHandle(name);
       } catch (e) {
         if (!isNamed(e, "NotFoundError")) throw e;
-        throw new SQLiteError(
-          RC.SQLITE_CANTOPEN,
-          `unable to open database file: '${name}' does not exist (open it with mode "create")`,
-        );
+        throw notFound(name);
       }
     }
     const files = new Map<string, OpfsFile>();
@@ -228,6 +251,7 @@ export class OpfsStore implements DatabaseStore {
     } catch (e) {
       for (const f of files.values()) f.handle.close();
       if (isNamed(e, "NoModificationAllowedError", "InvalidStateError")) throw inUse(name);
+      if (isNamed(e, "NotSupportedError")) throw opfsUnsupported(noSyncHandles(e));
       throw e;
     }
     for (const [file, f] of files) this.byPath.set(file, f);

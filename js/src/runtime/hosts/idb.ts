@@ -1,0 +1,504 @@
+/**
+ * IndexedDB storage: where OPFS cannot open files synchronously (WebKit without sync access
+ * handles, some private modes), and wherever it is asked for by name (`storage: "idb"`).
+ *
+ * IndexedDB works only asynchronously, and SQLite reads and writes synchronously. So while a
+ * database is acquired, its files (the database, its WAL or journal) live in memory as blocks
+ * (block-file.ts), loaded whole when it is acquired; the blocks SQLite changed are saved in one
+ * IndexedDB transaction per save. IndexedDB commits a transaction whole or not at all, so the
+ * stored files are always the files as they were at one moment between two calls of SQLite:
+ * what a crash at that moment would have left, which SQLite recovers from.
+ *
+ * A save follows every request of the worker that wrote (in the synchronous API: every task
+ * that wrote). Saves run one at a time, each taking all the changes made until it starts. A
+ * commit that SQLite synced (durability "full") is answered only once a save holding it
+ * committed, with IndexedDB's "strict" durability: a resolved commit survives a crash. Without
+ * a sync ("relaxed"), the save goes on after the answer.
+ *
+ * Layout (docs/FORMAT.md): the IndexedDB database "web-sqlite", object store "files"
+ * (path → { size, blockSize }) and object store "blocks" ([path, index] → the block's bytes).
+ * A Web Lock per database, held while it is acquired, keeps other tabs and workers out with
+ * DATABASE_IN_USE, as OPFS's exclusive access handles do.
+ */
+import { OpenFlag, ResultCode as RC } from "../../generated/constants.js";
+import { SQLiteError, WebSqliteError } from "../../errors.js";
+import { idbLock, lockManager } from "../../worker/locks.js";
+import type { HostFileSystem } from "../host.js";
+import {
+  type DatabaseStore,
+  SCRATCH_PREFIX,
+  SIDE_FILES,
+  checkBrowserName,
+  inUse,
+  notFound,
+  openHere,
+} from "../store.js";
+import { BLOCK_SIZE, type BlockChanges, BlockFile } from "./block-file.js";
+
+const IDB_NAME = "web-sqlite";
+const IDB_VERSION = 1;
+const FILES = "files";
+const BLOCKS = "blocks";
+
+interface FileRecord {
+  size: number;
+  blockSize: number;
+}
+
+interface IdbFile {
+  path: string;
+  file: BlockFile;
+  /** Whether SQLite sees the file: false for a side file not created yet, or deleted. */
+  exists: boolean;
+  /** A scratch file of an import, checked in memory and stored only by replace(). */
+  transient: boolean;
+}
+
+interface Held {
+  refs: number;
+  files: IdbFile[];
+  unlock: () => void;
+}
+
+/** The keys of a file's blocks, from index from on. */
+function blocksOf(path: string, from = 0): IDBKeyRange {
+  return IDBKeyRange.bound([path, from], [path, Infinity]);
+}
+
+function requestOf<T>(request: IDBRequest<T>): Promise<T> {
+  return new Promise((resolve, reject) => {
+    request.onsuccess = () => resolve(request.result);
+    request.onerror = () => reject(request.error);
+  });
+}
+
+function completion(tx: IDBTransaction): Promise<void> {
+  return new Promise((resolve, reject) => {
+    tx.oncomplete = () => resolve();
+    tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
+  });
+}
+
+/** A failure of IndexedDB, as the SQLite error it means; what says what was not done. */
+function idbFailed(e: unknown, what: string): SQLiteError {
+  const { name, message } = (e ?? {}) as { name?: string; message?: string };
+  const said = `${name ?? "Error"}: ${message ?? String(e)}`;
+  if (name === "QuotaExceededError") {
+    return new SQLiteError(
+      RC.SQLITE_FULL,
+      `database or disk is full: the browser's storage quota is exhausted, and IndexedDB did ` +
+        `not store ${what} (${said}). Free space (delete databases or other site data) and ` +
+        `try again.`,
+    );
+  }
+  return new SQLiteError(RC.SQLITE_IOERR, `disk I/O error: IndexedDB did not store ${what} (${said})`);
+}
+
+/** What the store keeps of a file, as the block file it was; null when there is none. */
+async function loadFiles(idb: IDBDatabase, paths: string[]): Promise<Map<string, BlockFile | null>> {
+  const tx = idb.transaction([FILES, BLOCKS], "readonly");
+  const files = tx.objectStore(FILES);
+  const blocks = tx.objectStore(BLOCKS);
+  const loaded = new Map<string, BlockFile | null>();
+  await Promise.all(
+    paths.map(async (path) => {
+      const [record, keys, values] = await Promise.all([
+        requestOf(files.get(path) as IDBRequest<FileRecord | undefined>),
+        requestOf(blocks.getAllKeys(blocksOf(path))),
+        requestOf(blocks.getAll(blocksOf(path)) as IDBRequest<Uint8Array[]>),
+      ]);
+      if (!record) return loaded.set(path, null);
+      const file = new BlockFile();
+      keys.forEach((key, i) => file.write(values[i], (key as [string, number])[1] * record.blockSize));
+      file.truncate(record.size);
+      file.take(); // as stored: no change
+      // Blocks of another size are stored again in this build's, with the next save.
+      if (record.blockSize !== BLOCK_SIZE) file.touchAll();
+      return loaded.set(path, file);
+    }),
+  );
+  return loaded;
+}
+
+export class IdbStore implements DatabaseStore {
+  readonly kind = "idb";
+  readonly host: HostFileSystem;
+  private idbPromise: Promise<IDBDatabase> | null = null;
+  private idb: IDBDatabase | null = null;
+  private readonly held = new Map<string, Held>();
+  private readonly acquiring = new Map<string, Promise<void>>();
+  private readonly open: (IdbFile | null)[] = [];
+  private readonly byPath = new Map<string, IdbFile>();
+  /** Imports' scratch files, whole in memory until replace() stores them in one transaction. */
+  private readonly scratches = new Map<string, BlockFile>();
+  /** Files with changes not saved yet. */
+  private readonly changed = new Set<IdbFile>();
+  /** Syncs SQLite asked for, and how many of them a committed save holds. */
+  private syncs = 0;
+  private savedSyncs = 0;
+  private inFlight: Promise<void> | null = null;
+  private queued: Promise<void> | null = null;
+  private timer: ReturnType<typeof setTimeout> | null = null;
+  private readonly contentionMs: number;
+
+  /** @param contentionMs how long a database another worker holds is waited for (as OpfsStore). */
+  constructor(options: { contentionMs?: number } = {}) {
+    this.host = this.makeHost();
+    this.contentionMs = options.contentionMs ?? 400;
+  }
+
+  private database(): Promise<IDBDatabase> {
+    this.idbPromise ??= new Promise<IDBDatabase>((resolve, reject) => {
+      const unavailable = (why: string) =>
+        new WebSqliteError(
+          "UNSUPPORTED",
+          `IndexedDB is not available here (${why}); private browsing modes may block it. Use ` +
+            `{ storage: "memory" } instead.`,
+        );
+      if (typeof indexedDB === "undefined") return reject(unavailable("no indexedDB"));
+      let request: IDBOpenDBRequest;
+      try {
+        request = indexedDB.open(IDB_NAME, IDB_VERSION);
+      } catch (e) {
+        return reject(unavailable(`${(e as Error).name}: ${(e as Error).message}`));
+      }
+      request.onupgradeneeded = () => {
+        const db = request.result;
+        for (const store of [FILES, BLOCKS]) {
+          if (!db.objectStoreNames.contains(store)) db.createObjectStore(store);
+        }
+      };
+      request.onsuccess = () => resolve((this.idb = request.result));
+      request.onerror = () => {
+        const e = request.error;
+        reject(unavailable(`${e?.name ?? "Error"}: ${e?.message ?? "indexedDB.open failed"}`));
+      };
+    });
+    this.idbPromise.catch(() => (this.idbPromise = null));
+    return this.idbPromise;
+  }
+
+  path(name: string): string {
+    return checkBrowserName(name);
+  }
+
+  holds(path: string): boolean {
+    return this.byPath.has(path);
+  }
+
+  isAcquired(name: string): boolean {
+    return this.held.has(name);
+  }
+
+  /** Takes the database's Web Lock, waiting contentionMs at most; returns its release. */
+  private async lock(name: string): Promise<() => void> {
+    const locks = lockManager();
+    if (!locks) {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        "IndexedDB databases need Web Locks (navigator.locks), which keep two tabs from " +
+          'writing one database, and this browser has none; use { storage: "memory" }',
+      );
+    }
+    const giveUp = Date.now() + this.contentionMs;
+    for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+      const release = await new Promise<(() => void) | null>((resolve, reject) => {
+        locks
+          .request(idbLock(name), { ifAvailable: true }, (lock) => {
+            if (!lock) return resolve(null);
+            return new Promise<void>((done) => resolve(done));
+          })
+          .catch(reject);
+      });
+      if (release) return release;
+      if (Date.now() + wait > giveUp) throw inUse(name);
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+
+  /** Loads the database's files into memory; with create false, a missing one is CANTOPEN. */
+  async acquire(name: string, options: { create?: boolean } = {}): Promise<void> {
+    for (;;) {
+      const held = this.held.get(name);
+      if (held) {
+        held.refs++;
+        return;
+      }
+      const pending = this.acquiring.get(name);
+      if (!pending) break;
+      await pending.catch(() => {});
+    }
+    const acquiring = this.acquireOnce(name, options.create ?? true);
+    this.acquiring.set(name, acquiring);
+    try {
+      await acquiring;
+    } finally {
+      this.acquiring.delete(name);
+    }
+  }
+
+  private async acquireOnce(name: string, create: boolean): Promise<void> {
+    const idb = await this.database();
+    const unlock = await this.lock(name);
+    try {
+      const paths = [name, ...SIDE_FILES.map((s) => name + s)];
+      const scratch = this.scratches.get(name);
+      let stored: Map<string, BlockFile | null>;
+      try {
+        stored = scratch ? new Map([[name, scratch]]) : await loadFiles(idb, paths);
+      } catch (e) {
+        throw idbFailed(e, `'${name}': it could not be read`);
+      }
+      if (!create && !stored.get(name)) throw notFound(name);
+      const files = paths.map((path) => {
+        const file = stored.get(path) ?? null;
+        // The database itself is created when first opened, as in OPFS.
+        const exists = file !== null || path === name;
+        return { path, file: file ?? new BlockFile(), exists, transient: !!scratch };
+      });
+      for (const f of files) this.byPath.set(f.path, f);
+      this.held.set(name, { refs: 1, files, unlock });
+      // A new database is stored at once (listDatabases shows it), as is a file to store again.
+      for (const f of files) if (f.exists && (!stored.get(f.path) || f.file.changed)) this.touch(f);
+    } catch (e) {
+      unlock();
+      throw e;
+    }
+  }
+
+  async release(name: string): Promise<void> {
+    const held = this.held.get(name);
+    if (!held || --held.refs > 0) return;
+    try {
+      await this.save();
+    } finally {
+      this.held.delete(name);
+      for (const f of held.files) {
+        this.byPath.delete(f.path);
+        this.changed.delete(f);
+      }
+      held.unlock();
+    }
+  }
+
+  /**
+   * After a request: a promise to wait for when SQLite synced changes that no committed save
+   * holds yet (a durable commit), else null; the changes are saved either way.
+   */
+  settle(): Promise<void> | null {
+    if (this.savedSyncs < this.syncs) return this.save();
+    if (this.changed.size > 0) this.save().catch(() => {});
+    return null;
+  }
+
+  /** A change to f: saved with the next save, at the latest after the current task. */
+  private touch(f: IdbFile): void {
+    if (f.transient) return;
+    this.changed.add(f);
+    this.timer ??= setTimeout(() => {
+      this.timer = null;
+      this.save().catch(() => {});
+    }, 0);
+  }
+
+  /** Saves every change made so far; resolves once IndexedDB committed them. */
+  private save(): Promise<void> {
+    if (this.inFlight) {
+      // The next save starts when this one ends, and takes the changes made until then.
+      this.queued ??= this.inFlight
+        .catch(() => {})
+        .then(() => {
+          this.queued = null;
+          return this.save();
+        });
+      return this.queued;
+    }
+    const saving = this.saveNow();
+    this.inFlight = saving;
+    saving.then(
+      () => this.inFlight === saving && (this.inFlight = null),
+      () => this.inFlight === saving && (this.inFlight = null),
+    );
+    return saving;
+  }
+
+  private async saveNow(): Promise<void> {
+    if (this.timer) clearTimeout(this.timer);
+    this.timer = null;
+    const syncs = this.syncs;
+    if (this.changed.size === 0) {
+      this.savedSyncs = Math.max(this.savedSyncs, syncs);
+      return;
+    }
+    const files = [...this.changed];
+    this.changed.clear();
+    const taken: (BlockChanges | null)[] = files.map((f) => (f.exists ? f.file.take() : null));
+    // The changes not stored go with the next save (and a durable commit waits for it).
+    const undo = () =>
+      files.forEach((f, i) => {
+        const changes = taken[i];
+        if (changes) f.file.undo(changes);
+        if (this.byPath.get(f.path) === f) this.changed.add(f);
+      });
+    let done: Promise<void>;
+    try {
+      const durability = syncs > this.savedSyncs ? "strict" : "relaxed";
+      const tx = this.idb!.transaction([FILES, BLOCKS], "readwrite", { durability });
+      done = completion(tx);
+      const fileStore = tx.objectStore(FILES);
+      const blockStore = tx.objectStore(BLOCKS);
+      files.forEach((f, i) => {
+        const changes = taken[i];
+        if (!changes) {
+          fileStore.delete(f.path);
+          blockStore.delete(blocksOf(f.path));
+          return;
+        }
+        if (changes.cutFrom !== null) blockStore.delete(blocksOf(f.path, changes.cutFrom));
+        for (const [index, block] of changes.blocks) blockStore.put(block, [f.path, index]);
+        fileStore.put({ size: changes.size, blockSize: BLOCK_SIZE } satisfies FileRecord, f.path);
+      });
+    } catch (e) {
+      undo();
+      throw idbFailed(e, "the last changes");
+    }
+    try {
+      await done;
+    } catch (e) {
+      undo();
+      throw idbFailed(
+        e,
+        "the last changes, which stay in memory here and are stored with the next commit",
+      );
+    }
+    this.savedSyncs = Math.max(this.savedSyncs, syncs);
+  }
+
+  async list(): Promise<string[]> {
+    const idb = await this.database();
+    const tx = idb.transaction(FILES, "readonly");
+    const paths = (await requestOf(tx.objectStore(FILES).getAllKeys())) as string[];
+    return paths
+      .filter((p) => !p.startsWith(SCRATCH_PREFIX) && !SIDE_FILES.some((s) => p.endsWith(s)))
+      .sort();
+  }
+
+  /** Runs fill on a write transaction that first drops name's files; resolves once committed. */
+  private async rewrite(
+    name: string,
+    fill: (files: IDBObjectStore, blocks: IDBObjectStore) => void,
+  ): Promise<boolean> {
+    const idb = await this.database();
+    const unlock = await this.lock(name);
+    try {
+      const tx = idb.transaction([FILES, BLOCKS], "readwrite", { durability: "strict" });
+      const done = completion(tx);
+      const files = tx.objectStore(FILES);
+      const blocks = tx.objectStore(BLOCKS);
+      const existed = requestOf(files.getKey(name)).then((key) => key !== undefined);
+      for (const path of [name, ...SIDE_FILES.map((s) => name + s)]) {
+        files.delete(path);
+        blocks.delete(blocksOf(path));
+      }
+      fill(files, blocks);
+      try {
+        await done;
+      } catch (e) {
+        throw idbFailed(e, `the change to '${name}', which was not made`);
+      }
+      return await existed;
+    } finally {
+      unlock();
+    }
+  }
+
+  async remove(name: string): Promise<boolean> {
+    this.path(name);
+    if (this.isAcquired(name)) throw openHere(name, "delete");
+    return this.rewrite(name, () => {});
+  }
+
+  async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
+    const token = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+    const scratch = `${SCRATCH_PREFIX}import-${token}-${name}`;
+    const file = new BlockFile();
+    for await (const chunk of chunks) file.write(chunk, file.size);
+    this.scratches.set(scratch, file);
+    return scratch;
+  }
+
+  /** Stores the scratch file as name, its side files dropped, in one transaction. */
+  async replace(scratch: string, name: string): Promise<void> {
+    const file = this.scratches.get(scratch);
+    if (!file) throw new Error(`IdbStore: no scratch file ${scratch}`);
+    const { size, blocks } = file.take();
+    await this.rewrite(name, (fileStore, blockStore) => {
+      for (const [index, block] of blocks) blockStore.put(block, [name, index]);
+      fileStore.put({ size, blockSize: BLOCK_SIZE } satisfies FileRecord, name);
+    });
+    this.scratches.delete(scratch);
+  }
+
+  async discard(scratch: string): Promise<void> {
+    this.scratches.delete(scratch);
+  }
+
+  scratch(base: string): string {
+    return SCRATCH_PREFIX + base;
+  }
+
+  private makeHost(): HostFileSystem {
+    const file = (h: number): IdbFile => {
+      const f = this.open[h];
+      if (!f) throw new Error(`IndexedDB host handle ${h} is not open`);
+      return f;
+    };
+    return {
+      open: (path, flags) => {
+        const f = this.byPath.get(path);
+        if (!f) return -RC.SQLITE_CANTOPEN; // only acquired files open (see OpfsStore)
+        if (!f.exists) {
+          if (!(flags & OpenFlag.SQLITE_OPEN_CREATE)) return -RC.SQLITE_CANTOPEN;
+          f.file.truncate(0);
+          f.exists = true;
+          this.touch(f);
+        }
+        const free = this.open.indexOf(null);
+        const h = free >= 0 ? free : this.open.length;
+        this.open[h] = f;
+        return h;
+      },
+      close: (h) => {
+        this.open[h] = null;
+        return RC.SQLITE_OK;
+      },
+      read: (h, dest, offset) => file(h).file.read(dest, offset),
+      write: (h, src, offset) => {
+        const f = file(h);
+        f.file.write(src, offset);
+        this.touch(f);
+        return RC.SQLITE_OK;
+      },
+      truncate: (h, size) => {
+        const f = file(h);
+        f.file.truncate(size);
+        this.touch(f);
+        return RC.SQLITE_OK;
+      },
+      sync: (h) => {
+        if (!file(h).transient) this.syncs++;
+        return RC.SQLITE_OK;
+      },
+      size: (h) => file(h).file.size,
+      delete: (path) => {
+        const f = this.byPath.get(path);
+        if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
+        f.file.truncate(0);
+        f.exists = false;
+        this.touch(f);
+        return RC.SQLITE_OK;
+      },
+      access: (path) => (this.byPath.get(path)?.exists ? 1 : 0),
+    };
+  }
+}

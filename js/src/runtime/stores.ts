@@ -1,0 +1,114 @@
+/**
+ * The stores of one thread (OPFS and IndexedDB in a browser's worker, files in Node), behind
+ * one host-file seam for its runtime, and the choice of the store that keeps databases opened
+ * without a storage option.
+ */
+import { WebSqliteError, storageUnavailable } from "../errors.js";
+import type { HostFileSystem } from "./host.js";
+import type { DatabaseStore } from "./store.js";
+
+/** A host handle carries its store's index in its high bits (a store's own handles are small). */
+const STORE_SHIFT = 24;
+const HANDLE_MASK = (1 << STORE_SHIFT) - 1;
+
+/** The store of databases opened without a storage option, or why there is none. */
+export type Choice = DatabaseStore | string;
+
+/** One host over several stores: a file goes to the store that acquired it. */
+function hostOver(stores: DatabaseStore[]): HostFileSystem {
+  if (stores.length === 1) return stores[0].host;
+  const of = (h: number) => stores[h >>> STORE_SHIFT].host;
+  const own = (h: number) => h & HANDLE_MASK;
+  const holder = (path: string) => stores.findIndex((s) => s.holds(path));
+  return {
+    open: (path, flags) => {
+      const i = holder(path);
+      if (i < 0) return stores[0].host.open(path, flags); // fails as a file not acquired does
+      const h = stores[i].host.open(path, flags);
+      return h < 0 ? h : (i << STORE_SHIFT) | h;
+    },
+    close: (h) => of(h).close(own(h)),
+    read: (h, dest, offset) => of(h).read(own(h), dest, offset),
+    write: (h, src, offset) => of(h).write(own(h), src, offset),
+    truncate: (h, size) => of(h).truncate(own(h), size),
+    sync: (h, flags) => of(h).sync(own(h), flags),
+    size: (h) => of(h).size(own(h)),
+    delete: (path, syncDirectory) => stores[Math.max(0, holder(path))].host.delete(path, syncDirectory),
+    access: (path, flags) => stores[Math.max(0, holder(path))].host.access(path, flags),
+  };
+}
+
+export class Stores {
+  readonly host: HostFileSystem;
+  private readonly stores: DatabaseStore[];
+  private readonly choose: () => Choice | Promise<Choice>;
+  private choice: Promise<Choice> | null = null;
+  private chosen: Choice | null = null;
+
+  /** @param choose picks the store of databases opened without a storage option (once). */
+  constructor(stores: DatabaseStore[], choose: () => Choice | Promise<Choice>) {
+    this.stores = stores;
+    this.choose = choose;
+    this.host = hostOver(stores);
+  }
+
+  /** The store of a storage; UNSUPPORTED when this thread has none. */
+  get(kind: string): DatabaseStore {
+    const store = this.stores.find((s) => s.kind === kind);
+    if (!store) throw storageUnavailable(kind, this.stores.map((s) => s.kind));
+    return store;
+  }
+
+  /** The store of databases opened without a storage option, or why there is none. */
+  preferred(): Promise<Choice> {
+    this.choice ??= Promise.resolve(this.choose()).then((c) => (this.chosen = c));
+    return this.choice;
+  }
+
+  /** preferred(), if it was chosen already. */
+  preferredNow(): Choice | null {
+    return this.chosen;
+  }
+
+  /** The store of storage, or (undefined) the preferred one: UNSUPPORTED says what is missing. */
+  async of(storage: string | null | undefined): Promise<DatabaseStore> {
+    if (storage) return this.get(storage);
+    const choice = await this.preferred();
+    if (typeof choice === "string") {
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        `no persistent storage here: ${choice}. Pass { storage: "memory" } for a database ` +
+          "that lives in memory, gone when the worker ends.",
+      );
+    }
+    return choice;
+  }
+
+  /** Acquires name in store; a name is open in one store of a thread at a time. */
+  async acquire(store: DatabaseStore, name: string, options?: { create?: boolean }): Promise<void> {
+    const other = this.stores.find((s) => s !== store && s.isAcquired(name));
+    if (other) {
+      throw new WebSqliteError(
+        "DATABASE_OPEN",
+        `'${name}' is open in storage "${other.kind}" here; a name is open in one storage of a ` +
+          `worker at a time: close it there before opening it in "${store.kind}"`,
+      );
+    }
+    await store.acquire(name, options);
+  }
+
+  /** Whether a database of name is open in any store. */
+  isAcquired(name: string): boolean {
+    return this.stores.some((s) => s.isAcquired(name));
+  }
+
+  /** After a request: what a durable commit waits for (see DatabaseStore.settle), or null. */
+  settle(): Promise<unknown> | null {
+    let waits: Promise<void>[] | null = null;
+    for (const store of this.stores) {
+      const wait = store.settle?.();
+      if (wait) (waits ??= []).push(wait);
+    }
+    return waits && (waits.length === 1 ? waits[0] : Promise.all(waits));
+  }
+}
