@@ -297,6 +297,7 @@ export async function startSession(serveOptions) {
  * What the engine's pages can do, checked in a page by trying it, never by the engine's name:
  * each is true, or a string saying what is missing.
  * - opfs: OPFS with sync access handles (a file created, opened for sync access in a worker).
+ * - indexedDB: IndexedDB (a database opened).
  * - sharedWorker: SharedWorker (the broker of databases shared between tabs).
  * - webLocks: navigator.locks.
  * - transferableStreams: a ReadableStream transferred through postMessage.
@@ -328,6 +329,15 @@ export async function pageCapabilities(context, base) {
         };
         worker.onerror = () => resolve("no OPFS sync access handles (the probe worker failed)");
       });
+      const indexedDB = await new Promise((resolve) => {
+        if (typeof window.indexedDB?.open !== "function") return resolve("no IndexedDB");
+        const request = window.indexedDB.open("wsq-capability-probe");
+        request.onsuccess = () => {
+          request.result.close();
+          resolve(true);
+        };
+        request.onerror = () => resolve(`no IndexedDB (${request.error?.name})`);
+      });
       let transferableStreams = true;
       try {
         const stream = new ReadableStream();
@@ -337,6 +347,7 @@ export async function pageCapabilities(context, base) {
       }
       return {
         opfs,
+        indexedDB,
         sharedWorker: typeof SharedWorker === "function" || "no SharedWorker",
         webLocks: typeof navigator.locks?.request === "function" || "no Web Locks",
         transferableStreams,
@@ -346,6 +357,12 @@ export async function pageCapabilities(context, base) {
     await page.close();
   }
 }
+
+/** The persistent storages of browsers, each with the capability it needs (pageCapabilities). */
+export const STORAGES = [
+  { storage: "opfs", title: "OPFS", needs: "opfs" },
+  { storage: "idb", title: "IndexedDB", needs: "indexedDB" },
+];
 
 /**
  * A test's skip option: false when every capability named is there, else why not (node:test

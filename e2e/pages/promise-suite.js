@@ -1,13 +1,26 @@
 // Runs the Promise API suite (js/test/suites/promise-api.ts) on this page, with the browser
-// bundle, on OPFS; e2e/promise-api.test.mjs reports each case.
-import * as wsq from "../../js/dist/web/index.js";
+// bundle, in the storage the page's ?storage= names ("opfs" or "idb"); e2e/promise-api.test.mjs
+// reports each case.
+import * as library from "../../js/dist/web/index.js";
 import { runCases } from "../../js/dist/test/suites/check.js";
 import { cases } from "../../js/dist/test/suites/promise-api.js";
+
+const storage = new URLSearchParams(location.search).get("storage") ?? "opfs";
+// The cases open databases without a storage option: here they go to the storage under test.
+const inStorage = (options = {}) => ({ storage, ...options });
+const wsq = {
+  ...library,
+  open: (name, options) => library.open(name, inStorage(options)),
+  importDatabase: (name, source, options) =>
+    library.importDatabase(name, source, inStorage(options)),
+  deleteDatabase: (name, options) => library.deleteDatabase(name, inStorage(options)),
+  listDatabases: (options) => library.listDatabases(inStorage(options)),
+};
 
 window.runSuite = () =>
   runCases(cases, {
     wsq,
-    storage: "opfs",
+    storage,
     name: (base) => `promise-${base}`,
     neverAnswers: "/never-answers", // e2e/server.mjs holds it open
   });

@@ -14,7 +14,7 @@ export interface PromiseSuiteContext {
   /** The library under test. */
   wsq: typeof Library;
   /** The persistent storage of this host. */
-  storage: "opfs" | "file";
+  storage: "opfs" | "idb" | "file";
   /** A database name of the case's own. */
   name(base: string): string;
   /** A URL whose server accepts the request and never answers (a wasm that never loads). */

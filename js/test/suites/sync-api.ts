@@ -12,7 +12,7 @@ export interface SuiteContext {
   /** The library under test. */
   sync: typeof Library;
   /** The persistent storage of this context. */
-  storage: "opfs" | "file";
+  storage: "opfs" | "idb" | "file";
   /** A database name of its own for a case (a path in Node). */
   name(base: string): string;
 }
