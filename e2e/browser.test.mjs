@@ -214,8 +214,9 @@ describe("capabilities", () => {
         assert.equal(r.secure, false);
         assert.match(
           r.opfs,
-          /^UNSUPPORTED: OPFS needs a secure context: serve the page over https/,
+          /^UNSUPPORTED: no persistent storage here: OPFS needs a secure context: serve the page over https/,
         );
+        assert.match(r.opfs, /IndexedDB storage needs Web Locks/);
         assert.match(r.opfs, /storage: "memory"/);
         assert.deepEqual(r.rows, [{ m: "memory works" }]);
       } finally {
@@ -227,29 +228,43 @@ describe("capabilities", () => {
 });
 
 describe("where OPFS is missing or fails", () => {
-  const skip = can.opfs === true && `${ENGINE.name} has OPFS sync access handles`;
+  const skip =
+    can.opfs === true ? `${ENGINE.name} has OPFS sync access handles` : unless(can, "indexedDB");
   it(
-    "open(name) rejects UNSUPPORTED with the cause and what to pass, again after a reload",
+    "open(name) keeps the database in IndexedDB, there after a reload; OPFS asked for rejects UNSUPPORTED with the cause, the same after a reload",
     { skip },
     async () => {
       const page = await testPage(context, server.url);
-      try {
-        const attempt = () =>
-          page.evaluate(() =>
-            window.wsq.open("where.db").then(
-              () => "opened",
-              (e) => `${e.code}: ${e.message}`,
-            ),
+      const attempt = () =>
+        page.evaluate(async () => {
+          const db = await window.wsq.open("where.db");
+          const before = await db.query("SELECT name FROM sqlite_schema");
+          await db.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES ('kept')");
+          const rows = await db.query("SELECT v FROM t");
+          const storage = db.storage;
+          await db.close();
+          const opfs = await window.wsq.open("where-opfs.db", { storage: "opfs" }).then(
+            () => "opened",
+            (e) => `${e.code}: ${e.message}`,
           );
+          return { storage, before: before.length, rows: rows.length, opfs };
+        });
+      try {
         const first = await attempt();
-        assert.match(first, /^UNSUPPORTED: .*\{ storage: "memory" \}/);
+        assert.equal(first.storage, "idb");
+        assert.equal(first.before, 0, "a new database");
+        assert.match(first.opfs, /^UNSUPPORTED: .*\{ storage: "idb" \}/);
         await page.reload();
         await page.waitForFunction(() => window.wsq !== undefined);
+        const second = await attempt();
+        assert.equal(second.before, 1, "the table was kept");
+        assert.equal(second.rows, 2, "the first row was kept");
         assert.equal(
-          await attempt(),
-          first,
+          second.opfs,
+          first.opfs,
           "the same error after a reload, never DATABASE_IN_USE",
         );
+        await page.evaluate(() => window.wsq.deleteDatabase("where.db"));
       } finally {
         await page.close();
       }
@@ -258,7 +273,7 @@ describe("where OPFS is missing or fails", () => {
 });
 
 describe("never a memory database unasked", () => {
-  it("the sync API without storage: OPFS in a worker that has it, else UNSUPPORTED saying what to pass", async () => {
+  it("the sync API without storage: OPFS in a worker that has it, else IndexedDB; on a page UNSUPPORTED saying what to pass", async () => {
     const page = await session.context.newPage();
     try {
       await page.goto(`${server.url}/e2e/pages/sync.html`);
@@ -292,9 +307,8 @@ describe("never a memory database unasked", () => {
       assert.match(r.onPage, /only a dedicated worker/);
       assert.equal(r.constructed, r.onPage);
       assert.equal(r.asked, "memory");
-      if (can.opfs === true) assert.equal(r.inWorker, "opfs");
-      // Without OPFS, or with one that fails to open (WebKitGTK), a typed error saying what to pass.
-      else assert.match(r.inWorker, /^UNSUPPORTED: .*\{ storage: "memory" \}/);
+      // Without OPFS, or with one that fails to open (WebKitGTK), IndexedDB.
+      assert.equal(r.inWorker, can.opfs === true ? "opfs" : "idb");
     } finally {
       await page.close();
     }

@@ -7,7 +7,7 @@
  */
 import type { SpawnWorker } from "./client/worker-client.js";
 import { LOADING_DOCS, WebSqliteError, movedByBundler } from "./errors.js";
-import { IdbStore } from "./runtime/hosts/idb.js";
+import { IdbStore, missingIdbCapability } from "./runtime/hosts/idb.js";
 import { OpfsStore, missingOpfsCapability } from "./runtime/hosts/opfs.js";
 import type { DatabaseStore } from "./runtime/store.js";
 import { Stores } from "./runtime/stores.js";
@@ -110,14 +110,15 @@ export function makeStores(options: { contentionMs?: number } = {}): Stores {
   return new Stores(stores, async (): Promise<DatabaseStore | string> => {
     if (!worker) {
       return (
-        "on a page, the synchronous API keeps a database where asked: { storage: \"idb\" } " +
-        "(IndexedDB); OPFS opens synchronously only in a dedicated worker. Or use the Promise " +
-        "API, or JsStorageDb"
+        "the synchronous API keeps databases in OPFS, which only a dedicated worker can open " +
+        'synchronously, and this is not one (on a page: { storage: "idb" } for IndexedDB, the ' +
+        "Promise API, or JsStorageDb)"
       );
     }
     const why = opfs ? await opfs.unusable() : (missingOpfsCapability() ?? "no OPFS");
     if (why === null) return opfs!;
-    return idb ?? `${why}, and there is no IndexedDB here`;
+    const noIdb = missingIdbCapability();
+    return noIdb ? `${why}; and ${noIdb}` : idb!;
   });
 }
 

@@ -60,6 +60,18 @@ interface Held {
   unlock: () => void;
 }
 
+/** What this thread lacks for IndexedDB storage, or null when everything is there. */
+export function missingIdbCapability(): string | null {
+  if (typeof indexedDB === "undefined") return "there is no IndexedDB here";
+  if (!lockManager()) {
+    return (
+      "IndexedDB storage needs Web Locks (navigator.locks, only in secure contexts), which keep " +
+      "two tabs from writing one database"
+    );
+  }
+  return null;
+}
+
 /** The keys of a file's blocks, from index from on. */
 function blocksOf(path: string, from = 0): IDBKeyRange {
   return IDBKeyRange.bound([path, from], [path, Infinity]);
@@ -194,11 +206,7 @@ export class IdbStore implements DatabaseStore {
   private async lock(name: string): Promise<() => void> {
     const locks = lockManager();
     if (!locks) {
-      throw new WebSqliteError(
-        "UNSUPPORTED",
-        "IndexedDB databases need Web Locks (navigator.locks), which keep two tabs from " +
-          'writing one database, and this browser has none; use { storage: "memory" }',
-      );
+      throw new WebSqliteError("UNSUPPORTED", `${missingIdbCapability()}; use { storage: "memory" }`);
     }
     const giveUp = Date.now() + this.contentionMs;
     for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
