@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 
 import {
   ENGINE,
+  STORAGES,
   freshProfile,
   killBrowser,
   launch,
@@ -134,58 +135,63 @@ describe(`the Promise API in ${ENGINE.name}`, () => {
     },
   );
 
-  it("rejects bad names with a clear error", { skip: unless(can, "opfs") }, async () => {
-    const r = await inPage(async () => {
-      const wsq = window.wsq;
-      const out = [];
-      for (const name of [
-        "",
-        "..",
-        "a/b",
-        "/abs.db",
-        "x\u0001y",
-        "n".repeat(201),
-        "b.db-journal",
-      ]) {
-        out.push(
-          await wsq.open(name).then(
-            () => "opened",
-            (e) => `${e.name}:${e.code ?? ""}`,
-          ),
-        );
-      }
-      out.push(
-        await wsq.open("x", { storage: "file" }).then(
-          () => "opened",
-          (e) => e.code,
-        ),
-      );
-      const db = await wsq.open("too-big.db", { storage: "memory" });
-      out.push(
-        await db.query("SELECT zeroblob(2000000000)").then(
-          () => "ran",
-          (e) => e.code,
-        ),
-      );
-      await db.close();
-      const root = await navigator.storage.getDirectory();
-      for await (const name of root.keys()) {
-        if (name.startsWith("nnnn") || name === "abs.db") out.push(`created ${name}`);
-      }
-      return out;
-    });
-    assert.deepEqual(r, [
-      "TypeError:",
-      "WebSqliteError:INVALID_NAME",
-      "WebSqliteError:INVALID_NAME",
-      "WebSqliteError:INVALID_NAME",
-      "WebSqliteError:INVALID_NAME",
-      "WebSqliteError:INVALID_NAME",
-      "WebSqliteError:INVALID_NAME",
-      "UNSUPPORTED",
-      "SQLITE_TOOBIG",
-    ]);
-  });
+  for (const { storage, title, needs } of STORAGES) {
+    it(
+      `rejects bad names with a clear error, creating nothing (${title})`,
+      { skip: unless(can, needs) },
+      async () => {
+        const r = await inPage(async (storage) => {
+          const wsq = window.wsq;
+          const out = [];
+          for (const name of [
+            "",
+            "..",
+            "a/b",
+            "/abs.db",
+            "x\u0001y",
+            "n".repeat(201),
+            "b.db-journal",
+          ]) {
+            out.push(
+              await wsq.open(name, { storage }).then(
+                () => "opened",
+                (e) => `${e.name}:${e.code ?? ""}`,
+              ),
+            );
+          }
+          out.push(
+            await wsq.open("x", { storage: "file" }).then(
+              () => "opened",
+              (e) => e.code,
+            ),
+          );
+          const db = await wsq.open("too-big.db", { storage: "memory" });
+          out.push(
+            await db.query("SELECT zeroblob(2000000000)").then(
+              () => "ran",
+              (e) => e.code,
+            ),
+          );
+          await db.close();
+          for (const name of await wsq.listDatabases({ storage })) {
+            if (name.startsWith("nnnn") || name.includes("abs.db")) out.push(`created ${name}`);
+          }
+          return out;
+        }, storage);
+        assert.deepEqual(r, [
+          "TypeError:",
+          "WebSqliteError:INVALID_NAME",
+          "WebSqliteError:INVALID_NAME",
+          "WebSqliteError:INVALID_NAME",
+          "WebSqliteError:INVALID_NAME",
+          "WebSqliteError:INVALID_NAME",
+          "WebSqliteError:INVALID_NAME",
+          "UNSUPPORTED",
+          "SQLITE_TOOBIG",
+        ]);
+      },
+    );
+  }
 });
 
 describe("capabilities", () => {
@@ -363,95 +369,106 @@ describe("a wasm served without its media type", () => {
 
 describe("persistence", () => {
   /** Starts the browser again on profile dir and reads name back: sql's rows, integrity_check. */
-  async function afterRestart(dir, name, sql) {
+  async function afterRestart(dir, name, sql, storage) {
     const ctx = await launch(dir);
     const page = await testPage(ctx, server.url);
     const r = await page.evaluate(
-      async ({ name, sql }) => {
-        const db = await window.wsq.open(name);
+      async ({ name, sql, storage }) => {
+        const db = await window.wsq.open(name, { storage });
         const rows = await db.query(sql);
         const check = await db.query("PRAGMA integrity_check");
         await db.close();
         return { rows, check };
       },
-      { name, sql },
+      { name, sql, storage },
     );
     await ctx.close();
     return r;
   }
 
-  it(
-    "survives a page reload and a browser restart with the same profile",
-    { skip: unless(can, "opfs", "restartKeepsStorage") },
-    async () => {
-      const dir = freshProfile();
-      try {
-        const ctx = await launch(dir);
-        const page = await testPage(ctx, server.url);
-        await page.evaluate(async () => {
-          const db = await window.wsq.open("persist.db");
-          await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('before reload')");
-          // Left open on purpose: the reload must not lose a resolved commit.
-        });
-        await page.reload();
-        await page.waitForFunction(() => window.wsq !== undefined);
-        const afterReload = await page.evaluate(async () => {
-          const db = await window.wsq.open("persist.db");
-          await db.exec("INSERT INTO t VALUES ('before restart')");
-          return db.query("SELECT v FROM t ORDER BY rowid");
-        });
-        assert.deepEqual(afterReload, [{ v: "before reload" }, { v: "before restart" }]);
-        await ctx.close();
-        const r = await afterRestart(dir, "persist.db", "SELECT v FROM t ORDER BY rowid");
-        assert.deepEqual(r.rows, afterReload);
-        assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
-      } finally {
-        removeProfile(dir);
-      }
-    },
-  );
-
-  // WAL (the default) and the rollback journal a connection may choose.
-  for (const mode of ["wal", "truncate"]) {
+  for (const { storage, title, needs } of STORAGES) {
     it(
-      `keeps every resolved commit and no uncommitted write when the browser is killed (${mode})`,
-      { skip: unless(can, "opfs", "kill", "restartKeepsStorage") },
+      `survives a page reload and a browser restart with the same profile (${title})`,
+      { skip: unless(can, needs, "restartKeepsStorage") },
       async () => {
         const dir = freshProfile();
         try {
           const ctx = await launch(dir);
           const page = await testPage(ctx, server.url);
-          await page.evaluate(async (mode) => {
-            const db = await window.wsq.open("killed.db");
-            await db.exec(`PRAGMA journal_mode = ${mode}`);
-            await db.exec("CREATE TABLE t(v, pad)");
-            for (let i = 0; i < 20; i++) {
-              await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
-            }
-            // A large transaction, never committed: with a tiny page cache it spills, into the
-            // database file (then only the journal can undo it) or the WAL (uncommitted frames).
-            await db.exec("PRAGMA cache_size = 5; BEGIN");
-            await db.exec(
-              "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
-                "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
-            );
-            await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
-          }, mode);
-          // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
-          killBrowser(dir);
-          await ctx.close().catch(() => {});
+          await page.evaluate(async (storage) => {
+            const db = await window.wsq.open("persist.db", { storage });
+            await db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('before reload')");
+            // Left open on purpose: the reload must not lose a resolved commit.
+          }, storage);
+          await page.reload();
+          await page.waitForFunction(() => window.wsq !== undefined);
+          const afterReload = await page.evaluate(async (storage) => {
+            const db = await window.wsq.open("persist.db", { storage });
+            await db.exec("INSERT INTO t VALUES ('before restart')");
+            return db.query("SELECT v FROM t ORDER BY rowid");
+          }, storage);
+          assert.deepEqual(afterReload, [{ v: "before reload" }, { v: "before restart" }]);
+          await ctx.close();
           const r = await afterRestart(
             dir,
-            "killed.db",
-            "SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v",
+            "persist.db",
+            "SELECT v FROM t ORDER BY rowid",
+            storage,
           );
+          assert.deepEqual(r.rows, afterReload);
           assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
-          assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
-          assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
         } finally {
           removeProfile(dir);
         }
       },
     );
+
+    // WAL (the default) and the rollback journal a connection may choose.
+    for (const mode of ["wal", "truncate"]) {
+      it(
+        `keeps every resolved commit and no uncommitted write when the browser is killed (${title}, ${mode})`,
+        { skip: unless(can, needs, "kill", "restartKeepsStorage") },
+        async () => {
+          const dir = freshProfile();
+          try {
+            const ctx = await launch(dir);
+            const page = await testPage(ctx, server.url);
+            await page.evaluate(
+              async ({ mode, storage }) => {
+                const db = await window.wsq.open("killed.db", { storage });
+                await db.exec(`PRAGMA journal_mode = ${mode}`);
+                await db.exec("CREATE TABLE t(v, pad)");
+                for (let i = 0; i < 20; i++) {
+                  await db.exec("INSERT INTO t VALUES (?, randomblob(2000))", [`commit ${i}`]);
+                }
+                // A large transaction, never committed: with a tiny page cache it spills, into the
+                // database file (then only the journal can undo it) or the WAL (uncommitted frames).
+                await db.exec("PRAGMA cache_size = 5; BEGIN");
+                await db.exec(
+                  "WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 3000) " +
+                    "INSERT INTO t SELECT 'uncommitted', randomblob(2000) FROM n",
+                );
+                await db.exec("UPDATE t SET v = 'changed' WHERE v LIKE 'commit%'");
+              },
+              { mode, storage },
+            );
+            // SIGKILL: no unload, no close, no flush beyond what SQLite already asked for.
+            killBrowser(dir);
+            await ctx.close().catch(() => {});
+            const r = await afterRestart(
+              dir,
+              "killed.db",
+              "SELECT v, count(*) AS n FROM t GROUP BY v ORDER BY v",
+              storage,
+            );
+            assert.deepEqual(r.check, [{ integrity_check: "ok" }]);
+            assert.equal(r.rows.length, 20, JSON.stringify(r.rows));
+            assert.ok(r.rows.every((row) => row.v.startsWith("commit ") && row.n === 1));
+          } finally {
+            removeProfile(dir);
+          }
+        },
+      );
+    }
   }
 });

@@ -99,7 +99,9 @@ function storageOf(
   preferred: Choice | null,
 ): SyncDatabase["storage"] {
   const storage =
-    options.webStorage ?? options.storage ?? (typeof preferred === "object" ? preferred?.kind : null);
+    options.webStorage ??
+    options.storage ??
+    (typeof preferred === "object" ? preferred?.kind : null);
   if (storage) return storage;
   throw new WebSqliteError(
     "UNSUPPORTED",

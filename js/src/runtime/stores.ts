@@ -33,7 +33,8 @@ function hostOver(stores: DatabaseStore[]): HostFileSystem {
     truncate: (h, size) => of(h).truncate(own(h), size),
     sync: (h, flags) => of(h).sync(own(h), flags),
     size: (h) => of(h).size(own(h)),
-    delete: (path, syncDirectory) => stores[Math.max(0, holder(path))].host.delete(path, syncDirectory),
+    delete: (path, syncDirectory) =>
+      stores[Math.max(0, holder(path))].host.delete(path, syncDirectory),
     access: (path, flags) => stores[Math.max(0, holder(path))].host.access(path, flags),
   };
 }
@@ -55,7 +56,11 @@ export class Stores {
   /** The store of a storage; UNSUPPORTED when this thread has none. */
   get(kind: string): DatabaseStore {
     const store = this.stores.find((s) => s.kind === kind);
-    if (!store) throw storageUnavailable(kind, this.stores.map((s) => s.kind));
+    if (!store)
+      throw storageUnavailable(
+        kind,
+        this.stores.map((s) => s.kind),
+      );
     return store;
   }
 

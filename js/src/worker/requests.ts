@@ -239,9 +239,8 @@ export const REQUESTS = {
         environment: { runtime: await w.runtime(), stores: w.stores },
       }),
   ),
-  list: request(
-    { storage: nullable(oneOf(PERSISTENT)) },
-    async (w, { storage }) => (await w.stores.of(storage)).list(),
+  list: request({ storage: nullable(oneOf(PERSISTENT)) }, async (w, { storage }) =>
+    (await w.stores.of(storage)).list(),
   ),
 };
 

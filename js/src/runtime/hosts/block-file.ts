@@ -34,7 +34,7 @@ export class BlockFile {
   /** Copies into dest from offset; returns the bytes read (fewer at the end of the file). */
   read(dest: Uint8Array, offset: number): number {
     const n = Math.max(0, Math.min(dest.length, this.length - offset));
-    for (let done = 0; done < n; ) {
+    for (let done = 0; done < n;) {
       const at = offset + done;
       const index = Math.floor(at / BLOCK_SIZE);
       const within = at - index * BLOCK_SIZE;
@@ -50,7 +50,7 @@ export class BlockFile {
 
   /** Writes src at offset, growing the file (with zeros between its end and offset). */
   write(src: Uint8Array, offset: number): void {
-    for (let done = 0; done < src.length; ) {
+    for (let done = 0; done < src.length;) {
       const at = offset + done;
       const index = Math.floor(at / BLOCK_SIZE);
       const within = at - index * BLOCK_SIZE;
@@ -95,7 +95,8 @@ export class BlockFile {
   /** The changes of a take() that were not saved: they are saved with the next one. */
   undo(changes: BlockChanges): void {
     for (const [index] of changes.blocks) if (index < this.blocks.length) this.dirty.add(index);
-    if (changes.cutFrom !== null) this.cutFrom = Math.min(this.cutFrom ?? changes.cutFrom, changes.cutFrom);
+    if (changes.cutFrom !== null)
+      this.cutFrom = Math.min(this.cutFrom ?? changes.cutFrom, changes.cutFrom);
   }
 
   /** Everything is a change: saved whole with the next save (after a load of another layout). */

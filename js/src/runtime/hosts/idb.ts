@@ -87,7 +87,8 @@ function requestOf<T>(request: IDBRequest<T>): Promise<T> {
 function completion(tx: IDBTransaction): Promise<void> {
   return new Promise((resolve, reject) => {
     tx.oncomplete = () => resolve();
-    tx.onabort = () => reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
+    tx.onabort = () =>
+      reject(tx.error ?? new DOMException("the transaction was aborted", "AbortError"));
   });
 }
 
@@ -103,11 +104,17 @@ function idbFailed(e: unknown, what: string): SQLiteError {
         `try again.`,
     );
   }
-  return new SQLiteError(RC.SQLITE_IOERR, `disk I/O error: IndexedDB did not store ${what} (${said})`);
+  return new SQLiteError(
+    RC.SQLITE_IOERR,
+    `disk I/O error: IndexedDB did not store ${what} (${said})`,
+  );
 }
 
 /** What the store keeps of a file, as the block file it was; null when there is none. */
-async function loadFiles(idb: IDBDatabase, paths: string[]): Promise<Map<string, BlockFile | null>> {
+async function loadFiles(
+  idb: IDBDatabase,
+  paths: string[],
+): Promise<Map<string, BlockFile | null>> {
   const tx = idb.transaction([FILES, BLOCKS], "readonly");
   const files = tx.objectStore(FILES);
   const blocks = tx.objectStore(BLOCKS);
@@ -121,7 +128,9 @@ async function loadFiles(idb: IDBDatabase, paths: string[]): Promise<Map<string,
       ]);
       if (!record) return loaded.set(path, null);
       const file = new BlockFile();
-      keys.forEach((key, i) => file.write(values[i], (key as [string, number])[1] * record.blockSize));
+      keys.forEach((key, i) =>
+        file.write(values[i], (key as [string, number])[1] * record.blockSize),
+      );
       file.truncate(record.size);
       file.take(); // as stored: no change
       // Blocks of another size are stored again in this build's, with the next save.
@@ -206,7 +215,10 @@ export class IdbStore implements DatabaseStore {
   private async lock(name: string): Promise<() => void> {
     const locks = lockManager();
     if (!locks) {
-      throw new WebSqliteError("UNSUPPORTED", `${missingIdbCapability()}; use { storage: "memory" }`);
+      throw new WebSqliteError(
+        "UNSUPPORTED",
+        `${missingIdbCapability()}; use { storage: "memory" }`,
+      );
     }
     const giveUp = Date.now() + this.contentionMs;
     for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {

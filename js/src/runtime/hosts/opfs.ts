@@ -183,7 +183,9 @@ export class OpfsStore implements DatabaseStore {
     }
     const probe = `${SCRATCH_PREFIX}probe-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
     try {
-      const access = await (await dir.getFileHandle(probe, { create: true })).createSyncAccessHandle();
+      const access = await (
+        await dir.getFileHandle(probe, { create: true })
+      ).createSyncAccessHandle();
       access.close();
       return null;
     } catch (e) {
