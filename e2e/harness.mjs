@@ -260,12 +260,15 @@ async function launchWebKit() {
   };
 }
 
-/** Opens the test page and waits until the library is loaded into window.wsq. */
-export async function testPage(context, base) {
+/**
+ * Opens the test page and waits until the library is loaded into window.wsq; with storage, its
+ * calls use that storage unless they name one (e2e/pages/test.js).
+ */
+export async function testPage(context, base, storage = null) {
   const page = await context.newPage();
   const errors = [];
   page.on("pageerror", (e) => errors.push(e));
-  await page.goto(`${base}/e2e/pages/test.html`);
+  await page.goto(`${base}/e2e/pages/test.html${storage ? `?storage=${storage}` : ""}`);
   await page.waitForFunction(() => window.wsq !== undefined);
   page.errors = errors;
   return page;

@@ -1,11 +1,11 @@
-// Many tabs, one database, in a real browser (the engine of this run, WSQ_ENGINE) on the real OPFS,
-// pages without COOP/COEP: every tab
+// Many tabs, one database, in a real browser (the engine of this run, WSQ_ENGINE) on the real OPFS
+// or IndexedDB, pages without COOP/COEP: every tab
 // opens the database by name and uses the whole Promise API; the tab holding it may close,
 // reload or crash at any moment, and nothing resolved is lost.
 import assert from "node:assert/strict";
 import { after, describe, it } from "node:test";
 
-import { ENGINE, startSession, testPage, unless } from "./harness.mjs";
+import { ENGINE, STORAGES, startSession, testPage, unless } from "./harness.mjs";
 
 const PORT = 8798; // fixed: OPFS belongs to the origin, port included
 
@@ -17,20 +17,24 @@ after(() => session.close());
 /** What the pages printed, shown when a case fails. */
 let printed = [];
 
+/** The storage of the case running: its tabs' databases live there (e2e/pages/test.js). */
+let storage = null;
+
 const tab = async () => {
-  const page = await testPage(session.context, session.server.url);
+  const page = await testPage(session.context, session.server.url, storage);
   page.on("console", (m) => printed.push(`${new Date().toISOString()} ${m.text()}`));
   return page;
 };
 
 /**
- * A case, failed rather than left hanging if a call never ends (generous: each case takes
- * seconds), with what its pages printed. Every case needs OPFS; the names between name and fn say
-what else it needs (capabilities, e2e/harness.mjs).
+ * A case of the suite of a storage, failed rather than left hanging if a call never ends
+ * (generous: each case takes seconds), with what its pages printed. The names between name and
+ * fn say what it needs besides the storage (capabilities, e2e/harness.mjs).
  */
-function test(name, ...needsThenFn) {
+function caseOf(suite, name, ...needsThenFn) {
   const fn = needsThenFn.pop();
-  it(name, { skip: unless(can, "opfs", ...needsThenFn) }, async () => {
+  it(name, { skip: unless(can, suite.needs, ...needsThenFn) }, async () => {
+    storage = suite.storage;
     printed = [];
     let timer;
     const hang = new Promise((_, reject) => {
@@ -157,444 +161,475 @@ function everyCall(page, table) {
   }, table);
 }
 
-describe(`many tabs on one database (${ENGINE.name}, OPFS)`, () => {
-  test("opens in every tab, with the same results and errors in each", async () => {
-    const [first, second] = [await tab(), await tab()];
-    try {
-      await openIn(first, "calls.db");
-      await openIn(second, "calls.db");
-      assert.deepEqual(
-        await Promise.all([first, second].map((p) => p.evaluate(() => window.db.shared))),
-        [true, true],
-      );
-      const here = await everyCall(first, "holder");
-      const there = await everyCall(second, "other");
-      assert.deepEqual(there, here);
-      // What one tab committed, the other reads.
-      const seen = await first.evaluate(() =>
-        window.db.query("SELECT count(*) AS n FROM other").then((r) => r[0].n),
-      );
-      assert.equal(seen, here.find(([what]) => what === "final")[1][0].n);
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  });
+/**
+ * The cases, in a storage; only: the names (their starts) of the cases to run there, or all.
+ * Sharing a database between tabs is the same in every storage; what differs is how a holder
+ * gets the files (OPFS's exclusive handles, IndexedDB's lock and load).
+ */
+function manyTabs(suite, only = null) {
+  const test = (name, ...rest) => {
+    if (!only || only.some((start) => name.startsWith(start))) caseOf(suite, name, ...rest);
+  };
+  describe(`many tabs on one database (${ENGINE.name}, ${suite.title})`, () => {
+    test("opens in every tab, with the same results and errors in each", async () => {
+      const [first, second] = [await tab(), await tab()];
+      try {
+        await openIn(first, "calls.db");
+        await openIn(second, "calls.db");
+        assert.deepEqual(
+          await Promise.all([first, second].map((p) => p.evaluate(() => window.db.shared))),
+          [true, true],
+        );
+        const here = await everyCall(first, "holder");
+        const there = await everyCall(second, "other");
+        assert.deepEqual(there, here);
+        // What one tab committed, the other reads.
+        const seen = await first.evaluate(() =>
+          window.db.query("SELECT count(*) AS n FROM other").then((r) => r[0].n),
+        );
+        assert.equal(seen, here.find(([what]) => what === "final")[1][0].n);
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    });
 
-  test("tells every tab which tables each commit in any tab changed", async () => {
-    const tabs = [await tab(), await tab(), await tab()];
-    try {
-      for (const page of tabs) {
-        await openIn(page, "events.db");
-        await page.evaluate(() => {
-          window.heard = [];
-          window.db.onChange((tables) => window.heard.push(tables));
+    test("tells every tab which tables each commit in any tab changed", async () => {
+      const tabs = [await tab(), await tab(), await tab()];
+      try {
+        for (const page of tabs) {
+          await openIn(page, "events.db");
+          await page.evaluate(() => {
+            window.heard = [];
+            window.db.onChange((tables) => window.heard.push(tables));
+          });
+        }
+        await tabs[0].evaluate(() => window.db.exec("CREATE TABLE IF NOT EXISTS u(v)"));
+        await tabs[1].evaluate(() =>
+          window.db.transaction(async (tx) => {
+            await tx.exec("INSERT INTO u VALUES (1)");
+            await tx.exec("INSERT INTO t VALUES ('b', 1)");
+          }),
+        );
+        await tabs[2].evaluate(() => window.db.exec("INSERT INTO t VALUES ('c', 1)"));
+        for (const page of tabs) {
+          await page.waitForFunction(() => window.heard.length >= 2, null, { polling: 20 });
+          assert.deepEqual(await page.evaluate(() => window.heard), [["u", "t"], ["t"]]);
+        }
+      } finally {
+        for (const page of tabs) await page.close();
+      }
+    });
+
+    test("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
+      const tabs = [await tab(), await tab(), await tab(), await tab()];
+      try {
+        for (const page of tabs) await openIn(page, "four.db");
+        const results = await Promise.all(tabs.map((page, k) => writeIn(page, `tab${k}`, 250)));
+        for (const r of results) assert.deepEqual(r.errors, []);
+        const { byTab, check } = await contents(tabs[3]);
+        assert.equal(check, "ok");
+        for (let k = 0; k < 4; k++) {
+          assert.deepEqual(byTab[`tab${k}`], [...Array(250).keys()], `tab${k}'s commits`);
+        }
+      } finally {
+        for (const page of tabs) await page.close();
+      }
+    });
+
+    for (const ending of ["closed", "reloaded", "crashed"]) {
+      const needs = ending === "crashed" ? ["cdp"] : [];
+      test(
+        `carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`,
+        ...needs,
+        async () => {
+          const [holder, b, c] = [await tab(), await tab(), await tab()];
+          const name = `moves-${ending}.db`;
+          try {
+            await openIn(holder, name);
+            await openIn(b, name);
+            await openIn(c, name);
+            const writes = [writeIn(b, "b", 150), writeIn(c, "c", 150)];
+            // The holder goes once both tabs have commits there.
+            await b.waitForFunction(() => window.db !== undefined);
+            await holder.waitForFunction(
+              () =>
+                window.db
+                  .query("SELECT count(DISTINCT tab) AS n, count(*) AS rows FROM t")
+                  .then((r) => r[0].n === 2 && r[0].rows >= 20),
+              null,
+              { polling: 50 },
+            );
+            // Where the case is, in what it prints if it hangs.
+            const step = (what) => printed.push(`${new Date().toISOString()} (test) ${what}`);
+            step(`both tabs committed at the holder; the holder is ${ending} now`);
+            if (ending === "closed") await holder.close();
+            else if (ending === "reloaded") await holder.reload();
+            else {
+              const cdp = await session.context.newCDPSession(holder);
+              void cdp.send("Page.crash").catch(() => {}); // the renderer is gone: no answer comes
+            }
+            writes.forEach((w, i) => w.then(() => step(`the writes of tab ${"bc"[i]} ended`)));
+            const results = await Promise.all(writes);
+            const { byTab, check } = await contents(b);
+            assert.equal(check, "ok");
+            for (const [label, r] of [
+              ["b", results[0]],
+              ["c", results[1]],
+            ]) {
+              // Only the calls in flight when the holder went may end with a typed error.
+              for (const e of r.errors)
+                assert.match(e, /^(OUTCOME_UNKNOWN|DATABASE_MOVED|TRANSACTION_ROLLED_BACK):/);
+              assert.ok(r.errors.length <= 2, `${label}: ${r.errors.join("; ")}`);
+              const present = new Set(byTab[label]);
+              for (const i of r.committed)
+                assert.ok(present.has(i), `${label}'s commit ${i} is there`);
+              assert.equal(present.size, byTab[label].length, "nothing twice");
+              assert.ok(byTab[label].length <= r.committed.length + r.errors.length);
+            }
+          } finally {
+            for (const page of [holder, b, c]) await page.close().catch(() => {});
+          }
+        },
+      );
+    }
+
+    test("answers reads that were running when the holding tab closed, from the next holder", async () => {
+      const [holder, other] = [await tab(), await tab()];
+      try {
+        await openIn(holder, "long-read.db");
+        await openIn(other, "long-read.db");
+        // Reads that take seconds (their results are known), sent just before the holder goes:
+        // one by query, one by a statement prepared there before.
+        await other.evaluate(async () => {
+          const count = (n) =>
+            `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n}) ` +
+            "SELECT count(*) AS n FROM c";
+          const stmt = await window.db.prepare(count(20000000));
+          const settle = (p) =>
+            p.then(
+              (row) => row.n,
+              (e) => `${e.code}: ${e.message}`,
+            );
+          window.read = settle(window.db.query(count(30000000)).then((rows) => rows[0]));
+          window.statementRead = settle(stmt.get());
         });
+        await new Promise((resolve) => setTimeout(resolve, 300));
+        await holder.close();
+        // Whether it was running or still queued there, it left no trace: it runs again.
+        assert.equal(await other.evaluate(() => window.read), 30000000);
+        assert.equal(await other.evaluate(() => window.statementRead), 20000000);
+      } finally {
+        await holder.close().catch(() => {});
+        await other.close();
       }
-      await tabs[0].evaluate(() => window.db.exec("CREATE TABLE IF NOT EXISTS u(v)"));
-      await tabs[1].evaluate(() =>
-        window.db.transaction(async (tx) => {
-          await tx.exec("INSERT INTO u VALUES (1)");
-          await tx.exec("INSERT INTO t VALUES ('b', 1)");
-        }),
-      );
-      await tabs[2].evaluate(() => window.db.exec("INSERT INTO t VALUES ('c', 1)"));
-      for (const page of tabs) {
-        await page.waitForFunction(() => window.heard.length >= 2, null, { polling: 20 });
-        assert.deepEqual(await page.evaluate(() => window.heard), [["u", "t"], ["t"]]);
-      }
-    } finally {
-      for (const page of tabs) await page.close();
-    }
-  });
+    });
 
-  test("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
-    const tabs = [await tab(), await tab(), await tab(), await tab()];
-    try {
-      for (const page of tabs) await openIn(page, "four.db");
-      const results = await Promise.all(tabs.map((page, k) => writeIn(page, `tab${k}`, 250)));
-      for (const r of results) assert.deepEqual(r.errors, []);
-      const { byTab, check } = await contents(tabs[3]);
-      assert.equal(check, "ok");
-      for (let k = 0; k < 4; k++) {
-        assert.deepEqual(byTab[`tab${k}`], [...Array(250).keys()], `tab${k}'s commits`);
-      }
-    } finally {
-      for (const page of tabs) await page.close();
-    }
-  });
-
-  for (const ending of ["closed", "reloaded", "crashed"]) {
-    const needs = ending === "crashed" ? ["cdp"] : [];
     test(
-      `carries on when the holding tab is ${ending} mid-stream, losing nothing resolved`,
-      ...needs,
+      "bounds the wait for a frozen holding tab with timeoutMs, and goes on once it thaws",
+      "cdp",
       async () => {
-        const [holder, b, c] = [await tab(), await tab(), await tab()];
-        const name = `moves-${ending}.db`;
+        const [holder, other] = [await tab(), await tab()];
         try {
-          await openIn(holder, name);
-          await openIn(b, name);
-          await openIn(c, name);
-          const writes = [writeIn(b, "b", 150), writeIn(c, "c", 150)];
-          // The holder goes once both tabs have commits there.
-          await b.waitForFunction(() => window.db !== undefined);
-          await holder.waitForFunction(
-            () =>
-              window.db
-                .query("SELECT count(DISTINCT tab) AS n, count(*) AS rows FROM t")
-                .then((r) => r[0].n === 2 && r[0].rows >= 20),
-            null,
-            { polling: 50 },
+          await openIn(holder, "frozen.db");
+          await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+          await other.evaluate(async () => {
+            window.timed = await window.wsq.open("frozen.db", { timeoutMs: 2000 });
+          });
+          // Chromium's page lifecycle freeze: the holder keeps its lock and its files.
+          const cdp = await session.context.newCDPSession(holder);
+          await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
+          const during = await other.evaluate(() =>
+            window.timed.exec("INSERT INTO t VALUES ('other', 1)").then(
+              () => "carried on",
+              (e) => e.code,
+            ),
           );
-          // Where the case is, in what it prints if it hangs.
-          const step = (what) => printed.push(`${new Date().toISOString()} (test) ${what}`);
-          step(`both tabs committed at the holder; the holder is ${ending} now`);
-          if (ending === "closed") await holder.close();
-          else if (ending === "reloaded") await holder.reload();
-          else {
-            const cdp = await session.context.newCDPSession(holder);
-            void cdp.send("Page.crash").catch(() => {}); // the renderer is gone: no answer comes
-          }
-          writes.forEach((w, i) => w.then(() => step(`the writes of tab ${"bc"[i]} ended`)));
-          const results = await Promise.all(writes);
-          const { byTab, check } = await contents(b);
+          assert.ok(["carried on", "TIMEOUT"].includes(during), during);
+          await cdp.send("Page.setWebLifecycleState", { state: "active" });
+          await other.evaluate(() => window.timed.exec("INSERT INTO t VALUES ('other', 2)"));
+          const { byTab, check } = await contents(holder);
           assert.equal(check, "ok");
-          for (const [label, r] of [
-            ["b", results[0]],
-            ["c", results[1]],
-          ]) {
-            // Only the calls in flight when the holder went may end with a typed error.
-            for (const e of r.errors)
-              assert.match(e, /^(OUTCOME_UNKNOWN|DATABASE_MOVED|TRANSACTION_ROLLED_BACK):/);
-            assert.ok(r.errors.length <= 2, `${label}: ${r.errors.join("; ")}`);
-            const present = new Set(byTab[label]);
-            for (const i of r.committed)
-              assert.ok(present.has(i), `${label}'s commit ${i} is there`);
-            assert.equal(present.size, byTab[label].length, "nothing twice");
-            assert.ok(byTab[label].length <= r.committed.length + r.errors.length);
-          }
+          assert.deepEqual(byTab.holder, [1]);
+          // What timed out was either never run or rolled back: never half there, never twice.
+          assert.deepEqual(byTab.other, during === "TIMEOUT" ? [2] : [1, 2]);
         } finally {
-          for (const page of [holder, b, c]) await page.close().catch(() => {});
+          await holder.close();
+          await other.close();
         }
       },
     );
-  }
 
-  test("answers reads that were running when the holding tab closed, from the next holder", async () => {
-    const [holder, other] = [await tab(), await tab()];
-    try {
-      await openIn(holder, "long-read.db");
-      await openIn(other, "long-read.db");
-      // Reads that take seconds (their results are known), sent just before the holder goes:
-      // one by query, one by a statement prepared there before.
-      await other.evaluate(async () => {
-        const count = (n) =>
-          `WITH RECURSIVE c(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM c WHERE i < ${n}) ` +
-          "SELECT count(*) AS n FROM c";
-        const stmt = await window.db.prepare(count(20000000));
-        const settle = (p) =>
-          p.then(
-            (row) => row.n,
-            (e) => `${e.code}: ${e.message}`,
-          );
-        window.read = settle(window.db.query(count(30000000)).then((rows) => rows[0]));
-        window.statementRead = settle(stmt.get());
-      });
-      await new Promise((resolve) => setTimeout(resolve, 300));
-      await holder.close();
-      // Whether it was running or still queued there, it left no trace: it runs again.
-      assert.equal(await other.evaluate(() => window.read), 30000000);
-      assert.equal(await other.evaluate(() => window.statementRead), 20000000);
-    } finally {
-      await holder.close().catch(() => {});
-      await other.close();
-    }
-  });
-
-  test(
-    "bounds the wait for a frozen holding tab with timeoutMs, and goes on once it thaws",
-    "cdp",
-    async () => {
+    test("makes other tabs wait for a tab's transaction", async () => {
       const [holder, other] = [await tab(), await tab()];
       try {
-        await openIn(holder, "frozen.db");
-        await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
-        await other.evaluate(async () => {
-          window.timed = await window.wsq.open("frozen.db", { timeoutMs: 2000 });
+        await openIn(holder, "waits.db");
+        await openIn(other, "waits.db");
+        // The other tab opens a transaction and writes in it.
+        await other.evaluate(() => {
+          window.inside = new Promise((entered) => {
+            window.finish = null;
+            window.tx = window.db.transaction(async (tx) => {
+              await tx.exec("INSERT INTO t VALUES ('other', 1)");
+              entered();
+              await new Promise((resolve) => (window.finish = resolve));
+              await tx.exec("INSERT INTO t VALUES ('other', 2)");
+            });
+          });
+          return window.inside;
         });
-        // Chromium's page lifecycle freeze: the holder keeps its lock and its files.
-        const cdp = await session.context.newCDPSession(holder);
-        await cdp.send("Page.setWebLifecycleState", { state: "frozen" });
-        const during = await other.evaluate(() =>
-          window.timed.exec("INSERT INTO t VALUES ('other', 1)").then(
-            () => "carried on",
-            (e) => e.code,
+        // The holding tab's write waits for it (its other database does not).
+        await holder.evaluate(async () => {
+          window.done = false;
+          window.write = window.db
+            .exec("INSERT INTO t VALUES ('holder', 1)")
+            .then(() => (window.done = true));
+          const side = await window.wsq.open("waits-side.db");
+          await side.exec("CREATE TABLE IF NOT EXISTS s(v)");
+          await side.close();
+        });
+        assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
+        await other.evaluate(() => {
+          window.finish();
+          return window.tx;
+        });
+        await holder.evaluate(() => window.write);
+        let rows = await holder.evaluate(() =>
+          window.db.query("SELECT tab, i FROM t ORDER BY rowid"),
+        );
+        assert.deepEqual(rows, [
+          { tab: "other", i: 1 },
+          { tab: "other", i: 2 },
+          { tab: "holder", i: 1 },
+        ]);
+
+        assert.equal(await contents(holder).then((c) => c.check), "ok");
+      } finally {
+        await holder.close().catch(() => {});
+        await other.close().catch(() => {});
+      }
+    });
+
+    test("bounds the wait for another tab's transaction with busyTimeoutMs", async () => {
+      const [holder, other] = [await tab(), await tab()];
+      try {
+        await openIn(holder, "busy.db");
+        // The timeout is the thing under test: the transaction below never ends before it.
+        await other.evaluate(async () => {
+          window.busy = await window.wsq.open("busy.db", { busyTimeoutMs: 2000 });
+        });
+        // The holder's transaction does not end until the test ends it.
+        await holder.evaluate(() => {
+          window.db.transaction(async (tx) => {
+            await tx.exec("INSERT INTO t VALUES ('holder', 1)");
+            window.inside = true;
+            await new Promise((resolve) => (window.finish = resolve));
+          });
+        });
+        await holder.waitForFunction(() => window.inside === true);
+        const error = await other.evaluate(() =>
+          window.busy.exec("INSERT INTO t VALUES ('other', 1)").then(
+            () => "ran",
+            (e) => ({ code: e.code, message: e.message }),
           ),
         );
-        assert.ok(["carried on", "TIMEOUT"].includes(during), during);
-        await cdp.send("Page.setWebLifecycleState", { state: "active" });
-        await other.evaluate(() => window.timed.exec("INSERT INTO t VALUES ('other', 2)"));
-        const { byTab, check } = await contents(holder);
-        assert.equal(check, "ok");
-        assert.deepEqual(byTab.holder, [1]);
-        // What timed out was either never run or rolled back: never half there, never twice.
-        assert.deepEqual(byTab.other, during === "TIMEOUT" ? [2] : [1, 2]);
+        assert.equal(error.code, "SQLITE_BUSY");
+        assert.match(error.message, /busyTimeoutMs \(2000 ms\)/);
+        await holder.evaluate(() => window.finish());
+        await other.evaluate(() => window.busy.exec("INSERT INTO t VALUES ('other', 2)"));
+        assert.deepEqual((await contents(holder)).byTab, { holder: [1], other: [2] });
       } finally {
         await holder.close();
         await other.close();
       }
-    },
-  );
+    });
 
-  test("makes other tabs wait for a tab's transaction", async () => {
-    const [holder, other] = [await tab(), await tab()];
-    try {
-      await openIn(holder, "waits.db");
-      await openIn(other, "waits.db");
-      // The other tab opens a transaction and writes in it.
-      await other.evaluate(() => {
-        window.inside = new Promise((entered) => {
-          window.finish = null;
-          window.tx = window.db.transaction(async (tx) => {
-            await tx.exec("INSERT INTO t VALUES ('other', 1)");
-            entered();
-            await new Promise((resolve) => (window.finish = resolve));
-            await tx.exec("INSERT INTO t VALUES ('other', 2)");
-          });
-        });
-        return window.inside;
-      });
-      // The holding tab's write waits for it (its other database does not).
-      await holder.evaluate(async () => {
-        window.done = false;
-        window.write = window.db
-          .exec("INSERT INTO t VALUES ('holder', 1)")
-          .then(() => (window.done = true));
-        const side = await window.wsq.open("waits-side.db");
-        await side.exec("CREATE TABLE IF NOT EXISTS s(v)");
-        await side.close();
-      });
-      assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
-      await other.evaluate(() => {
-        window.finish();
-        return window.tx;
-      });
-      await holder.evaluate(() => window.write);
-      let rows = await holder.evaluate(() =>
-        window.db.query("SELECT tab, i FROM t ORDER BY rowid"),
-      );
-      assert.deepEqual(rows, [
-        { tab: "other", i: 1 },
-        { tab: "other", i: 2 },
-        { tab: "holder", i: 1 },
-      ]);
-
-      assert.equal(await contents(holder).then((c) => c.check), "ok");
-    } finally {
-      await holder.close().catch(() => {});
-      await other.close().catch(() => {});
-    }
-  });
-
-  test("bounds the wait for another tab's transaction with busyTimeoutMs", async () => {
-    const [holder, other] = [await tab(), await tab()];
-    try {
-      await openIn(holder, "busy.db");
-      // The timeout is the thing under test: the transaction below never ends before it.
-      await other.evaluate(async () => {
-        window.busy = await window.wsq.open("busy.db", { busyTimeoutMs: 2000 });
-      });
-      // The holder's transaction does not end until the test ends it.
-      await holder.evaluate(() => {
-        window.db.transaction(async (tx) => {
-          await tx.exec("INSERT INTO t VALUES ('holder', 1)");
-          window.inside = true;
-          await new Promise((resolve) => (window.finish = resolve));
-        });
-      });
-      await holder.waitForFunction(() => window.inside === true);
-      const error = await other.evaluate(() =>
-        window.busy.exec("INSERT INTO t VALUES ('other', 1)").then(
-          () => "ran",
-          (e) => ({ code: e.code, message: e.message }),
-        ),
-      );
-      assert.equal(error.code, "SQLITE_BUSY");
-      assert.match(error.message, /busyTimeoutMs \(2000 ms\)/);
-      await holder.evaluate(() => window.finish());
-      await other.evaluate(() => window.busy.exec("INSERT INTO t VALUES ('other', 2)"));
-      assert.deepEqual((await contents(holder)).byTab, { holder: [1], other: [2] });
-    } finally {
-      await holder.close();
-      await other.close();
-    }
-  });
-
-  for (const ending of ["closed", "crashed"]) {
-    const needs = ending === "crashed" ? ["cdp"] : [];
-    test(
-      `rolls back the transaction of a tab ${ending} in one, and the others go on`,
-      ...needs,
-      async () => {
-        const [holder, other] = [await tab(), await tab()];
-        const name = `rolled-back-${ending}.db`;
-        try {
-          await openIn(holder, name);
-          await openIn(other, name);
-          // The other tab writes in a transaction, and never ends it.
-          await other.evaluate(() => {
-            window.db.transaction(async (tx) => {
-              await tx.exec("INSERT INTO t VALUES ('other', 1)");
-              window.inserted = true;
-              await new Promise(() => {});
+    for (const ending of ["closed", "crashed"]) {
+      const needs = ending === "crashed" ? ["cdp"] : [];
+      test(
+        `rolls back the transaction of a tab ${ending} in one, and the others go on`,
+        ...needs,
+        async () => {
+          const [holder, other] = [await tab(), await tab()];
+          const name = `rolled-back-${ending}.db`;
+          try {
+            await openIn(holder, name);
+            await openIn(other, name);
+            // The other tab writes in a transaction, and never ends it.
+            await other.evaluate(() => {
+              window.db.transaction(async (tx) => {
+                await tx.exec("INSERT INTO t VALUES ('other', 1)");
+                window.inserted = true;
+                await new Promise(() => {});
+              });
             });
-          });
-          await other.waitForFunction(() => window.inserted === true);
-          // The holder's write waits for that transaction.
-          await holder.evaluate(() => {
-            window.done = false;
-            window.write = window.db
-              .exec("INSERT INTO t VALUES ('holder', 1)")
-              .then(() => (window.done = true));
-          });
-          await holder.evaluate(() => window.wsq.listDatabases());
-          assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
-          if (ending === "closed") await other.close();
-          else {
-            const cdp = await session.context.newCDPSession(other);
-            void cdp.send("Page.crash").catch(() => {}); // no answer comes
+            await other.waitForFunction(() => window.inserted === true);
+            // The holder's write waits for that transaction.
+            await holder.evaluate(() => {
+              window.done = false;
+              window.write = window.db
+                .exec("INSERT INTO t VALUES ('holder', 1)")
+                .then(() => (window.done = true));
+            });
+            await holder.evaluate(() => window.wsq.listDatabases());
+            assert.equal(await holder.evaluate(() => window.done), false, "the write waits");
+            if (ending === "closed") await other.close();
+            else {
+              const cdp = await session.context.newCDPSession(other);
+              void cdp.send("Page.crash").catch(() => {}); // no answer comes
+            }
+            await holder.evaluate(() => window.write);
+            const { byTab, check } = await contents(holder);
+            assert.equal(check, "ok");
+            assert.deepEqual(byTab, { holder: [1] }, "the other tab's insert was rolled back");
+          } finally {
+            await holder.close();
+            await other.close().catch(() => {});
           }
-          await holder.evaluate(() => window.write);
-          const { byTab, check } = await contents(holder);
-          assert.equal(check, "ok");
-          assert.deepEqual(byTab, { holder: [1] }, "the other tab's insert was rolled back");
-        } finally {
-          await holder.close();
-          await other.close().catch(() => {});
-        }
-      },
-    );
-  }
+        },
+      );
+    }
 
-  test("refuses import and delete of a database another tab has open, with typed errors", async () => {
-    const [holder, other] = [await tab(), await tab()];
-    try {
-      await openIn(holder, "kept.db");
-      await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
-      const bytes = await holder.evaluate(async () => Array.from(await window.db.export()));
-      const tried = await other.evaluate(async (bytes) => {
-        const code = (p) =>
-          p.then(
+    test("refuses import and delete of a database another tab has open, with typed errors", async () => {
+      const [holder, other] = [await tab(), await tab()];
+      try {
+        await openIn(holder, "kept.db");
+        await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+        const bytes = await holder.evaluate(async () => Array.from(await window.db.export()));
+        const tried = await other.evaluate(async (bytes) => {
+          const code = (p) =>
+            p.then(
+              () => "done",
+              (e) => e.code,
+            );
+          return {
+            delete: await code(window.wsq.deleteDatabase("kept.db")),
+            import: await code(window.wsq.importDatabase("kept.db", new Uint8Array(bytes))),
+          };
+        }, bytes);
+        assert.deepEqual(tried, { delete: "DATABASE_IN_USE", import: "DATABASE_IN_USE" });
+        const here = await holder.evaluate(() =>
+          window.wsq.deleteDatabase("kept.db").then(
             () => "done",
             (e) => e.code,
-          );
-        return {
-          delete: await code(window.wsq.deleteDatabase("kept.db")),
-          import: await code(window.wsq.importDatabase("kept.db", new Uint8Array(bytes))),
-        };
-      }, bytes);
-      assert.deepEqual(tried, { delete: "DATABASE_IN_USE", import: "DATABASE_IN_USE" });
-      const here = await holder.evaluate(() =>
-        window.wsq.deleteDatabase("kept.db").then(
-          () => "done",
-          (e) => e.code,
-        ),
-      );
-      assert.equal(here, "DATABASE_OPEN");
-      assert.deepEqual((await contents(holder)).byTab, { holder: [1] }, "untouched");
-    } finally {
-      await holder.close();
-      await other.close();
-    }
-  });
-
-  test("keeps to one tab at a time where tabs cannot share (no SharedWorker)", async () => {
-    const [first, second] = [await tab(), await tab()];
-    try {
-      const open = (page) =>
-        page.evaluate(async () => {
-          delete window.SharedWorker;
-          try {
-            window.db = await window.wsq.open("alone.db");
-            return window.db.shared;
-          } catch (e) {
-            return e.code;
-          }
-        });
-      assert.equal(await open(first), false, "db.shared");
-      const heard = await first.evaluate(async () => {
-        const tables = new Promise((resolve) => window.db.onChange(resolve));
-        await window.db.exec("CREATE TABLE IF NOT EXISTS a(v); INSERT INTO a VALUES (1)");
-        return tables;
-      });
-      assert.deepEqual(heard, ["a"], "change events without sharing");
-      assert.equal(await open(second), "DATABASE_IN_USE");
-      await first.evaluate(() => window.db.close());
-      assert.equal(await open(second), false, "once the first closed it");
-    } finally {
-      await first.close();
-      await second.close();
-    }
-  });
-
-  test("says so when the broker cannot load, and the tab holding the database goes on", async () => {
-    // Another origin (port), whose broker.js is not deployed.
-    const broken = await startSession({
-      port: 8786,
-      redirects: { "/js/dist/web/broker.js": "/not-deployed.js" },
-    });
-    try {
-      const [holder, other] = [
-        await testPage(broken.context, broken.server.url),
-        await testPage(broken.context, broken.server.url),
-      ];
-      await openIn(holder, "no-broker.db");
-      const error = await other.evaluate(() =>
-        window.wsq.open("no-broker.db").then(
-          () => "opened",
-          (e) => ({ code: e.code, message: e.message }),
-        ),
-      );
-      assert.equal(error.code, "DATABASE_IN_USE");
-      assert.match(error.message, /broker\.js.*did not start/);
-      await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
-      assert.deepEqual((await contents(holder)).byTab, { holder: [1] });
-    } finally {
-      await broken.close();
-    }
-  });
-
-  test("keeps a database that a worker opened with the synchronous API to that worker", async () => {
-    const page = await tab();
-    try {
-      const r = await page.evaluate(async () => {
-        const worker = new Worker("/e2e/pages/sync-holder.js", { type: "module" });
-        const ask = (message) =>
-          new Promise((resolve) => {
-            worker.onmessage = (e) => resolve(e.data);
-            worker.postMessage(message);
-          });
-        const held = await ask({ op: "open", name: "sync-held.db" });
-        const promiseApi = await window.wsq.open("sync-held.db").then(
-          () => ({ code: "opened" }),
-          (e) => ({ code: e.code, message: e.message }),
+          ),
         );
-        await ask({ op: "close" });
-        // Once the worker let it go, a page opens it; then the worker cannot.
-        const db = await window.wsq.open("sync-held.db");
-        const syncApi = await ask({ op: "open", name: "sync-held.db" });
-        await db.close();
-        const after = await ask({ op: "open", name: "sync-held.db" });
-        worker.terminate();
-        return { held, promiseApi, syncApi, after };
+        assert.equal(here, "DATABASE_OPEN");
+        assert.deepEqual((await contents(holder)).byTab, { holder: [1] }, "untouched");
+      } finally {
+        await holder.close();
+        await other.close();
+      }
+    });
+
+    test("keeps to one tab at a time where tabs cannot share (no SharedWorker)", async () => {
+      const [first, second] = [await tab(), await tab()];
+      try {
+        const open = (page) =>
+          page.evaluate(async () => {
+            delete window.SharedWorker;
+            try {
+              window.db = await window.wsq.open("alone.db");
+              return window.db.shared;
+            } catch (e) {
+              return e.code;
+            }
+          });
+        assert.equal(await open(first), false, "db.shared");
+        const heard = await first.evaluate(async () => {
+          const tables = new Promise((resolve) => window.db.onChange(resolve));
+          await window.db.exec("CREATE TABLE IF NOT EXISTS a(v); INSERT INTO a VALUES (1)");
+          return tables;
+        });
+        assert.deepEqual(heard, ["a"], "change events without sharing");
+        assert.equal(await open(second), "DATABASE_IN_USE");
+        await first.evaluate(() => window.db.close());
+        assert.equal(await open(second), false, "once the first closed it");
+      } finally {
+        await first.close();
+        await second.close();
+      }
+    });
+
+    test("says so when the broker cannot load, and the tab holding the database goes on", async () => {
+      // Another origin (port), whose broker.js is not deployed.
+      const broken = await startSession({
+        port: 8786,
+        redirects: { "/js/dist/web/broker.js": "/not-deployed.js" },
       });
-      assert.deepEqual(r.held, { ok: true });
-      assert.equal(r.promiseApi.code, "DATABASE_IN_USE", r.promiseApi.message);
-      assert.equal(r.syncApi.code, "DATABASE_IN_USE", r.syncApi.message);
-      assert.deepEqual(r.after, { ok: true });
-    } finally {
-      await page.close();
-    }
+      try {
+        const [holder, other] = [
+          await testPage(broken.context, broken.server.url),
+          await testPage(broken.context, broken.server.url),
+        ];
+        await openIn(holder, "no-broker.db");
+        const error = await other.evaluate(() =>
+          window.wsq.open("no-broker.db").then(
+            () => "opened",
+            (e) => ({ code: e.code, message: e.message }),
+          ),
+        );
+        assert.equal(error.code, "DATABASE_IN_USE");
+        assert.match(error.message, /broker\.js.*did not start/);
+        await holder.evaluate(() => window.db.exec("INSERT INTO t VALUES ('holder', 1)"));
+        assert.deepEqual((await contents(holder)).byTab, { holder: [1] });
+      } finally {
+        await broken.close();
+      }
+    });
+
+    test("keeps a database that a worker opened with the synchronous API to that worker", async () => {
+      const page = await tab();
+      try {
+        const r = await page.evaluate(async () => {
+          const worker = new Worker("/e2e/pages/sync-holder.js", { type: "module" });
+          const ask = (message) =>
+            new Promise((resolve) => {
+              worker.onmessage = (e) => resolve(e.data);
+              worker.postMessage(message);
+            });
+          const held = await ask({ op: "open", name: "sync-held.db", storage: window.testStorage });
+          const promiseApi = await window.wsq.open("sync-held.db").then(
+            () => ({ code: "opened" }),
+            (e) => ({ code: e.code, message: e.message }),
+          );
+          await ask({ op: "close" });
+          // Once the worker let it go, a page opens it; then the worker cannot.
+          const db = await window.wsq.open("sync-held.db");
+          const syncApi = await ask({
+            op: "open",
+            name: "sync-held.db",
+            storage: window.testStorage,
+          });
+          await db.close();
+          const after = await ask({
+            op: "open",
+            name: "sync-held.db",
+            storage: window.testStorage,
+          });
+          worker.terminate();
+          return { held, promiseApi, syncApi, after };
+        });
+        assert.deepEqual(r.held, { ok: true });
+        assert.equal(r.promiseApi.code, "DATABASE_IN_USE", r.promiseApi.message);
+        assert.equal(r.syncApi.code, "DATABASE_IN_USE", r.syncApi.message);
+        assert.deepEqual(r.after, { ok: true });
+      } finally {
+        await page.close();
+      }
+    });
   });
-});
+}
+
+// Every case in the storage open() picks here (OPFS, or IndexedDB where OPFS is missing); the
+// main ones in the other storage too.
+const main = STORAGES.find(({ needs }) => can[needs] === true) ?? STORAGES[0];
+manyTabs(main);
+for (const other of STORAGES.filter((s) => s !== main)) {
+  manyTabs(other, [
+    "opens in every tab",
+    "takes 250 write transactions",
+    "carries on when the holding tab is",
+    "keeps a database that a worker opened",
+  ]);
+}

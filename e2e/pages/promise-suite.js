@@ -4,22 +4,14 @@
 import * as library from "../../js/dist/web/index.js";
 import { runCases } from "../../js/dist/test/suites/check.js";
 import { cases } from "../../js/dist/test/suites/promise-api.js";
+import { inStorage } from "./in-storage.js";
 
 const storage = new URLSearchParams(location.search).get("storage") ?? "opfs";
-// The cases open databases without a storage option: here they go to the storage under test.
-const inStorage = (options = {}) => ({ storage, ...options });
-const wsq = {
-  ...library,
-  open: (name, options) => library.open(name, inStorage(options)),
-  importDatabase: (name, source, options) =>
-    library.importDatabase(name, source, inStorage(options)),
-  deleteDatabase: (name, options) => library.deleteDatabase(name, inStorage(options)),
-  listDatabases: (options) => library.listDatabases(inStorage(options)),
-};
 
 window.runSuite = () =>
   runCases(cases, {
-    wsq,
+    // The cases open databases without a storage option: here they go to the storage under test.
+    wsq: inStorage(library, storage),
     storage,
     name: (base) => `promise-${base}`,
     neverAnswers: "/never-answers", // e2e/server.mjs holds it open

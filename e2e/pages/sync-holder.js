@@ -5,8 +5,9 @@ import { Database } from "../../js/dist/web/sync.js";
 let db = null;
 onmessage = async (e) => {
   try {
-    if (e.data.op === "open") db = await Database.open(e.data.name);
-    else await db.closeAsync();
+    if (e.data.op === "open") {
+      db = await Database.open(e.data.name, { storage: e.data.storage ?? undefined });
+    } else await db.closeAsync();
     postMessage({ ok: true });
   } catch (error) {
     postMessage({ ok: false, code: error.code, message: error.message });
