@@ -217,39 +217,67 @@ async function launchWebKit() {
   const id = session.sessionId;
   await call("POST", `/session/${id}/timeouts`, { script: 600_000 });
   const home = await call("GET", `/session/${id}/window`);
+  // WebDriver classic has one current window per session, and a script holds the session until
+  // it returns. So every command runs in turn, each switching to its window first, and a call
+  // of page.evaluate starts the function in the page and polls for its outcome: functions run
+  // in several tabs at once, as they do in the other engines.
+  let queue = Promise.resolve();
+  const inTurn = (fn) => {
+    const run = queue.then(fn);
+    queue = run.catch(() => {});
+    return run;
+  };
+  const script = (source, args) =>
+    call("POST", `/session/${id}/execute/sync`, { script: source, args });
+  let calls = 0;
   return {
     async newPage() {
-      const { handle } = await call("POST", `/session/${id}/window/new`, { type: "tab" });
-      const focus = () => call("POST", `/session/${id}/window`, { handle });
+      const { handle } = await inTurn(() =>
+        call("POST", `/session/${id}/window/new`, { type: "tab" }),
+      );
+      const inWindow = (fn) =>
+        inTurn(async () => {
+          await call("POST", `/session/${id}/window`, { handle });
+          return fn();
+        });
       const page = {
-        async goto(url) {
-          await focus();
-          await call("POST", `/session/${id}/url`, { url });
-        },
+        goto: (url) => inWindow(() => call("POST", `/session/${id}/url`, { url })),
         async evaluate(fn, arg) {
-          await focus();
-          const script =
-            "const done = arguments[1];" +
-            `Promise.resolve().then(() => (${fn})(arguments[0])).then(` +
-            "(value) => done({ value }), (e) => done({ error: String(e && e.stack || e) }));";
-          const out = await call("POST", `/session/${id}/execute/async`, {
-            script,
-            args: [arg ?? null],
-          });
-          if (out.error !== undefined) throw new Error(`page.evaluate: ${out.error}`);
-          return out.value ?? undefined;
+          const key = String(++calls);
+          await inWindow(() =>
+            script(
+              "const [arg, key] = arguments; const calls = (window.__wsqCalls ??= {});" +
+                "calls[key] = { done: false };" +
+                `Promise.resolve().then(() => (${fn})(arg)).then(` +
+                "(value) => (calls[key] = { done: true, value })," +
+                "(e) => (calls[key] = { done: true, error: `${e}\n${e?.stack ?? ''}` }));",
+              [arg ?? null, key],
+            ),
+          );
+          for (let wait = 2; ; wait = Math.min(wait * 2, 100)) {
+            const out = await inWindow(() =>
+              script(
+                "const calls = window.__wsqCalls ?? {}; const out = calls[arguments[0]];" +
+                  "if (out?.done) delete calls[arguments[0]];" +
+                  "return out ?? { done: true, error: 'the page was reloaded or closed first' };",
+                [key],
+              ),
+            );
+            if (out.done) {
+              if (out.error !== undefined) throw new Error(`page.evaluate: ${out.error}`);
+              return out.value ?? undefined;
+            }
+            await new Promise((resolve) => setTimeout(resolve, wait));
+          }
         },
         waitForFunction: (fn, arg) => poll(page, fn, arg),
-        async reload() {
-          await focus();
-          await call("POST", `/session/${id}/refresh`, {});
-        },
+        reload: () => inWindow(() => call("POST", `/session/${id}/refresh`, {})),
         on() {}, // WebDriver classic reports no page errors
-        async close() {
-          await focus();
-          await call("DELETE", `/session/${id}/window`);
-          await call("POST", `/session/${id}/window`, { handle: home });
-        },
+        close: () =>
+          inWindow(async () => {
+            await call("DELETE", `/session/${id}/window`);
+            await call("POST", `/session/${id}/window`, { handle: home });
+          }),
       };
       return page;
     },
