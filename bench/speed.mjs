@@ -32,6 +32,7 @@ const CONTESTANTS = [
   ["web-sqlite opfs relaxed", false, false],
   ["web-sqlite opfs truncate", false, false],
   ["web-sqlite memory", false, false],
+  ["web-sqlite idb", false, false],
   ["official opfs-sahpool sqlite3_exec", false, false],
   ["official opfs-sahpool exec()", false, false],
   ["official opfs sqlite3_exec", true, false],
@@ -39,6 +40,7 @@ const CONTESTANTS = [
   ["official memory exec()", false, false],
   ["wa-sqlite AccessHandlePool", false, false],
   ["wa-sqlite memory", false, false],
+  ["wa-sqlite IDBBatchAtomic", false, false],
   ["sql.js memory", false, true],
 ];
 const WASMS = (process.env.WASMS ?? "")

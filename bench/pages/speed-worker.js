@@ -23,6 +23,19 @@ const contestants = {
     db.exec("PRAGMA journal_mode = TRUNCATE");
     return db;
   },
+  // IndexedDB, each test waiting until IndexedDB holds its commits, as a request of the Promise
+  // API does (the sync API saves after the task; flush() waits for that).
+  async "web-sqlite idb"(name) {
+    const { Database } = await import("../../js/dist/web/sync.js");
+    const db = await Database.open(`${name}.db`, { storage: "idb", wasm });
+    return {
+      exec: async (sql) => {
+        db.exec(sql);
+        await db.flush();
+      },
+      close: () => db.closeAsync(),
+    };
+  },
   async "web-sqlite memory"(name) {
     const { Database } = await import("../../js/dist/web/sync.js");
     const db = await Database.open(name, { storage: "memory", wasm });
@@ -43,6 +56,17 @@ const contestants = {
     return vfs;
   }),
   ...waSqlite("memory", async () => null),
+  // wa-sqlite's IndexedDB VFS needs its Asyncify build; "strict": a commit is durable when it
+  // returns, as web-sqlite's.
+  ...waSqlite(
+    "IDBBatchAtomic",
+    async () => {
+      const { IDBBatchAtomicVFS } =
+        await import("../../node_modules/wa-sqlite/src/examples/IDBBatchAtomicVFS.js");
+      return new IDBBatchAtomicVFS("wa-bench-idb", { durability: "strict" });
+    },
+    "wa-sqlite-async",
+  ),
 };
 
 let officialModule = null;
@@ -78,12 +102,12 @@ function official(kind, openDb) {
 let waModule = null;
 let waVfs = null;
 
-function waSqlite(kind, makeVfs) {
+/** wa-sqlite with a VFS (null: memory), on its build (dist/<build>.mjs); one per worker. */
+function waSqlite(kind, makeVfs, build = "wa-sqlite") {
   return {
     async [`wa-sqlite ${kind}`](name) {
       waModule ??= (async () => {
-        const { default: factory } =
-          await import("../../node_modules/wa-sqlite/dist/wa-sqlite.mjs");
+        const { default: factory } = await import(`../../node_modules/wa-sqlite/dist/${build}.mjs`);
         const SQLite = await import("../../node_modules/wa-sqlite/src/sqlite-api.js");
         const module = await factory();
         return { module, sqlite3: SQLite.Factory(module) };

@@ -411,6 +411,15 @@ export class SyncDatabase {
     }
   }
 
+  /**
+   * Resolves once the storage holds every commit made so far. OPFS and files hold a commit when
+   * it returns (with durability "full"); IndexedDB stores what a task wrote after the task, and
+   * flush() waits for that, and rejects with what IndexedDB said if it failed.
+   */
+  async flush(): Promise<void> {
+    await this.environment.stores.settle(true);
+  }
+
   /** close() that also waits until the store let go of the files (OPFS: another tab may open). */
   async closeAsync(): Promise<void> {
     const acquired = this.acquired;

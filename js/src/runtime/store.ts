@@ -40,9 +40,10 @@ export interface DatabaseStore {
   release(name: string): Promise<void>;
   /**
    * For a store that saves after the fact (IndexedDB), called after each request: a promise of
-   * the save a durable commit waits for, or null when there is none to wait for.
+   * the save a durable commit waits for, or null when there is none to wait for; with all, of
+   * the save of every change so far.
    */
-  settle?(): Promise<void> | null;
+  settle?(all?: boolean): Promise<void> | null;
   /** Whether this worker holds the database open. */
   isAcquired(name: string): boolean;
   /** The names of the databases in the store (and scratch files of killed imports removed). */

@@ -107,11 +107,14 @@ export class Stores {
     return this.stores.some((s) => s.isAcquired(name));
   }
 
-  /** After a request: what a durable commit waits for (see DatabaseStore.settle), or null. */
-  settle(): Promise<unknown> | null {
+  /**
+   * After a request: what a durable commit waits for (see DatabaseStore.settle), or null; with
+   * all, what every change made so far waits for.
+   */
+  settle(all = false): Promise<unknown> | null {
     let waits: Promise<void>[] | null = null;
     for (const store of this.stores) {
-      const wait = store.settle?.();
+      const wait = store.settle?.(all);
       if (wait) (waits ??= []).push(wait);
     }
     return waits && (waits.length === 1 ? waits[0] : Promise.all(waits));

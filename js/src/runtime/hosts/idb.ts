@@ -303,10 +303,11 @@ export class IdbStore implements DatabaseStore {
 
   /**
    * After a request: a promise to wait for when SQLite synced changes that no committed save
-   * holds yet (a durable commit), else null; the changes are saved either way.
+   * holds yet (a durable commit), else null; the changes are saved either way. With all, a
+   * promise of the save of every change so far.
    */
-  settle(): Promise<void> | null {
-    if (this.savedSyncs < this.syncs) return this.save();
+  settle(all = false): Promise<void> | null {
+    if (all || this.savedSyncs < this.syncs) return this.save();
     if (this.changed.size > 0) this.save().catch(() => {});
     return null;
   }
