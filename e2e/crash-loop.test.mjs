@@ -1,20 +1,18 @@
-// Crashes in the real browser: while a page writes transactions to OPFS, the worker is
-// terminated, or the page reloaded or closed, at random moments — 50 times. After each, the
-// database must pass integrity_check, hold every transaction whose commit resolved, and hold no
-// transaction partly.
+// Crashes in the real browser: while a page writes transactions to OPFS (and to IndexedDB), the
+// worker is terminated, or the page reloaded or closed, at random moments — 50 times (30 in
+// IndexedDB). After each, the database must pass integrity_check, hold every transaction whose
+// commit resolved, and hold no transaction partly.
 import assert from "node:assert/strict";
-import { after, before, it } from "node:test";
+import { after, it } from "node:test";
 
-import { startSession, testPage } from "./harness.mjs";
+import { STORAGES, startSession, testPage, unless } from "./harness.mjs";
 
-const ROUNDS = Number(process.env.CRASH_ROUNDS ?? 50);
+const ROUNDS = { opfs: 50, idb: 30 };
 const ROWS_PER_TX = 5;
 
-let session;
-before(async () => {
-  session = await startSession({ port: 8795 });
-});
-after(() => session?.close());
+const session = await startSession({ port: 8795 });
+const can = await session.capabilities();
+after(() => session.close());
 
 /** Starts a writer in the page: transactions of ROWS_PER_TX rows tagged with their id. */
 const exposed = new WeakSet();
@@ -70,12 +68,19 @@ async function check(page) {
   }, ROWS_PER_TX);
 }
 
-it(`keeps every resolved commit through ${ROUNDS} crashes of the worker or the page`, async () => {
+for (const { storage, title, needs } of STORAGES) {
+  const rounds = Number(process.env.CRASH_ROUNDS ?? ROUNDS[storage]);
+  const name = `keeps every resolved commit through ${rounds} crashes of the worker or the page (${title})`;
+  it(name, { skip: unless(can, needs) }, () => crashLoop(storage, rounds));
+}
+
+async function crashLoop(storage, rounds) {
   const resolved = new Set();
   const kinds = { terminate: 0, reload: 0, close: 0 };
   let retries = 0;
-  let page = await testPage(session.context, session.server.url);
-  for (let round = 0; round < ROUNDS; round++) {
+  const fresh = () => testPage(session.context, session.server.url, storage);
+  let page = await fresh();
+  for (let round = 0; round < rounds; round++) {
     await startWriter(page, round, (tx) => resolved.add(tx));
     await new Promise((r) => setTimeout(r, 30 + Math.random() * 250));
     const kind = ["terminate", "reload", "close"][round % 3];
@@ -87,7 +92,7 @@ it(`keeps every resolved commit through ${ROUNDS} crashes of the worker or the p
       await page.waitForFunction(() => window.wsq !== undefined);
     } else {
       await page.close();
-      page = await testPage(session.context, session.server.url);
+      page = await fresh();
     }
     const result = await check(page);
     retries += result.retries;
@@ -99,14 +104,14 @@ it(`keeps every resolved commit through ${ROUNDS} crashes of the worker or the p
     if (kind === "reload") {
       // The reloaded page starts over: a fresh page for the next writer.
       await page.close();
-      page = await testPage(session.context, session.server.url);
+      page = await fresh();
     }
   }
   await page.close();
   console.log(
-    `browser crashes: ${ROUNDS} (${kinds.terminate} worker terminations, ${kinds.reload} reloads, ` +
+    `browser crashes in ${storage}: ${rounds} (${kinds.terminate} worker terminations, ${kinds.reload} reloads, ` +
       `${kinds.close} page closes); ${resolved.size} resolved commits, all present; ` +
       `${retries} reopen retries while a dying worker still held the file`,
   );
-  assert.ok(resolved.size > ROUNDS, "the writers committed between crashes");
-});
+  assert.ok(resolved.size > rounds, "the writers committed between crashes");
+}
