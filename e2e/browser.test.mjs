@@ -472,3 +472,59 @@ describe("persistence", () => {
     }
   }
 });
+
+describe("IndexedDB quota", () => {
+  it(
+    "a commit IndexedDB refuses for the quota rejects SQLITE_FULL; the database stays usable, and once there is room nothing is lost",
+    { skip: unless(can, "cdp", "indexedDB") },
+    async () => {
+      const page = await testPage(context, server.url);
+      const cdp = await context.newCDPSession(page);
+      const origin = new URL(server.url).origin;
+      try {
+        const usage = await page.evaluate(async () => (await navigator.storage.estimate()).usage);
+        // Room for a little more than the origin uses now.
+        await cdp.send("Storage.overrideQuotaForOrigin", {
+          origin,
+          quotaSize: usage + 3 * 1024 * 1024,
+        });
+        const full = await page.evaluate(async () => {
+          await window.wsq.deleteDatabase("quota.db", { storage: "idb" });
+          window.db = await window.wsq.open("quota.db", { storage: "idb" });
+          await window.db.exec("CREATE TABLE t(v)");
+          for (let i = 0; i < 100; i++) {
+            try {
+              await window.db.exec("INSERT INTO t VALUES (randomblob(200000))");
+            } catch (e) {
+              const [{ n }] = await window.db.query("SELECT count(*) AS n FROM t");
+              return { at: i, error: `${e.code}: ${e.message}`, n };
+            }
+          }
+          return { at: 100 };
+        });
+        assert.ok(full.at < 100, "the quota was reached");
+        assert.match(
+          full.error,
+          /^SQLITE_FULL: database or disk is full: the browser's storage quota/,
+        );
+        assert.equal(full.n, full.at + 1, "the commit is kept in memory, as the message says");
+        await cdp.send("Storage.overrideQuotaForOrigin", { origin }); // the quota back
+        const after = await page.evaluate(async () => {
+          await window.db.exec("INSERT INTO t VALUES ('after')");
+          await window.db.close();
+          window.wsq.shutdown(); // nothing kept in memory: read back what IndexedDB holds
+          const db = await window.wsq.open("quota.db", { storage: "idb" });
+          const [{ n }] = await db.query("SELECT count(*) AS n FROM t");
+          const [check] = await db.query("PRAGMA integrity_check");
+          await db.close();
+          await window.wsq.deleteDatabase("quota.db", { storage: "idb" });
+          return { n, check: check.integrity_check };
+        });
+        assert.deepEqual(after, { n: full.n + 1, check: "ok" });
+      } finally {
+        await cdp.send("Storage.overrideQuotaForOrigin", { origin }).catch(() => {});
+        await page.close();
+      }
+    },
+  );
+});

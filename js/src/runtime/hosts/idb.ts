@@ -95,7 +95,7 @@ function completion(tx: IDBTransaction): Promise<void> {
 /** A failure of IndexedDB, as the SQLite error it means; what says what was not done. */
 function idbFailed(e: unknown, what: string): SQLiteError {
   const { name, message } = (e ?? {}) as { name?: string; message?: string };
-  const said = `${name ?? "Error"}: ${message ?? String(e)}`;
+  const said = message ? `${name ?? "Error"}: ${message}` : (name ?? String(e));
   if (name === "QuotaExceededError") {
     return new SQLiteError(
       RC.SQLITE_FULL,
@@ -157,6 +157,8 @@ export class IdbStore implements DatabaseStore {
   /** Syncs SQLite asked for, and how many of them a committed save holds. */
   private syncs = 0;
   private savedSyncs = 0;
+  /** syncs when settle() was last called: what the request before it did. */
+  private settledSyncs = 0;
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
@@ -302,12 +304,15 @@ export class IdbStore implements DatabaseStore {
   }
 
   /**
-   * After a request: a promise to wait for when SQLite synced changes that no committed save
-   * holds yet (a durable commit), else null; the changes are saved either way. With all, a
-   * promise of the save of every change so far.
+   * After a request: a promise to wait for when the request made SQLite sync (a durable commit)
+   * and no committed save holds that yet, else null; the changes are saved either way (those of
+   * a failed save again: a request that only reads is not failed by a save it did not need).
+   * With all, a promise of the save of every change so far.
    */
   settle(all = false): Promise<void> | null {
-    if (all || this.savedSyncs < this.syncs) return this.save();
+    const synced = this.syncs > this.settledSyncs;
+    this.settledSyncs = this.syncs;
+    if (all || (synced && this.savedSyncs < this.syncs)) return this.save();
     if (this.changed.size > 0) this.save().catch(() => {});
     return null;
   }
