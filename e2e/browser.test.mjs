@@ -528,3 +528,45 @@ describe("IndexedDB quota", () => {
     },
   );
 });
+
+describe("the synchronous API on IndexedDB", () => {
+  it(
+    "flush() resolves once IndexedDB holds the commits: a worker that closes right after keeps them",
+    { skip: unless(can, "indexedDB") },
+    async () => {
+      const page = await testPage(context, server.url);
+      try {
+        const run = (source) =>
+          page.evaluate(async (source) => {
+            const sync = new URL("/js/dist/web/sync.js", location.href);
+            const code =
+              `import { Database } from "${sync}";\n` +
+              `try { ${source} } catch (e) { postMessage({ error: e.code + ": " + e.message }); }`;
+            const url = URL.createObjectURL(new Blob([code], { type: "text/javascript" }));
+            return new Promise((resolve) => {
+              const worker = new Worker(url, { type: "module" });
+              worker.onmessage = (e) => resolve(e.data);
+              worker.onerror = (e) => resolve({ error: e.message || "the worker failed" });
+            });
+          }, source);
+        await run(`
+          const db = await Database.open("flushed.db", { storage: "idb" });
+          db.exec("CREATE TABLE IF NOT EXISTS t(v); INSERT INTO t VALUES ('flushed')");
+          await db.flush();
+          postMessage("flushed");
+          close(); // the worker ends here: no save after this task
+        `);
+        const rows = await run(`
+          const db = await Database.open("flushed.db", { storage: "idb" });
+          const rows = db.selectValues("SELECT v FROM t");
+          await db.closeAsync();
+          postMessage(rows);
+        `);
+        assert.deepEqual(rows, ["flushed"]);
+        await page.evaluate(() => window.wsq.deleteDatabase("flushed.db", { storage: "idb" }));
+      } finally {
+        await page.close();
+      }
+    },
+  );
+});
