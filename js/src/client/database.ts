@@ -147,7 +147,7 @@ async function place(
   args: OpenArgs,
   key: number,
 ): Promise<{ client: WorkerClient; opened: Result<"open"> }> {
-  const shared = args.storage !== "memory" ? tabs() : null;
+  const shared = sharing(args.storage);
   for (;;) {
     let route = own;
     try {
@@ -184,11 +184,15 @@ export interface StoreOptions extends Pick<OpenOptions, "wasm"> {
   storage?: PersistentStorage;
 }
 
-/** The storage a whole-database call asked for (null: the default), checked on the page. */
-function storageOf(options: StoreOptions): PersistentStorage | null {
-  const storage = options.storage ?? null;
+/** The storage a call asked for (null: the worker's preferred one), checked on the page. */
+function storageAsked<S extends Storage>(storage: S | undefined): S | null {
   if (storage === "opfs") checkOpfsOnPage();
-  return storage;
+  return storage ?? null;
+}
+
+/** The other tabs a database in storage is shared with (null: not shared). */
+function sharing(storage: Storage | null): Tabs | null {
+  return storage !== "memory" ? tabs() : null;
 }
 
 /** The reason the page cannot use OPFS, checked before a worker is started. */
@@ -239,8 +243,7 @@ async function within<T>(
 export async function open(name: string, options: OpenOptions = {}): Promise<Database> {
   checkName("open(name)", name);
   // null: the worker's preferred persistent storage (the answer says which).
-  const storage = options.storage ?? null;
-  if (storage === "opfs") checkOpfsOnPage();
+  const storage = storageAsked(options.storage);
   const timeoutMs = checkTimeout(options.timeoutMs);
   const c = client(options.wasm);
   const started = Date.now();
@@ -271,18 +274,15 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
     // If the worker opens it after all, close it: nobody holds a Database for it.
     ({ client, opened }) => {
       void client.request("close", { db: opened.db }).catch(() => {});
-      if (storage !== "memory" && tabs()) {
-        void c.request("unfollow", { name, key }).catch(() => {});
-      }
+      if (sharing(storage)) void c.request("unfollow", { name, key }).catch(() => {});
     },
   );
-  const sharing = storage !== "memory" && tabs() ? { own: c, key, shutdowns } : null;
   const core = new DatabaseCore(
     result.client,
     result.opened.db,
     // A database that moves to another holder opens there in the same storage.
     { ...args, storage: result.opened.storage },
-    sharing,
+    sharing(storage) ? { own: c, key, shutdowns } : null,
     timeoutMs,
     options.log,
   );
@@ -311,7 +311,7 @@ export async function importDatabase(
       "importDatabase: source must be a Uint8Array, ArrayBuffer or ReadableStream",
     );
   }
-  const storage = storageOf(options);
+  const storage = storageAsked(options.storage);
   const timeoutMs = checkTimeout(options.timeoutMs);
   const transfer = bytes instanceof Uint8Array ? [bytes.buffer as ArrayBuffer] : [bytes];
   return client(options.wasm).request(
@@ -325,7 +325,7 @@ export async function importDatabase(
 /** Deletes a database and its journal. Resolves false when there was none; rejects while it is open. */
 export async function deleteDatabase(name: string, options: StoreOptions = {}): Promise<boolean> {
   checkName("deleteDatabase(name)", name);
-  const storage = storageOf(options);
+  const storage = storageAsked(options.storage);
   return client(options.wasm).request("delete", { name, storage });
 }
 
@@ -334,7 +334,7 @@ export async function deleteDatabase(name: string, options: StoreOptions = {}): 
  * IndexedDB (browsers), or in the working directory (Node).
  */
 export async function listDatabases(options: StoreOptions = {}): Promise<string[]> {
-  const storage = storageOf(options);
+  const storage = storageAsked(options.storage);
   return client(options.wasm).request("list", { storage });
 }
 
@@ -346,8 +346,7 @@ export async function selfTest(
   storage?: Storage,
   options: Pick<OpenOptions, "wasm"> = {},
 ): Promise<SelfTestReport> {
-  if (storage === "opfs") checkOpfsOnPage();
-  return client(options.wasm).request("selfTest", { storage: storage ?? null });
+  return client(options.wasm).request("selfTest", { storage: storageAsked(storage) });
 }
 
 /** shutdown() calls so far. */

@@ -66,7 +66,10 @@ export class Stores {
 
   /** The store of databases opened without a storage option, or why there is none. */
   preferred(): Promise<Choice> {
-    this.choice ??= Promise.resolve(this.choose()).then((c) => (this.chosen = c));
+    this.choice ??= Promise.resolve()
+      .then(this.choose)
+      .catch((e: unknown) => `${(e as Error)?.message ?? e}`)
+      .then((c) => (this.chosen = c));
     return this.choice;
   }
 

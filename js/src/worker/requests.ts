@@ -59,6 +59,7 @@ export const REQUESTS = {
    */
   load: request({ broker: nullable(port) }, async (w, { broker }) => {
     if (broker) w.options.joined?.(broker);
+    void w.stores.preferred(); // chosen while the wasm loads (OPFS tries a file)
     return { sqliteVersion: (await w.runtime()).sqliteVersion };
   }),
   /** A port to a new broker, after the one the page's worker had ended. */

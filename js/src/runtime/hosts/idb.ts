@@ -288,17 +288,23 @@ export class IdbStore implements DatabaseStore {
     }
   }
 
+  /**
+   * Lets the database go once its changes are stored. If they cannot be, it stays here (with
+   * its lock) until a later save stores them, and the error says why: nothing is dropped.
+   */
   async release(name: string): Promise<void> {
     const held = this.held.get(name);
     if (!held || --held.refs > 0) return;
-    try {
-      await this.save();
-    } finally {
+    await this.save();
+    this.letGo();
+  }
+
+  /** Drops the databases no one holds any more whose changes are all stored. */
+  private letGo(): void {
+    for (const [name, held] of this.held) {
+      if (held.refs > 0 || held.files.some((f) => this.changed.has(f))) continue;
       this.held.delete(name);
-      for (const f of held.files) {
-        this.byPath.delete(f.path);
-        this.changed.delete(f);
-      }
+      for (const f of held.files) this.byPath.delete(f.path);
       held.unlock();
     }
   }
@@ -398,6 +404,7 @@ export class IdbStore implements DatabaseStore {
       );
     }
     this.savedSyncs = Math.max(this.savedSyncs, syncs);
+    this.letGo(); // a database whose release could not store its changes before
   }
 
   async list(): Promise<string[]> {
