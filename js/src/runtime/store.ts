@@ -111,6 +111,24 @@ export function notFound(name: string): SQLiteError {
   );
 }
 
+/**
+ * Runs attempt until it does not fail with DATABASE_IN_USE, for ms at most: a page that just
+ * reloaded, or a worker just terminated, lets go of a database a moment late (seconds, when it
+ * was busy). Then the last DATABASE_IN_USE stands.
+ */
+export async function retryWhileInUse<T>(ms: number, attempt: () => Promise<T>): Promise<T> {
+  const giveUp = Date.now() + ms;
+  for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+    try {
+      return await attempt();
+    } catch (e) {
+      if (!(e instanceof WebSqliteError) || e.code !== "DATABASE_IN_USE") throw e;
+      if (Date.now() + wait > giveUp) throw e;
+      await new Promise((resolve) => setTimeout(resolve, wait));
+    }
+  }
+}
+
 export function openHere(name: string, what: string): WebSqliteError {
   return new WebSqliteError(
     "DATABASE_OPEN",

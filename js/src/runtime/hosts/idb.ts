@@ -20,10 +20,11 @@
  * A Web Lock per database, held while it is acquired, keeps other tabs and workers out with
  * DATABASE_IN_USE, as OPFS's exclusive access handles do.
  */
-import { OpenFlag, ResultCode as RC } from "../../generated/constants.js";
+import { ResultCode as RC } from "../../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../../errors.js";
 import { idbLock, lockManager } from "../../worker/locks.js";
 import type { HostFileSystem } from "../host.js";
+import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
   type DatabaseStore,
   SCRATCH_PREFIX,
@@ -32,6 +33,7 @@ import {
   inUse,
   notFound,
   openHere,
+  retryWhileInUse,
 } from "../store.js";
 import { BLOCK_SIZE, type BlockChanges, BlockFile } from "./block-file.js";
 
@@ -45,11 +47,9 @@ interface FileRecord {
   blockSize: number;
 }
 
-interface IdbFile {
+interface IdbFile extends AcquiredFile {
   path: string;
   file: BlockFile;
-  /** Whether SQLite sees the file: false for a side file not created yet, or deleted. */
-  exists: boolean;
   /** A scratch file of an import, checked in memory and stored only by replace(). */
   transient: boolean;
 }
@@ -148,8 +148,11 @@ export class IdbStore implements DatabaseStore {
   private idb: IDBDatabase | null = null;
   private readonly held = new Map<string, Held>();
   private readonly acquiring = new Map<string, Promise<void>>();
-  private readonly open: (IdbFile | null)[] = [];
-  private readonly byPath = new Map<string, IdbFile>();
+  /** The acquired files, and the host's handles on them (a file SQLite creates starts empty). */
+  private readonly files = new AcquiredFiles<IdbFile>("IndexedDB", (f) => {
+    f.file.truncate(0);
+    this.touch(f);
+  });
   /** Imports' scratch files, whole in memory until replace() stores them in one transaction. */
   private readonly scratches = new Map<string, BlockFile>();
   /** Files with changes not saved yet. */
@@ -206,7 +209,7 @@ export class IdbStore implements DatabaseStore {
   }
 
   holds(path: string): boolean {
-    return this.byPath.has(path);
+    return this.files.byPath.has(path);
   }
 
   isAcquired(name: string): boolean {
@@ -222,8 +225,7 @@ export class IdbStore implements DatabaseStore {
         `${missingIdbCapability()}; use { storage: "memory" }`,
       );
     }
-    const giveUp = Date.now() + this.contentionMs;
-    for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
+    return retryWhileInUse(this.contentionMs, async () => {
       const release = await new Promise<(() => void) | null>((resolve, reject) => {
         locks
           .request(idbLock(name), { ifAvailable: true }, (lock) => {
@@ -232,10 +234,9 @@ export class IdbStore implements DatabaseStore {
           })
           .catch(reject);
       });
-      if (release) return release;
-      if (Date.now() + wait > giveUp) throw inUse(name);
-      await new Promise((resolve) => setTimeout(resolve, wait));
-    }
+      if (!release) throw inUse(name);
+      return release;
+    });
   }
 
   /** Loads the database's files into memory; with create false, a missing one is CANTOPEN. */
@@ -278,7 +279,7 @@ export class IdbStore implements DatabaseStore {
         const exists = file !== null || path === name;
         return { path, file: file ?? new BlockFile(), exists, transient: !!scratch };
       });
-      for (const f of files) this.byPath.set(f.path, f);
+      for (const f of files) this.files.byPath.set(f.path, f);
       this.held.set(name, { refs: 1, files, unlock });
       // A new database is stored at once (listDatabases shows it), as is a file to store again.
       for (const f of files) if (f.exists && (!stored.get(f.path) || f.file.changed)) this.touch(f);
@@ -304,7 +305,7 @@ export class IdbStore implements DatabaseStore {
     for (const [name, held] of this.held) {
       if (held.refs > 0 || held.files.some((f) => this.changed.has(f))) continue;
       this.held.delete(name);
-      for (const f of held.files) this.byPath.delete(f.path);
+      for (const f of held.files) this.files.byPath.delete(f.path);
       held.unlock();
     }
   }
@@ -370,7 +371,7 @@ export class IdbStore implements DatabaseStore {
       files.forEach((f, i) => {
         const changes = taken[i];
         if (changes) f.file.undo(changes);
-        if (this.byPath.get(f.path) === f) this.changed.add(f);
+        if (this.files.byPath.get(f.path) === f) this.changed.add(f);
       });
     let done: Promise<void>;
     try {
@@ -481,30 +482,11 @@ export class IdbStore implements DatabaseStore {
   }
 
   private makeHost(): HostFileSystem {
-    const file = (h: number): IdbFile => {
-      const f = this.open[h];
-      if (!f) throw new Error(`IndexedDB host handle ${h} is not open`);
-      return f;
-    };
+    const files = this.files;
+    const file = (h: number) => files.get(h);
     return {
-      open: (path, flags) => {
-        const f = this.byPath.get(path);
-        if (!f) return -RC.SQLITE_CANTOPEN; // only acquired files open (see OpfsStore)
-        if (!f.exists) {
-          if (!(flags & OpenFlag.SQLITE_OPEN_CREATE)) return -RC.SQLITE_CANTOPEN;
-          f.file.truncate(0);
-          f.exists = true;
-          this.touch(f);
-        }
-        const free = this.open.indexOf(null);
-        const h = free >= 0 ? free : this.open.length;
-        this.open[h] = f;
-        return h;
-      },
-      close: (h) => {
-        this.open[h] = null;
-        return RC.SQLITE_OK;
-      },
+      open: (path, flags) => files.open(path, flags),
+      close: (h) => files.close(h),
       read: (h, dest, offset) => file(h).file.read(dest, offset),
       write: (h, src, offset) => {
         const f = file(h);
@@ -524,14 +506,14 @@ export class IdbStore implements DatabaseStore {
       },
       size: (h) => file(h).file.size,
       delete: (path) => {
-        const f = this.byPath.get(path);
+        const f = files.byPath.get(path);
         if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
         f.file.truncate(0);
         f.exists = false;
         this.touch(f);
         return RC.SQLITE_OK;
       },
-      access: (path) => (this.byPath.get(path)?.exists ? 1 : 0),
+      access: (path) => files.access(path),
     };
   }
 }

@@ -14,9 +14,10 @@
  * created, or has deleted, stays behind its handle with zero length and is marked absent; when
  * the database is released, absent side files are removed from OPFS.
  */
-import { OpenFlag, ResultCode as RC } from "../../generated/constants.js";
+import { ResultCode as RC } from "../../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../../errors.js";
 import type { HostFileSystem } from "../host.js";
+import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
   type DatabaseStore,
   IMPORT_SCRATCH,
@@ -26,6 +27,7 @@ import {
   inUse,
   notFound,
   openHere,
+  retryWhileInUse,
 } from "../store.js";
 
 /** The part of FileSystemSyncAccessHandle used here (in lib.webworker, not lib.dom). */
@@ -63,10 +65,8 @@ interface DirectoryHandle {
   keys(): AsyncIterable<string>;
 }
 
-interface OpfsFile {
+interface OpfsFile extends AcquiredFile {
   handle: SyncAccessHandle;
-  /** Whether SQLite sees the file: false for a side file not created yet, or deleted. */
-  exists: boolean;
 }
 
 interface Held {
@@ -126,10 +126,8 @@ export class OpfsStore implements DatabaseStore {
   readonly host: HostFileSystem;
   private rootPromise: Promise<DirectoryHandle> | null = null;
   private readonly held = new Map<string, Held>();
-  /** Open host handles: index = host handle. */
-  private readonly open: (OpfsFile | null)[] = [];
-  /** Every acquired file by name, for the host's open/delete/access. */
-  private readonly byPath = new Map<string, OpfsFile>();
+  /** The acquired files, and the host's handles on them (a file SQLite creates is emptied). */
+  private readonly files = new AcquiredFiles<OpfsFile>("OPFS", (f) => f.handle.truncate(0));
   /** Releases the Web Lock of each scratch file an import of this worker is writing. */
   private readonly writing = new Map<string, () => void>();
 
@@ -196,7 +194,7 @@ export class OpfsStore implements DatabaseStore {
   }
 
   holds(path: string): boolean {
-    return this.byPath.has(path);
+    return this.files.byPath.has(path);
   }
 
   isAcquired(name: string): boolean {
@@ -211,16 +209,7 @@ export class OpfsStore implements DatabaseStore {
       return;
     }
     // A conflict is retried for a while before it counts as another tab (see constructor).
-    const giveUp = Date.now() + this.contentionMs;
-    for (let wait = 20; ; wait = Math.min(wait * 2, 250)) {
-      try {
-        return await this.acquireOnce(name, options.create ?? true);
-      } catch (e) {
-        if (!(e instanceof WebSqliteError) || e.code !== "DATABASE_IN_USE") throw e;
-        if (Date.now() + wait > giveUp) throw e;
-        await new Promise((resolve) => setTimeout(resolve, wait));
-      }
-    }
+    await retryWhileInUse(this.contentionMs, () => this.acquireOnce(name, options.create ?? true));
   }
 
   private async acquireOnce(name: string, create: boolean): Promise<void> {
@@ -256,7 +245,7 @@ export class OpfsStore implements DatabaseStore {
       if (isNamed(e, "NotSupportedError")) throw opfsUnsupported(noSyncHandles(e));
       throw e;
     }
-    for (const [file, f] of files) this.byPath.set(file, f);
+    for (const [file, f] of files) this.files.byPath.set(file, f);
     this.held.set(name, { refs: 1, files });
   }
 
@@ -266,7 +255,7 @@ export class OpfsStore implements DatabaseStore {
     this.held.delete(name);
     const dir = await this.root();
     for (const [file, f] of held.files) {
-      this.byPath.delete(file);
+      this.files.byPath.delete(file);
       const absent = !f.exists || (file !== name && f.handle.getSize() === 0);
       f.handle.close();
       // An absent side file is removed; so is the file itself if it was deleted (the self-test
@@ -416,31 +405,11 @@ export class OpfsStore implements DatabaseStore {
   }
 
   private makeHost(): HostFileSystem {
-    const file = (h: number): OpfsFile => {
-      const f = this.open[h];
-      if (!f) throw new Error(`OPFS host handle ${h} is not open`);
-      return f;
-    };
+    const files = this.files;
+    const file = (h: number) => files.get(h);
     return {
-      open: (path, flags) => {
-        const f = this.byPath.get(path);
-        // Only acquired files can open: anything else (an unknown ATTACH target, a super-journal)
-        // would need an asynchronous handle first.
-        if (!f) return -RC.SQLITE_CANTOPEN;
-        if (!f.exists) {
-          if (!(flags & OpenFlag.SQLITE_OPEN_CREATE)) return -RC.SQLITE_CANTOPEN;
-          f.handle.truncate(0);
-          f.exists = true;
-        }
-        const free = this.open.indexOf(null);
-        const h = free >= 0 ? free : this.open.length;
-        this.open[h] = f;
-        return h;
-      },
-      close: (h) => {
-        this.open[h] = null;
-        return RC.SQLITE_OK;
-      },
+      open: (path, flags) => files.open(path, flags),
+      close: (h) => files.close(h),
       read: (h, dest, offset) => file(h).handle.read(dest, { at: offset }),
       write: (h, src, offset) => {
         const written = file(h).handle.write(src, { at: offset });
@@ -456,7 +425,7 @@ export class OpfsStore implements DatabaseStore {
       },
       size: (h) => file(h).handle.getSize(),
       delete: (path) => {
-        const f = this.byPath.get(path);
+        const f = files.byPath.get(path);
         if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
         // The handle stays open (it cannot be reopened synchronously): the file is emptied,
         // made durable, and marked absent. release() removes it from OPFS.
@@ -465,8 +434,7 @@ export class OpfsStore implements DatabaseStore {
         f.exists = false;
         return RC.SQLITE_OK;
       },
-      // Acquired files are readable and writable, so every access flag asks whether it exists.
-      access: (path) => (this.byPath.get(path)?.exists ? 1 : 0),
+      access: (path) => files.access(path),
     };
   }
 }
