@@ -69,17 +69,29 @@ test-js: js
 # too, where a test the engine cannot run is skipped by a named capability, with the reason.
 E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storage-db.test.mjs \
 	e2e/browser.test.mjs e2e/many-tabs.test.mjs
+# Firefox and WebKitGTK run side by side (their servers on ports of their own, e2e/server.mjs),
+# each into a log printed when both are done.
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
-	WSQ_ENGINE=firefox node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE)
-	WSQ_ENGINE=webkit node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE)
+	@mkdir -p build
+	WSQ_ENGINE=firefox node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE) \
+		> build/e2e-firefox.log 2>&1 & firefox=$$!; \
+	WSQ_ENGINE=webkit node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE) \
+		> build/e2e-webkit.log 2>&1; webkit=$$?; \
+	wait $$firefox; firefox=$$?; \
+	cat build/e2e-firefox.log build/e2e-webkit.log; \
+	echo "Firefox: exit $$firefox; WebKitGTK: exit $$webkit"; \
+	test $$firefox = 0 && test $$webkit = 0
 	node bench/opfs-journal.mjs --quick > /dev/null
 	node bench/oo1-inserts.mjs --quick > /dev/null
 	node bench/speed.mjs --quick > /dev/null
 	node bench/peers-main.mjs --quick > /dev/null
 	node bench/many-tabs.mjs --quick > /dev/null
 
-test: build
+# The three builds of sqlite3.c (native, wasm, sanitizers) each take one core: they go at once.
+test:
+	$(MAKE) --no-print-directory -j3 native wasm sanitize
+	$(MAKE) --no-print-directory build
 	$(MAKE) --no-print-directory test-native
 	$(MAKE) --no-print-directory test-sanitize
 	$(MAKE) --no-print-directory test-js

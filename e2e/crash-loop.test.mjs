@@ -1,5 +1,5 @@
 // Crashes in the real browser: while a page writes transactions to OPFS (and to IndexedDB), the
-// worker is terminated, or the page reloaded or closed, at random moments — 50 times (30 in
+// worker is terminated, or the page reloaded or closed, at random moments — 50 times (20 in
 // IndexedDB). After each, the database must pass integrity_check, hold every transaction whose
 // commit resolved, and hold no transaction partly.
 import assert from "node:assert/strict";
@@ -7,7 +7,7 @@ import { after, it } from "node:test";
 
 import { STORAGES, startSession, testPage, unless } from "./harness.mjs";
 
-const ROUNDS = { opfs: 50, idb: 30 };
+const ROUNDS = { opfs: 50, idb: 20 };
 const ROWS_PER_TX = 5;
 
 const session = await startSession({ port: 8795 });

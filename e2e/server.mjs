@@ -23,6 +23,13 @@ const TYPES = {
 };
 
 /**
+ * Ports are fixed (OPFS belongs to an origin, port included), and the runs of several engines
+ * may go at once (make test-e2e runs Firefox and WebKitGTK side by side): the servers of an
+ * engine's run listen this far above the ports the tests name.
+ */
+const PORT_OFFSET = { firefox: 100, webkit: 200 }[process.env.WSQ_ENGINE] ?? 0;
+
+/**
  * Starts the server. root is the directory served (default: the repository); redirects maps a
  * URL path ("/") to another; a path ending in / serves its index.html; headers are added to
  * every response (a test may add a Content-Security-Policy). With fallback, a path that names no
@@ -78,7 +85,7 @@ export async function serve({
   });
   await new Promise((resolve, reject) => {
     server.once("error", reject);
-    server.listen(port, "127.0.0.1", resolve);
+    server.listen(port ? port + PORT_OFFSET : port, "127.0.0.1", resolve);
   });
   const address = server.address();
   return {

@@ -3,13 +3,14 @@
 // reports each case.
 import * as library from "../../js/dist/web/index.js";
 import { runCases } from "../../js/dist/test/suites/check.js";
-import { cases } from "../../js/dist/test/suites/promise-api.js";
+import { MEMORY_ONLY, cases } from "../../js/dist/test/suites/promise-api.js";
 import { inStorage } from "./in-storage.js";
 
 const storage = new URLSearchParams(location.search).get("storage") ?? "opfs";
 
-window.runSuite = () =>
-  runCases(cases, {
+/** Runs the cases; with persistentOnly, not those that open only memory databases. */
+window.runSuite = (persistentOnly) =>
+  runCases(persistentOnly ? cases.filter(([name]) => !MEMORY_ONLY.has(name)) : cases, {
     // The cases open databases without a storage option: here they go to the storage under test.
     wsq: inStorage(library, storage),
     storage,

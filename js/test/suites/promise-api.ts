@@ -78,6 +78,17 @@ function heard(db: Library.Database): {
   };
 }
 
+/**
+ * The cases that open only memory databases: the same whatever the storage, so a host with
+ * several (a browser: OPFS and IndexedDB) runs them with the first.
+ */
+export const MEMORY_ONLY: ReadonlySet<string> = new Set([
+  "round-trips every value type and refuses the others at the call site",
+  "streams 1,000,000 rows through iterate, and stops early on break",
+  "says what was slow when a cold open runs past its timeout",
+  "runs out of memory with a typed error at SQLite's limits, and stays usable",
+]);
+
 export const cases: Case[] = [
   [
     "tells every Database of a file which tables each commit changed",
