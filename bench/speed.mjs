@@ -8,6 +8,8 @@
 //   ONLY=web-sqlite node bench/speed.mjs   (the contestants whose name starts so; no files)
 //   ONLY="web-sqlite opfs,official opfs-sahpool" node bench/speed.mjs   (several prefixes)
 //   WSQ_ENGINE=firefox ONLY=… node bench/speed.mjs   (another engine, e2e/harness.mjs)
+//   COMMITS=200 ONLY=… node bench/speed.mjs   (instead of the suite: the time of one durable
+//     commit, an autocommit INSERT per call, median of RUNS; no files written)
 //   WASMS="O2=/build/exp-o2/web-sqlite.wasm" node bench/speed.mjs   (adds "web-sqlite memory O2" and
 //     "web-sqlite opfs O2": the same JS with that wasm, a path under the repository; for builds
 //     compared in one run, as docs/PERFORMANCE.md's "Size" does)
@@ -25,6 +27,7 @@ const quick = process.argv.includes("--quick");
 const RUNS = quick ? 1 : Number(process.env.RUNS ?? 3);
 const SCALE = quick ? 0.01 : 1;
 const ONLY = (process.env.ONLY ?? "").split(",");
+const COMMITS = Number(process.env.COMMITS ?? 0);
 
 /** [name, needs cross-origin isolation, classic worker]. */
 const CONTESTANTS = [
@@ -65,6 +68,7 @@ async function runInBrowser(base, [name, , classic]) {
     const wasm = WASMS.find(([variant]) => name.endsWith(` ${variant}`))?.[1];
     const url =
       `/bench/pages/${script}?contestant=${encodeURIComponent(name)}&scale=${SCALE}` +
+      (COMMITS > 0 ? `&commits=${COMMITS}` : "") +
       (wasm ? `&wasm=${encodeURIComponent(wasm)}` : "");
     const out = await page.evaluate(
       ({ url, classic }) =>
@@ -154,6 +158,18 @@ try {
 } finally {
   await plain.close();
   await isolated.close();
+}
+if (COMMITS > 0) {
+  const perCommit = Object.entries(results).map(([name, runs]) => [
+    name,
+    median(runs.map((r) => r[0])),
+  ]);
+  console.log(`## One durable commit (an autocommit INSERT per call, ${COMMITS} calls), ms\n`);
+  console.log("| contestant | ms per commit | / first |\n| --- | ---: | ---: |");
+  for (const [name, ms] of perCommit) {
+    console.log(`| ${name} | ${ms.toFixed(3)} | ${(ms / perCommit[0][1]).toFixed(2)}x |`);
+  }
+  process.exit(0);
 }
 const native = runNative(tests);
 results["native file"] = native.file;

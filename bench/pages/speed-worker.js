@@ -146,8 +146,30 @@ export async function run(open, name) {
   }
 }
 
+/**
+ * ?commits=N: N autocommit INSERTs, each its own call (each durable when it returns, as the
+ * contestant makes it so), after 20 untimed ones; posts { times: [ms per commit] }.
+ */
+export async function runCommits(open, name, n) {
+  try {
+    const db = await open(`${name}-commits-${tag}`);
+    await db.exec("CREATE TABLE t(i INTEGER, pad BLOB)");
+    for (let i = 0; i < 20; i++) await db.exec(`INSERT INTO t VALUES (${i}, randomblob(100))`);
+    const t = performance.now();
+    for (let i = 0; i < n; i++) await db.exec(`INSERT INTO t VALUES (${i}, randomblob(100))`);
+    const ms = (performance.now() - t) / n;
+    await db.close();
+    postMessage({ times: [ms] });
+  } catch (e) {
+    postMessage({ error: `${e?.name}: ${e?.message}\n${e?.stack ?? ""}` });
+  }
+}
+
 const base = wasm ? contestant.replace(/ [^ ]+$/, "") : contestant;
-if (contestants[base]) {
+const commits = Number(params.get("commits") ?? 0);
+if (contestants[base] && commits > 0) {
+  runCommits(contestants[base], contestant.replace(/[^a-z0-9]+/gi, "-"), commits);
+} else if (contestants[base]) {
   run(contestants[base], contestant.replace(/[^a-z0-9]+/gi, "-"));
 } else if (contestant !== "sql.js memory") {
   postMessage({ error: `unknown contestant ${contestant}` });
