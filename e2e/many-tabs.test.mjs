@@ -628,7 +628,6 @@ manyTabs(main);
 for (const other of STORAGES.filter((s) => s !== main)) {
   manyTabs(other, [
     "opens in every tab",
-    "takes 250 write transactions",
     "carries on when the holding tab is closed",
     "carries on when the holding tab is crashed",
   ]);
