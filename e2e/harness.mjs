@@ -400,7 +400,9 @@ export const STORAGES = [
  * prints it beside the skipped test).
  */
 export function unless(capabilities, ...names) {
-  const missing = names.filter((n) => capabilities[n] !== true).map((n) => capabilities[n]);
+  const missing = [
+    ...new Set(names.filter((n) => capabilities[n] !== true).map((n) => capabilities[n])),
+  ];
   return missing.length ? `${ENGINE.name}: ${missing.join("; ")}` : false;
 }
 
