@@ -3,6 +3,7 @@
  * handles SQLite opens on them: the part of the host-file seam OPFS and IndexedDB share.
  */
 import { OpenFlag, ResultCode as RC } from "../../generated/constants.js";
+import type { HostFileSystem } from "../host.js";
 
 export interface AcquiredFile {
   /** Whether SQLite sees the file: false for a side file not created yet, or deleted. */
@@ -57,4 +58,41 @@ export class AcquiredFiles<F extends AcquiredFile> {
   access(path: string): number {
     return this.byPath.get(path)?.exists ? 1 : 0;
   }
+
+  /**
+   * The host over these files, given what a store does with one: open, close and access are
+   * the table's; delete reaches remove only for a file that exists (else DELETE_NOENT), and
+   * remove marks it absent.
+   */
+  host(ops: FileOps<F>): HostFileSystem {
+    const file = (h: number) => this.get(h);
+    return {
+      open: (path, flags) => this.open(path, flags),
+      close: (h) => this.close(h),
+      read: (h, dest, offset) => ops.read(file(h), dest, offset),
+      write: (h, src, offset) => ops.write(file(h), src, offset),
+      truncate: (h, size) => ops.truncate(file(h), size),
+      sync: (h) => ops.sync(file(h)),
+      size: (h) => ops.size(file(h)),
+      delete: (path) => {
+        const f = this.byPath.get(path);
+        if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
+        ops.remove(f);
+        f.exists = false;
+        return RC.SQLITE_OK;
+      },
+      access: (path) => this.access(path),
+    };
+  }
+}
+
+/** What a store does with an acquired file, for the host (HostFileSystem's codes). */
+export interface FileOps<F> {
+  read(f: F, dest: Uint8Array, offset: number): number;
+  write(f: F, src: Uint8Array, offset: number): number;
+  truncate(f: F, size: number): number;
+  sync(f: F): number;
+  size(f: F): number;
+  /** Empties a file SQLite deletes (it stays acquired, marked absent). */
+  remove(f: F): void;
 }

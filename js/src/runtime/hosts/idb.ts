@@ -482,38 +482,27 @@ export class IdbStore implements DatabaseStore {
   }
 
   private makeHost(): HostFileSystem {
-    const files = this.files;
-    const file = (h: number) => files.get(h);
-    return {
-      open: (path, flags) => files.open(path, flags),
-      close: (h) => files.close(h),
-      read: (h, dest, offset) => file(h).file.read(dest, offset),
-      write: (h, src, offset) => {
-        const f = file(h);
+    return this.files.host({
+      read: (f, dest, offset) => f.file.read(dest, offset),
+      write: (f, src, offset) => {
         f.file.write(src, offset);
         this.touch(f);
         return RC.SQLITE_OK;
       },
-      truncate: (h, size) => {
-        const f = file(h);
+      truncate: (f, size) => {
         f.file.truncate(size);
         this.touch(f);
         return RC.SQLITE_OK;
       },
-      sync: (h) => {
-        if (!file(h).transient) this.syncs++;
+      sync: (f) => {
+        if (!f.transient) this.syncs++;
         return RC.SQLITE_OK;
       },
-      size: (h) => file(h).file.size,
-      delete: (path) => {
-        const f = files.byPath.get(path);
-        if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
+      size: (f) => f.file.size,
+      remove: (f) => {
         f.file.truncate(0);
-        f.exists = false;
         this.touch(f);
-        return RC.SQLITE_OK;
       },
-      access: (path) => files.access(path),
-    };
+    });
   }
 }

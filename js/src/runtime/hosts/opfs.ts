@@ -405,36 +405,27 @@ export class OpfsStore implements DatabaseStore {
   }
 
   private makeHost(): HostFileSystem {
-    const files = this.files;
-    const file = (h: number) => files.get(h);
-    return {
-      open: (path, flags) => files.open(path, flags),
-      close: (h) => files.close(h),
-      read: (h, dest, offset) => file(h).handle.read(dest, { at: offset }),
-      write: (h, src, offset) => {
-        const written = file(h).handle.write(src, { at: offset });
+    return this.files.host({
+      read: (f, dest, offset) => f.handle.read(dest, { at: offset }),
+      write: (f, src, offset) => {
+        const written = f.handle.write(src, { at: offset });
         return written === src.length ? RC.SQLITE_OK : RC.SQLITE_FULL;
       },
-      truncate: (h, size) => {
-        file(h).handle.truncate(size);
+      truncate: (f, size) => {
+        f.handle.truncate(size);
         return RC.SQLITE_OK;
       },
-      sync: (h) => {
-        file(h).handle.flush();
+      sync: (f) => {
+        f.handle.flush();
         return RC.SQLITE_OK;
       },
-      size: (h) => file(h).handle.getSize(),
-      delete: (path) => {
-        const f = files.byPath.get(path);
-        if (!f || !f.exists) return RC.SQLITE_IOERR_DELETE_NOENT;
-        // The handle stays open (it cannot be reopened synchronously): the file is emptied,
-        // made durable, and marked absent. release() removes it from OPFS.
+      size: (f) => f.handle.getSize(),
+      // The handle stays open (it cannot be reopened synchronously): the file is emptied and
+      // made durable. release() removes it from OPFS.
+      remove: (f) => {
         f.handle.truncate(0);
         f.handle.flush();
-        f.exists = false;
-        return RC.SQLITE_OK;
       },
-      access: (path) => files.access(path),
-    };
+    });
   }
 }
