@@ -14,6 +14,9 @@
 #define SQLITE_ENABLE_DBSTAT_VTAB 1
 #define SQLITE_ENABLE_FTS5 1
 #define SQLITE_ENABLE_MATH_FUNCTIONS 1
+// median(), percentile(), percentile_cont() and percentile_disc(), as in SQLite's official wasm
+// build.
+#define SQLITE_ENABLE_PERCENTILE 1
 #define SQLITE_ENABLE_PREUPDATE_HOOK 1
 #define SQLITE_ENABLE_RTREE 1
 #define SQLITE_ENABLE_SESSION 1

@@ -31,6 +31,8 @@ extern "C" {
 typedef uint32_t wsq_conn;
 /// A statement handle (0 is never a valid handle).
 typedef uint32_t wsq_stmt;
+/// A session handle: the changes a connection makes, being recorded (0 is never a valid handle).
+typedef uint32_t wsq_session;
 
 /// What the last call produced. On wasm32 the layout is {i32 status, u32 data, u32 len}.
 typedef struct wsq_response {
@@ -95,6 +97,14 @@ enum wsq_function_flags {
   WSQ_FUNCTION_INNOCUOUS = 2,      /// safe in schema, views and triggers (SQLITE_INNOCUOUS)
   WSQ_FUNCTION_DIRECT_ONLY = 4,    /// only in top-level SQL (SQLITE_DIRECTONLY)
   WSQ_FUNCTION_AGGREGATE = 8       /// an aggregate: step per row, final per group
+};
+
+/// What wsq_changeset_apply does with a change that conflicts with the database.
+enum wsq_conflict_policy {
+  WSQ_CONFLICT_OMIT = 0,     /// leave the change out (a constraint it breaks too); the rest apply
+  WSQ_CONFLICT_REPLACE = 1,  /// the changeset's row wins over the row there; a change to a row
+                             /// that is gone is left out; a constraint or foreign key aborts
+  WSQ_CONFLICT_ABORT = 2     /// any conflict fails the call (SQLITE_ABORT): nothing is applied
 };
 
 /// What a call of the host's function import is for.
@@ -176,6 +186,25 @@ int32_t wsq_conn_flags(wsq_conn conn);
 /// since the last call changed, each followed by a NUL byte ("schema.table" for attached
 /// databases; temp tables are left out); the response is empty when none did.
 int32_t wsq_conn_changes(wsq_conn conn);
+
+/// Writes to the response the names of the tables the first statement of sql reads, as
+/// wsq_conn_changes names them (through views, subqueries and CTEs; a virtual table with its
+/// shadow tables), each followed by a NUL byte. The statement is prepared, never run.
+int32_t wsq_tables_read(wsq_conn conn, const char* sql, size_t sql_len);
+
+/// Starts recording every change made through conn to the tables of its main database (SQLite's
+/// session extension; tables without a PRIMARY KEY by rowid). *out is the session's handle.
+int32_t wsq_session_start(wsq_conn conn, wsq_session* out);
+/// Writes the changes recorded so far to the response as a changeset (empty when none); with
+/// end set, the session ends too (its handle becomes invalid) whatever the outcome.
+int32_t wsq_session_changeset(wsq_session session, int32_t end);
+/// Applies a changeset to conn's main database, all or nothing, with a wsq_conflict_policy. The
+/// response is a one-row result: conflicts (the changes omitted or replaced). A table the
+/// database lacks (or with fewer columns) is SQLITE_SCHEMA, an abort SQLITE_ABORT naming the
+/// conflict, damaged bytes SQLITE_CORRUPT; in each case nothing was applied.
+int32_t wsq_changeset_apply(wsq_conn conn, const uint8_t* data, size_t len, int32_t policy);
+/// Writes the changeset that undoes data to the response.
+int32_t wsq_changeset_invert(const uint8_t* data, size_t len);
 
 /// Prepares the first statement of sql. *out is 0 when sql holds no statement (only comments or
 /// white space); *tail is the byte offset of the rest of the text. The response holds the

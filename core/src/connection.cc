@@ -1,6 +1,8 @@
 #include "web_sqlite/connection.h"
 
+#include <algorithm>
 #include <climits>
+#include <utility>
 
 #include "web_sqlite.h"
 #include "web_sqlite/host.h"
@@ -10,7 +12,8 @@
 namespace wsq {
 namespace {
 
-uint32_t NextStatementId() {
+/// Statements and sessions share one numbering: a handle names one of them.
+uint32_t NextHandle() {
   static uint32_t next = 0;
   if (++next == 0) ++next;  // 0 is never a handle
   return next;
@@ -60,13 +63,127 @@ void Connection::Note(std::vector<std::string>* names, std::string name) {
   names->push_back(std::move(name));
 }
 
-void Connection::PreUpdate(void* self, sqlite3*, int, const char* schema, const char* table,
-                           sqlite3_int64, sqlite3_int64) {
+bool Connection::Visible(std::string_view schema, std::string_view table, std::string* name) {
+  if (schema == "temp") return false;
+  if (schema == "main") {
+    name->assign(table);
+  } else {
+    name->assign(schema).append(".").append(table);
+  }
+  return true;
+}
+
+void Connection::PreUpdate(void* self, sqlite3* db, int op, const char* schema, const char* table,
+                           sqlite3_int64 key1, sqlite3_int64 key2) {
   auto* c = static_cast<Connection*>(self);
+  if (c->session_list_ != nullptr) {
+    wsq_session_preupdate(c->session_list_, db, op, schema, table, key1, key2);
+  }
   std::string_view s(schema);
-  if (s == "temp") return;  // no other connection sees it
+  // Mostly the same table row after row.
   if (!c->changing_.empty() && c->changing_.back() == table && s == "main") return;
-  c->Note(&c->changing_, s == "main" ? std::string(table) : std::string(s) + "." + table);
+  std::string name;
+  if (Visible(s, table, &name)) c->Note(&c->changing_, std::move(name));
+}
+
+int Connection::NoteRead(void* reads, int action, const char* table, const char*,
+                         const char* schema, const char*) {
+  // The schema is null where the SQL names a table without one and reads none of its columns
+  // (SELECT count(*) FROM t); the names are as the SQL spells them there.
+  if (action == SQLITE_READ && table != nullptr) {
+    auto* list = static_cast<std::vector<std::pair<std::string, std::string>>*>(reads);
+    std::pair<std::string, std::string> read(schema != nullptr ? schema : "", table);
+    if (std::find(list->begin(), list->end(), read) == list->end()) list->push_back(read);
+  }
+  return SQLITE_OK;
+}
+
+int Connection::TablesRead(std::string_view sql, ByteWriter* out, Error* error) {
+  if (sql.size() > INT_MAX) return TooBig(error);
+  std::vector<std::pair<std::string, std::string>> reads;  // (schema or "", table)
+  sqlite3_stmt* stmt = nullptr;
+  sqlite3_set_authorizer(db_, &Connection::NoteRead, &reads);
+  int rc = sqlite3_prepare_v3(db_, sql.data(), static_cast<int>(sql.size()), 0, &stmt, nullptr);
+  if (rc != SQLITE_OK) error->FromDb(db_, rc);
+  sqlite3_set_authorizer(db_, nullptr, nullptr);
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_OK) return rc;
+  if (stmt == nullptr) return error->Set(SQLITE_MISUSE, "the SQL text holds no statement");
+
+  // Every table with its schema, exact name and type, to resolve the reads against.
+  struct Listed {
+    std::string schema, name, type;
+  };
+  std::vector<Listed> tables;
+  rc = sqlite3_prepare_v2(db_, "SELECT schema, name, type FROM pragma_table_list", -1, &stmt,
+                          nullptr);
+  if (rc != SQLITE_OK) return error->FromDb(db_, rc);
+  while ((rc = sqlite3_step(stmt)) == SQLITE_ROW) {
+    auto text = [&](int i) { return reinterpret_cast<const char*>(sqlite3_column_text(stmt, i)); };
+    tables.push_back({text(0), text(1), text(2)});
+  }
+  sqlite3_finalize(stmt);
+  if (rc != SQLITE_DONE) return error->FromDb(db_, rc);
+
+  auto same = [](const std::string& a, const std::string& b) {
+    return sqlite3_stricmp(a.c_str(), b.c_str()) == 0;
+  };
+  // A name without a schema is found as SQLite finds it: temp, then main, then attached ones.
+  auto rank = [](const std::string& schema) {
+    return schema == "temp" ? 0 : schema == "main" ? 1 : 2;
+  };
+  std::vector<std::string> names;
+  std::string name;
+  for (const auto& [schema, table] : reads) {
+    const Listed* found = nullptr;
+    for (const Listed& t : tables) {
+      if (!same(t.name, table) || (!schema.empty() && !same(t.schema, schema))) continue;
+      if (found == nullptr || rank(t.schema) < rank(found->schema)) found = &t;
+    }
+    if (found == nullptr || !Visible(found->schema, found->name, &name)) continue;
+    Note(&names, name);
+    if (found->type != "virtual") continue;
+    // A virtual table's rows are in its shadow tables (FTS5's t_data, t_content, ...; R*Tree's
+    // t_node, ...): the tables a write to it changes.
+    std::string prefix = found->name + "_";
+    for (const Listed& t : tables) {
+      if (t.type == "shadow" && t.schema == found->schema &&
+          t.name.compare(0, prefix.size(), prefix) == 0 && Visible(t.schema, t.name, &name)) {
+        Note(&names, name);
+      }
+    }
+  }
+  for (const std::string& n : names) {
+    out->PutRaw(n.data(), n.size());
+    out->PutU8(0);
+  }
+  return SQLITE_OK;
+}
+
+int Connection::StartSession(uint32_t* id, Error* error) {
+  *id = 0;
+  std::unique_ptr<Session> session;
+  sqlite3_preupdate_hook(db_, nullptr, session_list_);
+  int rc = Session::Start(db_, &session, error);  // links the new session in front
+  session_list_ = sqlite3_preupdate_hook(db_, &Connection::PreUpdate, this);
+  if (rc != SQLITE_OK) return rc;
+  *id = NextHandle();
+  sessions_.emplace(*id, std::move(session));
+  return SQLITE_OK;
+}
+
+bool Connection::EndSession(uint32_t id) {
+  auto it = sessions_.find(id);
+  if (it == sessions_.end()) return false;
+  sqlite3_preupdate_hook(db_, nullptr, session_list_);
+  sessions_.erase(it);  // unlinks it
+  session_list_ = sqlite3_preupdate_hook(db_, &Connection::PreUpdate, this);
+  return true;
+}
+
+Session* Connection::FindSession(uint32_t id) const {
+  auto it = sessions_.find(id);
+  return it == sessions_.end() ? nullptr : it->second.get();
 }
 
 int Connection::OnCommit(void* self) {
@@ -130,6 +247,9 @@ int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
 
 Connection::~Connection() {
   statements_.clear();
+  // Sessions go before the close, with their list in place for the extension to unlink.
+  sqlite3_preupdate_hook(db_, nullptr, session_list_);
+  sessions_.clear();
   cache_.Clear();
   sqlite3_close_v2(db_);
 }
@@ -239,7 +359,7 @@ int Connection::Prepare(std::string_view sql, uint32_t flags, Statement** out, s
   if (rc != SQLITE_OK) return error->FromDb(db_, rc);
   *tail = static_cast<size_t>(end - sql.data());
   if (stmt == nullptr) return SQLITE_OK;
-  uint32_t id = NextStatementId();
+  uint32_t id = NextHandle();
   auto owned = std::make_unique<Statement>(this, id, stmt);
   *out = owned.get();
   statements_.emplace(id, std::move(owned));

@@ -104,6 +104,10 @@ int main() {
          {"AGGREGATE", WSQ_FUNCTION_AGGREGATE}});
   Table(nullptr, "FunctionCall",
         {{"SCALAR", WSQ_CALL_SCALAR}, {"STEP", WSQ_CALL_STEP}, {"FINAL", WSQ_CALL_FINAL}});
+  Table(nullptr, "ConflictPolicy",
+        {{"OMIT", WSQ_CONFLICT_OMIT},
+         {"REPLACE", WSQ_CONFLICT_REPLACE},
+         {"ABORT", WSQ_CONFLICT_ABORT}});
   Table(nullptr, "ErrorFlag", {{"AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT}});
   Table(nullptr, "ConnFlag",
         {{"IN_TRANSACTION", WSQ_CONN_IN_TRANSACTION}, {"CHANGES", WSQ_CONN_CHANGES}});
@@ -128,6 +132,11 @@ int main() {
   WSQ_EXPORT(wsq_busy_timeout, "conn", "ms")
   WSQ_EXPORT(wsq_exec, "conn", "sql", "sqlLen", "params", "paramsLen", "flags")
   WSQ_EXPORT(wsq_export, "conn")
+  WSQ_EXPORT(wsq_tables_read, "conn", "sql", "sqlLen")
+  WSQ_EXPORT(wsq_session_start, "conn", "out")
+  WSQ_EXPORT(wsq_session_changeset, "session", "end")
+  WSQ_EXPORT(wsq_changeset_apply, "conn", "data", "len", "policy")
+  WSQ_EXPORT(wsq_changeset_invert, "data", "len")
   WSQ_EXPORT(wsq_create_function, "conn", "name", "nameLen", "nArgs", "flags", "id")
   WSQ_EXPORT(wsq_function_result, "ctx", "params", "paramsLen")
   WSQ_EXPORT(wsq_function_error, "ctx", "message", "len")

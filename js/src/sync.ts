@@ -9,6 +9,10 @@ export type {
   IoStats,
   SelfTestReport,
   SelfTestStep,
+  ApplyOptions,
+  Migration,
+  MigrationResult,
+  OnConflict,
 } from "./bindings/sync-database.js";
 export { SyncStatement as Statement } from "./bindings/sync-statement.js";
 export { JsStorageDb } from "./bindings/js-storage-db.js";

@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "web_sqlite/byte_writer.h"
+#include "web_sqlite/changeset.h"
 #include "web_sqlite/error.h"
 #include "web_sqlite/sqlite.h"
 #include "web_sqlite/statement.h"
@@ -70,6 +71,19 @@ class Connection {
   /// forgets them. Nothing when none did.
   void TakeCommittedTables(ByteWriter* out);
   bool has_committed_tables() const { return !committed_.empty(); }
+  /// Writes the names of the tables the first statement of sql reads, as SQLite's authorizer
+  /// sees them while it prepares the statement (through views, subqueries and CTEs), named as
+  /// TakeCommittedTables names them; a virtual table brings its shadow tables along (their rows
+  /// are what a write changes). Nothing runs. Setting an authorizer makes SQLite prepare the
+  /// connection's other statements again at their next run: a call for rare moments.
+  int TablesRead(std::string_view sql, ByteWriter* out, Error* error);
+
+  /// Starts recording the changes made through this connection (Session); *id is its handle.
+  int StartSession(uint32_t* id, Error* error);
+  /// The session with this id, or null.
+  Session* FindSession(uint32_t id) const;
+  /// Deletes a session; false if the id is unknown.
+  bool EndSession(uint32_t id);
 
   StatementCache& cache() { return cache_; }
 
@@ -84,11 +98,22 @@ class Connection {
   static int OnCommit(void* self);
   static void OnRollback(void* self);
   static void Note(std::vector<std::string>* names, std::string name);
+  /// The authorizer of TablesRead: notes each (schema, table) a statement reads.
+  static int NoteRead(void* names, int action, const char* table, const char* column,
+                      const char* schema, const char* via);
+  /// The name TakeCommittedTables gives a table of schema: "table" in main, "schema.table" in
+  /// an attached database; false for temp tables, which no other connection sees.
+  static bool Visible(std::string_view schema, std::string_view table, std::string* name);
 
   sqlite3* db_;
   double deadline_ms_ = 0;
   StatementCache cache_;
   std::unordered_map<uint32_t, std::unique_ptr<Statement>> statements_;
+  std::unordered_map<uint32_t, std::unique_ptr<Session>> sessions_;
+  /// The session extension links a connection's sessions through its pre-update hook's context,
+  /// where this connection's own hook is: the list is kept here, put in place while a session is
+  /// created or deleted, and called from PreUpdate.
+  void* session_list_ = nullptr;
   /// Tables changed by the open transaction, and by committed ones not taken yet.
   std::vector<std::string> changing_;
   std::vector<std::string> committed_;

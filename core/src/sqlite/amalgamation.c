@@ -18,3 +18,11 @@ int wsq_kvvfs_install(int (*read)(const char*, const char*, char*, int),
   sqlite3KvvfsMethods.xRcrdDelete = remove;
   return SQLITE_OK;
 }
+
+// The session extension's pre-update hook (private to the amalgamation). A connection keeps its
+// own pre-update hook, which notes the tables its commits change, and calls this one for the
+// sessions recording it (core/src/connection.cc).
+void wsq_session_preupdate(void* sessions, sqlite3* db, int op, const char* schema,
+                           const char* table, sqlite3_int64 key1, sqlite3_int64 key2) {
+  xPreUpdate(sessions, db, op, schema, table, key1, key2);
+}

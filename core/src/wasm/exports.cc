@@ -8,6 +8,7 @@
 
 #include "web_sqlite.h"
 #include "web_sqlite/byte_writer.h"
+#include "web_sqlite/changeset.h"
 #include "web_sqlite/connection.h"
 #include "web_sqlite/error.h"
 #include "web_sqlite/functions.h"
@@ -35,15 +36,17 @@ struct State {
   uint8_t* scratch = nullptr;
   size_t scratch_size = 0;
   std::unordered_map<wsq_conn, std::unique_ptr<Connection>> connections;
-  std::unordered_map<wsq_stmt, wsq_conn> statement_owner;
+  /// The connection of each statement and session (they share one numbering).
+  std::unordered_map<uint32_t, wsq_conn> owner;
   wsq_conn next_connection = 0;
   Error error;
   bool initialized = false;
   /// The deadline the host wrote for its calls (wsq_deadline_slot).
   double deadline_ms = 0;
-  /// The bytes of the last wsq_export, owned until the next call.
-  std::unique_ptr<unsigned char, void (*)(void*)> exported{nullptr, sqlite3_free};
-  size_t exported_size = 0;
+  /// Bytes SQLite allocated for the last call's response (an export, a changeset), owned until
+  /// the next call.
+  wsq::SqliteBytes owned;
+  size_t owned_size = 0;
 };
 
 State& S() {
@@ -58,13 +61,13 @@ State& Begin() {
   State& s = S();
   s.error.Clear();
   s.out.Clear();
-  s.exported.reset();
-  s.exported_size = 0;
+  s.owned.reset();
+  s.owned_size = 0;
   return s;
 }
 
-/// Ends every call: the status, and the bytes the host reads (the result the call wrote, the
-/// exported file, or the error record). A failure on connection says whether the connection is
+/// Ends every call: the status, and the bytes the host reads (the result the call wrote, bytes
+/// SQLite allocated, or the error record). A failure on connection says whether the connection is
 /// in autocommit mode afterwards.
 int32_t Respond(int rc, const Connection* connection = nullptr) {
   State& s = S();
@@ -72,8 +75,8 @@ int32_t Respond(int rc, const Connection* connection = nullptr) {
     uint32_t flags = connection != nullptr && connection->autocommit() ? WSQ_ERROR_AUTOCOMMIT : 0;
     s.error.Encode(&s.out, flags);
   }
-  if (s.exported) {
-    s.response = {rc, s.exported.get(), s.exported_size};
+  if (Succeeded(rc) && s.owned) {
+    s.response = {rc, s.owned.get(), s.owned_size};
   } else {
     s.response = {rc, s.out.data(), s.out.size()};
   }
@@ -92,11 +95,15 @@ Connection* FindConnection(wsq_conn id) {
   return it == S().connections.end() ? nullptr : it->second.get();
 }
 
-Statement* FindStatement(wsq_stmt id) {
+/// The connection of a statement or session handle, or null.
+Connection* FindOwner(uint32_t id) {
   State& s = S();
-  auto owner = s.statement_owner.find(id);
-  if (owner == s.statement_owner.end()) return nullptr;
-  Connection* connection = FindConnection(owner->second);
+  auto owner = s.owner.find(id);
+  return owner == s.owner.end() ? nullptr : FindConnection(owner->second);
+}
+
+Statement* FindStatement(wsq_stmt id) {
+  Connection* connection = FindOwner(id);
   return connection != nullptr ? connection->FindStatement(id) : nullptr;
 }
 
@@ -136,7 +143,7 @@ int32_t OnStatement(wsq_stmt id, Call&& call) {
 /// Keeps a statement the core prepared reachable by its handle.
 wsq_stmt Register(Statement* stmt, wsq_conn conn) {
   if (stmt == nullptr) return 0;
-  S().statement_owner.emplace(stmt->id(), conn);
+  S().owner.emplace(stmt->id(), conn);
   return stmt->id();
 }
 
@@ -225,8 +232,8 @@ WSQ_EXPORT("wsq_close") int32_t wsq_close(wsq_conn conn) {
   State& s = Begin();
   auto it = s.connections.find(conn);
   if (it == s.connections.end()) return BadConnection(conn);
-  for (auto owner = s.statement_owner.begin(); owner != s.statement_owner.end();) {
-    owner = owner->second == conn ? s.statement_owner.erase(owner) : std::next(owner);
+  for (auto owner = s.owner.begin(); owner != s.owner.end();) {
+    owner = owner->second == conn ? s.owner.erase(owner) : std::next(owner);
   }
   s.connections.erase(it);  // finalizes the statements, then closes
   return Respond(SQLITE_OK);
@@ -251,13 +258,13 @@ WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn) {
     int64_t size = 0;
     int rc = c.Export(&data, &size, &s.error);
     if (rc != SQLITE_OK) return rc;
-    s.exported.reset(data);
+    s.owned.reset(data);
     if (static_cast<uint64_t>(size) > UINT32_MAX) {
-      s.exported.reset();
+      s.owned.reset();
       return s.error.Set(SQLITE_TOOBIG,
                          "the database is larger than 4 GiB and cannot be exported at once");
     }
-    s.exported_size = static_cast<size_t>(size);
+    s.owned_size = static_cast<size_t>(size);
     return SQLITE_OK;
   });
 }
@@ -340,6 +347,67 @@ WSQ_EXPORT("wsq_conn_changes") int32_t wsq_conn_changes(wsq_conn conn) {
   });
 }
 
+WSQ_EXPORT("wsq_tables_read")
+int32_t wsq_tables_read(wsq_conn conn, const char* sql, size_t sql_len) {
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    return c.TablesRead(std::string_view(sql, sql_len), &s.out, &s.error);
+  });
+}
+
+WSQ_EXPORT("wsq_session_start") int32_t wsq_session_start(wsq_conn conn, wsq_session* out) {
+  *out = 0;
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    int rc = c.StartSession(out, &s.error);
+    if (rc == SQLITE_OK) s.owner.emplace(*out, conn);
+    return rc;
+  });
+}
+
+WSQ_EXPORT("wsq_session_changeset")
+int32_t wsq_session_changeset(wsq_session session, int32_t end) {
+  State& s = Begin();
+  Connection* c = FindOwner(session);
+  wsq::Session* recording = c != nullptr ? c->FindSession(session) : nullptr;
+  if (recording == nullptr) {
+    return Fail(SQLITE_MISUSE,
+                "the recording of changes has ended or its database is closed "
+                "(handle " +
+                    std::to_string(session) + ")");
+  }
+  int rc = recording->Changeset(&s.owned, &s.owned_size, &s.error);
+  if (end != 0) {
+    c->EndSession(session);
+    s.owner.erase(session);
+  }
+  return Respond(rc, c);
+}
+
+WSQ_EXPORT("wsq_changeset_apply")
+int32_t wsq_changeset_apply(wsq_conn conn, const uint8_t* data, size_t len, int32_t policy) {
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    if (policy < WSQ_CONFLICT_OMIT || policy > WSQ_CONFLICT_ABORT) {
+      return s.error.Set(SQLITE_MISUSE, "no such conflict policy: " + std::to_string(policy));
+    }
+    int64_t conflicts = 0;
+    int rc = wsq::ApplyChangeset(c.db(), data, len, static_cast<wsq::ConflictPolicy>(policy),
+                                 &conflicts, &s.error);
+    if (rc != SQLITE_OK) return rc;
+    wsq::ResultEncoder encoder(&s.out);
+    encoder.Begin({"conflicts"});
+    encoder.AddInt(conflicts);
+    encoder.EndRow();
+    encoder.Finish(0, 0, 0);
+    return SQLITE_OK;
+  });
+}
+
+WSQ_EXPORT("wsq_changeset_invert")
+int32_t wsq_changeset_invert(const uint8_t* data, size_t len) {
+  State& s = Begin();
+  if (!s.initialized) return NotInitialized();
+  return Respond(wsq::InvertChangeset(data, len, &s.owned, &s.owned_size, &s.error));
+}
+
 WSQ_EXPORT("wsq_prepare")
 int32_t wsq_prepare(wsq_conn conn, const char* sql, size_t sql_len, int32_t flags, wsq_stmt* out,
                     uint32_t* tail) {
@@ -420,7 +488,7 @@ WSQ_EXPORT("wsq_stmt_clear_bindings") int32_t wsq_stmt_clear_bindings(wsq_stmt s
 WSQ_EXPORT("wsq_stmt_finalize") int32_t wsq_stmt_finalize(wsq_stmt stmt) {
   return OnStatement(stmt, [&](Statement& st, State& s) {
     st.connection()->Finalize(stmt);
-    s.statement_owner.erase(stmt);
+    s.owner.erase(stmt);
     return SQLITE_OK;
   });
 }

@@ -63,6 +63,15 @@ export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTe
   });
 }
 
+/** The changeset that undoes changeset. */
+export function invertChangeset(runtime: Runtime, changeset: Uint8Array): Uint8Array {
+  return runtime.invoke((x) => {
+    const [, , ptr, len] = runtime.stage("", changeset);
+    if (x.wsq_changeset_invert(ptr, len) !== 0) throw runtime.error();
+    return runtime.responseCopy();
+  });
+}
+
 /** The names of the core's VFSes. */
 export const VFS = { memory: "wsq-memory", host: "wsq-host", keyValue: "kvvfs" } as const;
 
@@ -207,6 +216,53 @@ export class Connection {
     return this.call((x) => {
       x.wsq_conn_changes(handle);
       return decodeNames(this.runtime.responseBytes());
+    });
+  }
+
+  /**
+   * The tables the first statement of sql reads, named as takeCommittedTables names them
+   * (through views, subqueries and CTEs; a virtual table with its shadow tables). Nothing runs.
+   */
+  tablesRead(sql: string): string[] {
+    const handle = this.live();
+    return this.call((x) => {
+      const [ptr, len] = this.runtime.stage(sql);
+      if (x.wsq_tables_read(handle, ptr, len) !== 0) throw this.runtime.error(sql);
+      return decodeNames(this.runtime.responseBytes());
+    });
+  }
+
+  /**
+   * Starts recording the changes made through this connection to its main database (SQLite's
+   * session extension); returns the session's handle. Closing the connection ends it.
+   */
+  startSession(): number {
+    const handle = this.live();
+    return this.call((x) => {
+      if (x.wsq_session_start(handle, this.runtime.outPtr) !== 0) throw this.runtime.error();
+      return this.runtime.u32At(this.runtime.outPtr);
+    });
+  }
+
+  /** The changes a session recorded so far, as a changeset (a copy); end: the session ends. */
+  sessionChangeset(session: number, end: boolean): Uint8Array {
+    this.live();
+    return this.call((x) => {
+      if (x.wsq_session_changeset(session, end ? 1 : 0) !== 0) throw this.runtime.error();
+      return this.runtime.responseCopy();
+    });
+  }
+
+  /**
+   * Applies a changeset, all or nothing, with a ConflictPolicy; conflicts counts the changes
+   * omitted or replaced.
+   */
+  applyChangeset(changeset: Uint8Array, policy: number): { conflicts: number } {
+    const handle = this.live();
+    return this.call((x) => {
+      const [, , ptr, len] = this.runtime.stage("", changeset);
+      if (x.wsq_changeset_apply(handle, ptr, len, policy) !== 0) throw this.runtime.error();
+      return { conflicts: Number(decodeResult(this.runtime.responseBytes()).rows[0][0]) };
     });
   }
 

@@ -11,13 +11,32 @@ import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import type { PersistentStorage } from "../runtime/store.js";
 import type { Choice } from "../runtime/stores.js";
-import { Connection, type IoStats, type SelfTestStep, VFS, runSelfTest } from "./connection.js";
+import {
+  type ApplyOptions,
+  type Migration,
+  type MigrationResult,
+  applyChangeset,
+  changesetBytes,
+  migrate,
+  migrationSteps,
+  onConflictOf,
+  recordChanges,
+} from "./changes.js";
+import {
+  Connection,
+  type IoStats,
+  type SelfTestStep,
+  VFS,
+  invertChangeset,
+  runSelfTest,
+} from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
 import { type Row, SyncStatement } from "./sync-statement.js";
 import { TransactionController, type TransactionMode, checkMode } from "./transaction.js";
 
 export type { Row } from "./sync-statement.js";
 export type { IoStats, SelfTestStep } from "./connection.js";
+export type { ApplyOptions, Migration, MigrationResult, OnConflict } from "./changes.js";
 
 export interface SelfTestReport {
   /** Whether every step passed. */
@@ -389,6 +408,46 @@ export class SyncDatabase {
       },
     );
     return this;
+  }
+
+  /**
+   * Brings the database to version migrations.length (PRAGMA user_version): the migrations past
+   * its version run in order, in one IMMEDIATE transaction, all or nothing. A failing one rolls
+   * them all back and its error names it ("migration 3 ("add_tags"): …"); a database at a higher
+   * version than migrations.length is MIGRATION_NEWER. Returns { from, to }.
+   */
+  migrate(migrations: (string | Migration)[]): MigrationResult {
+    return migrate(this, migrationSteps(migrations));
+  }
+
+  /**
+   * Runs fn(db) in a transaction (as transaction() does) and records what it changes with SQLite's
+   * session extension: returns fn's result and the changes as a changeset, to apply to another
+   * database (applyChangeset) or undo (invertChangeset). Every table of the main database is
+   * recorded; tables without a PRIMARY KEY by rowid.
+   */
+  recordChanges<R>(fn: (db: this) => R): { result: R; changeset: Uint8Array } {
+    return recordChanges(this, () => fn(this));
+  }
+
+  /**
+   * Applies a changeset, all or nothing; options.onConflict says what a conflicting change does
+   * ("abort", the default: nothing is applied and SQLITE_ABORT names the conflict; "omit";
+   * "replace"). A table this database lacks is SQLITE_SCHEMA. Returns how many changes met a
+   * conflict (omitted or replaced).
+   */
+  applyChangeset(
+    changeset: Uint8Array | ArrayBuffer,
+    options?: ApplyOptions,
+  ): { conflicts: number } {
+    const bytes = changesetBytes("applyChangeset", changeset);
+    return applyChangeset(this.connection, bytes, onConflictOf(options));
+  }
+
+  /** The changeset that undoes changeset. */
+  invertChangeset(changeset: Uint8Array | ArrayBuffer): Uint8Array {
+    this.connection.connectionHandle(); // a closed database throws SQLITE_MISUSE
+    return invertChangeset(this.connection.runtime, changesetBytes("invertChangeset", changeset));
   }
 
   /** Rows changed by the last INSERT, UPDATE or DELETE. */

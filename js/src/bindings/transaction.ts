@@ -35,8 +35,15 @@ export function rollbackFailed(rollback: unknown, after?: unknown): WebSqliteErr
   );
 }
 
-function isThenable(v: unknown): boolean {
-  return typeof (v as { then?: unknown } | null)?.then === "function";
+/** What a synchronous transaction callback returned; a promise is a TypeError. */
+export function synchronous<R>(result: R): R {
+  if (typeof (result as { then?: unknown } | null)?.then === "function") {
+    throw new TypeError(
+      "transaction/savepoint callbacks must be synchronous; use the Promise API's " +
+        "db.transaction() for async code",
+    );
+  }
+  return result;
 }
 
 export class TransactionController {
@@ -91,13 +98,7 @@ export class TransactionController {
     const level = this.begin(mode, savepoint);
     let result: R;
     try {
-      result = fn();
-      if (isThenable(result)) {
-        throw new TypeError(
-          "transaction/savepoint callbacks must be synchronous; use the Promise API's " +
-            "db.transaction() for async code",
-        );
-      }
+      result = synchronous(fn());
       this.commit(level);
     } catch (e) {
       this.rollback(level, e);

@@ -18,6 +18,15 @@ import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../pl
 import { missingOpfsCapability, opfsUnsupported } from "../runtime/hosts/opfs.js";
 import { portOfStream } from "../worker/stream-port.js";
 import { Tabs } from "./tabs.js";
+import { LiveQuery, type WatchOptions } from "./live-query.js";
+import {
+  type ApplyOptions,
+  type Migration,
+  type MigrationResult,
+  changesetBytes,
+  migrationSteps,
+  onConflictOf,
+} from "../bindings/changes.js";
 import { WorkerClient, callSafely, leftNoTrace } from "./worker-client.js";
 import type { Args, RequestType, Result } from "../worker/protocol.js";
 
@@ -390,6 +399,8 @@ class DatabaseCore {
   closed = false;
   /** The transaction that owns the database now; null when calls on db itself may run. */
   owner: Transaction | null = null;
+  /** Resolved when the outermost transaction ends (owner back to null); see free(). */
+  private freed: { promise: Promise<void>; resolve: () => void } | null = null;
   /** Set when SQLite rolled back the open transaction after an error; cleared when it ends. */
   rolledBack: Error | null = null;
   /** Requests sent and not answered yet, and when the last one was sent or answered. */
@@ -567,6 +578,24 @@ class DatabaseCore {
       this.inFlight--;
       this.lastActivity = Date.now();
     }
+  }
+
+  /** Resolves when no transaction of this page owns the database (at once if none does). */
+  async free(): Promise<void> {
+    while (this.owner) {
+      if (!this.freed) {
+        let resolve!: () => void;
+        const promise = new Promise<void>((r) => (resolve = r));
+        this.freed = { promise, resolve };
+      }
+      await this.freed.promise;
+    }
+  }
+
+  /** The owner is null again: free() resolves. */
+  ownerEnded(): void {
+    this.freed?.resolve();
+    this.freed = null;
   }
 
   /** OUTCOME_UNKNOWN: a request that may have changed the database when its holder ended. */
@@ -789,6 +818,23 @@ abstract class Queryable {
   }
 
   /**
+   * Applies a changeset (from recordChanges, in this database or another, in a browser or in
+   * Node), all or nothing. options.onConflict: "abort" (default: any conflict rejects with
+   * SQLITE_ABORT naming it, and nothing is applied), "omit" or "replace". A table this database
+   * lacks is SQLITE_SCHEMA. Resolves with how many changes met a conflict (omitted or replaced).
+   */
+  async applyChangeset(
+    changeset: Uint8Array | ArrayBuffer,
+    options?: ApplyOptions,
+  ): Promise<{ conflicts: number }> {
+    const db = this.core.check(this.caller, "applyChangeset");
+    const onConflict = onConflictOf(options);
+    const bytes = changesetBytes("applyChangeset", changeset).slice(); // (transferred)
+    const args = { db, changeset: bytes, onConflict, deadline: this.core.deadline() };
+    return this.core.request("applyChangeset", args, [bytes.buffer as ArrayBuffer]);
+  }
+
+  /**
    * Runs fn in a transaction: it commits when fn's promise resolves and rolls back when it
    * rejects. Use the tx argument inside fn; tx.transaction() nests with a savepoint. The steps
    * run in the worker's transaction controller (bindings/transaction.ts).
@@ -807,7 +853,10 @@ abstract class Queryable {
       tx.end();
       // The outermost level ends every level inside it, even one whose callback still hangs.
       if (core.owner === tx || !parent) core.owner = parent;
-      if (!parent) core.rolledBack = null;
+      if (!parent) {
+        core.rolledBack = null;
+        core.ownerEnded();
+      }
     };
     let level: number;
     try {
@@ -941,6 +990,91 @@ export class Database extends Queryable {
     }
     if (this.core.closed) throw misuse(`onChange: the database '${this.name}' is closed`);
     return this.core.watch(listener);
+  }
+
+  /**
+   * A live query: calls onRows with the rows of sql now, and again after every commit that
+   * changed a table it reads, made through any Database of it (in any tab, for a database shared
+   * between tabs). Which tables it reads comes from SQLite; commits that come while it runs make
+   * one more run. Resolves, after the first onRows, with the function that stops it (close()
+   * does too); rejects if the first run fails.
+   */
+  async watch<T = Row>(
+    sql: string,
+    params: BindParams | undefined,
+    onRows: (rows: T[]) => void,
+    options: WatchOptions = {},
+  ): Promise<() => void> {
+    if (typeof onRows !== "function") throw new TypeError("watch: onRows must be a function");
+    const core = this.core;
+    const db = core.check(null, "watch", true);
+    const reads = await core.request("tablesRead", { db, sql });
+    const live = new LiveQuery<T>(
+      {
+        run: async () => {
+          await core.free(); // a transaction of this page holds it: its commit is what counts
+          return this.query<T>(sql, params);
+        },
+        onChange: (listener) => this.onChange(listener),
+        get isOpen() {
+          return !core.closed;
+        },
+      },
+      reads,
+      onRows,
+      options,
+    );
+    await live.start();
+    return () => live.stop();
+  }
+
+  /**
+   * Brings the database to version migrations.length (PRAGMA user_version): the migrations past
+   * its version run in order, in one IMMEDIATE transaction in the worker, all or nothing, so
+   * they run once even when several tabs start together. A failing one rolls them all back
+   * and its error names it ("migration 3 ("add_tags"): …"); a database at a higher version is
+   * MIGRATION_NEWER. Resolves with { from, to }.
+   */
+  async migrate(migrations: (string | Migration)[]): Promise<MigrationResult> {
+    const db = this.core.check(null, "migrate");
+    return this.core.request("migrate", { db, steps: migrationSteps(migrations) });
+  }
+
+  /**
+   * Runs fn in a transaction (as transaction() does) and records what it changes with SQLite's
+   * session extension: resolves with fn's result and the changes as a changeset, to apply to
+   * another database (applyChangeset: here, in another tab, or in Node) or to undo
+   * (invertChangeset). Every table of the main database is recorded; tables without a PRIMARY
+   * KEY by rowid.
+   */
+  async recordChanges<R>(
+    fn: (tx: Transaction) => Promise<R> | R,
+    options: TransactionOptions = {},
+  ): Promise<{ result: R; changeset: Uint8Array }> {
+    const core = this.core;
+    return this.transaction(async (tx) => {
+      const { session } = await core.request("record", { db: core.id });
+      let changeset: Uint8Array | null = null;
+      try {
+        const result = await fn(tx);
+        // Taken before the commit: no other connection's later writes mix in.
+        changeset = await core.request("changeset", { db: core.id, session });
+        return { result, changeset };
+      } finally {
+        if (changeset === null && core.alive) {
+          void core.request("changeset", { db: core.id, session }).catch(() => {});
+        }
+      }
+    }, options);
+  }
+
+  /** The changeset that undoes changeset. */
+  async invertChangeset(changeset: Uint8Array | ArrayBuffer): Promise<Uint8Array> {
+    this.core.check(null, "invertChangeset", true);
+    const bytes = changesetBytes("invertChangeset", changeset).slice(); // (transferred)
+    return this.core.request("invertChangeset", { changeset: bytes }, [
+      bytes.buffer as ArrayBuffer,
+    ]);
   }
 
   /**

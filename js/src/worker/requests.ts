@@ -9,7 +9,9 @@ import {
   type SelfTestReport,
   selfTest,
 } from "../bindings/sync-database.js";
-import { SQLiteError, carryAutocommit, misuse } from "../errors.js";
+import { SQLiteError, misuse } from "../errors.js";
+import { ON_CONFLICT, applyChangeset, itemFailed, migrate } from "../bindings/changes.js";
+import { invertChangeset } from "../bindings/connection.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
 import { streamOfPort } from "./stream-port.js";
@@ -170,10 +172,8 @@ export const REQUESTS = {
           try {
             return connection.execRaw(sql, params, true);
           } catch (e) {
-            if (!(e instanceof SQLiteError)) throw e;
             // Numbered from 1, as a person counts the statements of the list.
-            const message = `batch item ${i + 1}: ${e.message}`;
-            throw carryAutocommit(e, new SQLiteError(e.resultCode, message, { offset: e.offset }));
+            throw itemFailed(e, `batch item ${i + 1}`);
           }
         }),
       );
@@ -195,6 +195,29 @@ export const REQUESTS = {
       w.transactions(db).rollback(level, after ?? undefined);
       return null;
     },
+  ),
+  /** The tables a query reads (for db.watch): the names its database's change events use. */
+  tablesRead: request({ db: number, sql: string }, (w, { db, sql }) =>
+    w.connection(db).tablesRead(sql),
+  ),
+  /** Runs the migrations past the database's user_version (bindings/changes.ts). */
+  migrate: request(
+    { db: number, steps: arrayOf(object({ name: nullable(string), sql: string })) },
+    (w, { db, steps }) => migrate(w.databases.get(db), steps),
+  ),
+  /** Starts recording the changes of the database's connection (recordChanges). */
+  record: request({ db: number }, (w, { db }) => ({ session: w.connection(db).startSession() })),
+  /** The changes a recording holds, as a changeset; it ends with this request. */
+  changeset: request({ db: number, session: number }, (w, { db, session }) =>
+    w.connection(db).sessionChangeset(session, true),
+  ),
+  applyChangeset: request(
+    { db: number, changeset: bytes, onConflict: oneOf(ON_CONFLICT), deadline: number },
+    (w, { db, changeset, onConflict, deadline }) =>
+      applyChangeset(w.connection(db, deadline), changeset, onConflict),
+  ),
+  invertChangeset: request({ changeset: bytes }, async (w, { changeset }) =>
+    invertChangeset(await w.runtime(), changeset),
   ),
   /** The database file's bytes. */
   export: request({ db: number }, (w, { db }) => w.connection(db).export()),

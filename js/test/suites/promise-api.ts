@@ -8,6 +8,7 @@
  * passes.
  */
 import type * as Library from "../../src/index.js";
+import { appCases } from "./app-tools.js";
 import { eq, ok, rejects } from "./check.js";
 
 export interface PromiseSuiteContext {
@@ -87,6 +88,7 @@ export const MEMORY_ONLY: ReadonlySet<string> = new Set([
   "streams 1,000,000 rows through iterate, and stops early on break",
   "says what was slow when a cold open runs past its timeout",
   "runs out of memory with a typed error at SQLite's limits, and stays usable",
+  "has median, percentile and the other functions of the percentile extension",
 ]);
 
 export const cases: Case[] = [
@@ -907,4 +909,5 @@ export const cases: Case[] = [
       await db.close();
     },
   ],
+  ...appCases,
 ];

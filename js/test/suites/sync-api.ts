@@ -392,4 +392,80 @@ export const cases: Case[] = [
       db.close();
     },
   ],
+  [
+    "migrates, records changes as a changeset, applies and inverts it",
+    async (ctx) => {
+      const db = await ctx.sync.Database.open(ctx.name("changes.db"), { storage: ctx.storage });
+      const replica = new ctx.sync.Database("changes-replica", { storage: "memory" });
+      const steps = [
+        "CREATE TABLE items(id INTEGER PRIMARY KEY, label TEXT)",
+        { name: "log", sql: "CREATE TABLE log(line)" },
+      ];
+      eq(db.migrate(steps), { from: 0, to: 2 }, "migrated");
+      eq(db.migrate(steps), { from: 2, to: 2 }, "once");
+      eq(replica.migrate(steps), { from: 0, to: 2 }, "the replica too");
+      const e = throws(
+        () => db.migrate([...steps, "CREATE TABLE x(y)", { name: "bad", sql: "SELEC 1" }]),
+        (e) => code(e) === "SQLITE_ERROR",
+        "a failing step",
+      ) as Error;
+      ok(e.message.startsWith('migration 4 ("bad"): near "SELEC"'), e.message);
+      eq(db.selectValue("PRAGMA user_version"), 2, "the version before");
+      eq(db.selectValue("SELECT count(*) FROM sqlite_schema WHERE name = 'x'"), 0, "rolled back");
+
+      const { result, changeset } = db.recordChanges((d) => {
+        d.exec("INSERT INTO items(label) VALUES ('a'), ('b'); INSERT INTO log VALUES ('two')");
+        return d.lastInsertRowid();
+      });
+      eq(result, 1, "fn's result");
+      eq(replica.applyChangeset(changeset), { conflicts: 0 }, "applied");
+      const content = (d: typeof db) => d.selectArrays("SELECT * FROM items ORDER BY id");
+      eq(content(replica), content(db), "the same content");
+      replica.exec("UPDATE items SET label = 'B' WHERE id = 2");
+      const { changeset: next } = db.recordChanges((d) => d.exec("UPDATE items SET label = 'bb'"));
+      throws(
+        () => replica.applyChangeset(next),
+        (e) => code(e) === "SQLITE_ABORT",
+        "abort",
+      );
+      eq(replica.applyChangeset(next, { onConflict: "omit" }), { conflicts: 1 }, "omit");
+      eq(
+        content(replica),
+        [
+          [1, "bb"],
+          [2, "B"],
+        ],
+        "the conflicting change left out",
+      );
+      eq(replica.applyChangeset(db.invertChangeset(next), { onConflict: "omit" }), {
+        conflicts: 1,
+      });
+      eq(
+        content(replica),
+        [
+          [1, "a"],
+          [2, "B"],
+        ],
+        "inverted",
+      );
+      throws(
+        () => db.recordChanges(() => Promise.resolve()),
+        (e) => e instanceof TypeError,
+        "an async callback is refused",
+      );
+      throws(
+        () => replica.applyChangeset(new Uint8Array(8).fill(7)),
+        (e) => code(e) === "SQLITE_CORRUPT",
+        "damaged bytes",
+      );
+      eq(db.selectValue("SELECT count(*) FROM items"), 2, "usable after");
+      db.close();
+      replica.close();
+      throws(
+        () => db.invertChangeset(next),
+        (e) => code(e) === "SQLITE_MISUSE",
+        "closed",
+      );
+    },
+  ],
 ];
