@@ -11,8 +11,8 @@ namespace wsq {
 namespace {
 
 int Damaged(int rc, Error* error) {
-  return error->Set(rc, std::string("the changeset is damaged or not a changeset (") +
-                            sqlite3_errstr(rc) + ")");
+  return error->Set(
+      rc, std::string("the changeset is damaged or not a changeset (") + sqlite3_errstr(rc) + ")");
 }
 
 const char* ConflictKind(int conflict) {
@@ -68,8 +68,7 @@ int CheckTables(sqlite3* db, const uint8_t* data, size_t size, Error* error) {
   if (rc != SQLITE_OK) return Damaged(rc, error);
   sqlite3_stmt* count = nullptr;
   // A table without a PRIMARY KEY is recorded with its rowid as a first column.
-  rc = sqlite3_prepare_v2(db,
-                          "SELECT count(*) + (max(pk) = 0) FROM pragma_table_xinfo(?1, 'main')",
+  rc = sqlite3_prepare_v2(db, "SELECT count(*) + (max(pk) = 0) FROM pragma_table_xinfo(?1, 'main')",
                           -1, &count, nullptr);
   std::vector<std::string> checked;
   while (rc == SQLITE_OK && sqlite3changeset_next(it) == SQLITE_ROW) {

@@ -19,9 +19,9 @@ namespace {
 std::unique_ptr<Connection> OpenMemory() {
   std::unique_ptr<Connection> c;
   Error error;
-  EXPECT_EQ(Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", &c,
-                             &error),
-            SQLITE_OK);
+  EXPECT_EQ(
+      Connection::Open(":memory:", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", &c, &error),
+      SQLITE_OK);
   return c;
 }
 
@@ -77,9 +77,9 @@ std::vector<std::string> Sorted(std::vector<std::string> names) {
 TEST(TablesReadTest, NamesTheTablesAQueryReadsThroughViewsAndSubqueries) {
   auto c = OpenMemory();
   Exec(c.get(),
-      "CREATE TABLE a(id INTEGER PRIMARY KEY, x); CREATE TABLE b(a_id, y); CREATE TABLE c(z);"
-      "CREATE VIEW v AS SELECT x, y FROM a JOIN b ON b.a_id = a.id;"
-      "CREATE TEMP TABLE scratch(w); ATTACH ':memory:' AS aux; CREATE TABLE aux.d(q)");
+       "CREATE TABLE a(id INTEGER PRIMARY KEY, x); CREATE TABLE b(a_id, y); CREATE TABLE c(z);"
+       "CREATE VIEW v AS SELECT x, y FROM a JOIN b ON b.a_id = a.id;"
+       "CREATE TEMP TABLE scratch(w); ATTACH ':memory:' AS aux; CREATE TABLE aux.d(q)");
   EXPECT_EQ(TablesRead(c.get(), "SELECT * FROM a"), std::vector<std::string>{"a"});
   EXPECT_EQ(TablesRead(c.get(), "SELECT count(*) FROM c"), std::vector<std::string>{"c"});
   EXPECT_EQ(TablesRead(c.get(), "SELECT count(*) FROM C"), std::vector<std::string>{"c"});
@@ -87,8 +87,9 @@ TEST(TablesReadTest, NamesTheTablesAQueryReadsThroughViewsAndSubqueries) {
   // The view is named too (a view has no rows of its own: no commit names it).
   EXPECT_EQ(Sorted(TablesRead(c.get(), "SELECT * FROM v")),
             (std::vector<std::string>{"a", "b", "v"}));
-  EXPECT_EQ(Sorted(TablesRead(c.get(), "WITH w AS (SELECT z FROM c) SELECT (SELECT max(x) FROM "
-                                       "a), * FROM w, aux.d, scratch")),
+  EXPECT_EQ(Sorted(TablesRead(c.get(),
+                              "WITH w AS (SELECT z FROM c) SELECT (SELECT max(x) FROM "
+                              "a), * FROM w, aux.d, scratch")),
             (std::vector<std::string>{"a", "aux.d", "c"}));
   EXPECT_TRUE(TablesRead(c.get(), "SELECT 1").empty());
   int rc = 0;
@@ -117,8 +118,9 @@ class ChangesetTest : public ::testing::Test {
   void SetUp() override {
     for (auto* c : {&a_, &b_}) {
       *c = OpenMemory();
-      Exec(c->get(), "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE);"
-                    "CREATE TABLE plain(x)");
+      Exec(c->get(),
+           "CREATE TABLE t(id INTEGER PRIMARY KEY, v TEXT UNIQUE);"
+           "CREATE TABLE plain(x)");
     }
   }
   /// The changeset of work done on a_.
@@ -220,8 +222,8 @@ TEST_F(ChangesetTest, BadInputAppliesNothing) {
   EXPECT_EQ(Apply(b_.get(), junk, ConflictPolicy::kOmit), SQLITE_CORRUPT) << error_.message;
   SqliteBytes out;
   size_t size = 0;
-  EXPECT_EQ(InvertChangeset(reinterpret_cast<const uint8_t*>(junk.data()), junk.size(), &out,
-                            &size, &error_),
+  EXPECT_EQ(InvertChangeset(reinterpret_cast<const uint8_t*>(junk.data()), junk.size(), &out, &size,
+                            &error_),
             SQLITE_CORRUPT);
   EXPECT_EQ(Dump(b_.get(), "SELECT count(*) FROM t"), "0,;");
 }
@@ -268,8 +270,9 @@ TEST_F(ChangesetTest, ASessionEndsBeforeItsConnectionCloses) {
 TEST(PercentileTest, TheFunctionsOfThePercentileExtension) {
   auto c = OpenMemory();
   Exec(c.get(), "CREATE TABLE m(x); INSERT INTO m VALUES (1), (2), (3), (4), (10)");
-  EXPECT_EQ(Dump(c.get(), "SELECT median(x), percentile(x, 50), percentile_cont(x, 0.25), "
-                          "percentile_disc(x, 0.5) FROM m"),
+  EXPECT_EQ(Dump(c.get(),
+                 "SELECT median(x), percentile(x, 50), percentile_cont(x, 0.25), "
+                 "percentile_disc(x, 0.5) FROM m"),
             "3,3,2,3,;");
 }
 

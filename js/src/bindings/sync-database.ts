@@ -334,6 +334,24 @@ export class SyncDatabase {
     return this.select(sql, bind).rows;
   }
 
+  /**
+   * Runs a statement (or a script) and returns everything it produced: the rows as arrays with
+   * the column names (of the last statement that returns rows), and changes and lastInsertRowid:
+   * the shape query builders' drivers build on.
+   */
+  execute(
+    sql: string,
+    bind?: BindParams,
+  ): { columns: string[]; rows: SqlValue[][]; changes: number; lastInsertRowid: number | bigint } {
+    const r = this.select(sql, bind);
+    return {
+      columns: r.columns,
+      rows: r.rows,
+      changes: r.changes,
+      lastInsertRowid: r.lastInsertRowid,
+    };
+  }
+
   private select(sql: string, bind: BindParams | undefined) {
     return decodeResult(this.raw(sql, bind, true));
   }

@@ -712,6 +712,21 @@ abstract class Queryable {
   }
 
   /**
+   * Runs a statement (or a script) and resolves with everything it produced: the rows as arrays
+   * with the column names (of the last statement that returns rows), and changes and
+   * lastInsertRowid: the shape query builders' drivers build on.
+   */
+  async execute(sql: string, params?: BindParams): Promise<ArrayRows & RunResult> {
+    const r = decodeResult(await this.run(sql, params, true, "execute"));
+    return {
+      columns: r.columns,
+      rows: r.rows,
+      changes: r.changes,
+      lastInsertRowid: r.lastInsertRowid,
+    };
+  }
+
+  /**
    * A tagged template: every ${value} is bound as a parameter, never spliced into the text.
    * Resolves with the rows as objects.
    *
@@ -796,25 +811,37 @@ abstract class Queryable {
    * savepoint inside an open one. If one fails, none of them leaves a trace.
    */
   async batch<T = Row>(statements: BatchStatement[]): Promise<BatchResult<T>[]> {
+    return (await this.batchRaw(statements)).map((buffer) => {
+      const r = decodeObjects<T>(buffer);
+      return { rows: r.rows, changes: r.changes, lastInsertRowid: r.lastInsertRowid };
+    });
+  }
+
+  /** @internal batch() with each statement's rows as arrays (web-sqlite/drizzle's batch). */
+  async batchArrays(statements: BatchStatement[]): Promise<(ArrayRows & RunResult)[]> {
+    return (await this.batchRaw(statements)).map((buffer) => {
+      const r = decodeResult(buffer);
+      return {
+        columns: r.columns,
+        rows: r.rows,
+        changes: r.changes,
+        lastInsertRowid: r.lastInsertRowid,
+      };
+    });
+  }
+
+  private async batchRaw(statements: BatchStatement[]): Promise<Uint8Array[]> {
     const db = this.core.check(this.caller, "batch");
     if (!Array.isArray(statements)) throw new TypeError("batch: expected an array of statements");
     const items = statements.map((s, i) => {
       const { sql, params } = batchItem(s, i);
       return { sql, params: encodeParams(params) };
     });
-    const buffers = await this.core.request(
+    return this.core.request(
       "batch",
       { db, items, deadline: this.core.deadline() },
       items.flatMap((item) => transferOf(item.params)),
     );
-    return buffers.map((buffer) => {
-      const r = decodeObjects<T>(buffer);
-      return {
-        rows: r.rows,
-        changes: r.changes,
-        lastInsertRowid: r.lastInsertRowid,
-      };
-    });
   }
 
   /**

@@ -172,7 +172,7 @@ export const appCases: Case[] = [
       await db.exec("INSERT INTO t VALUES (1)");
       await db.exec("INSERT INTO t VALUES (2)");
       // (The second insert's call is a marker that the first's has been made.)
-      for (const giveUp = Date.now() + 20_000; calls < 3; ) {
+      for (const giveUp = Date.now() + 20_000; calls < 3;) {
         ok(Date.now() < giveUp, "three calls");
         await new Promise((resolve) => setTimeout(resolve, 10));
       }
@@ -251,7 +251,9 @@ export const appCases: Case[] = [
       await source.exec(schema);
       await replica.exec(schema);
       const all = (db: Library.Database) =>
-        db.query("SELECT 'items' AS t, * FROM items UNION ALL SELECT 'log', rowid, line, NULL FROM log ORDER BY 1, 2");
+        db.query(
+          "SELECT 'items' AS t, * FROM items UNION ALL SELECT 'log', rowid, line, NULL FROM log ORDER BY 1, 2",
+        );
 
       const { result, changeset } = await source.recordChanges(async (tx) => {
         await tx.exec("INSERT INTO items(label, qty) VALUES ('apple', 3), ('pear', 1)");
