@@ -87,6 +87,7 @@ test-e2e: js
 	node bench/speed.mjs --quick > /dev/null
 	node bench/peers-main.mjs --quick > /dev/null
 	node bench/many-tabs.mjs --quick > /dev/null
+	node bench/drivers.mjs --quick > /dev/null
 
 # The three builds of sqlite3.c (native, wasm, sanitizers) each take one core: they go at once.
 test:
@@ -111,6 +112,7 @@ bench: build
 	node bench/speed.mjs
 	node bench/peers-main.mjs
 	node bench/many-tabs.mjs
+	node bench/drivers.mjs
 	node bench/bytes.mjs
 	node bench/bundlers.mjs
 

@@ -221,6 +221,47 @@ function manyTabs(suite, only = null) {
       }
     });
 
+    test("migrates once when every tab starts at once, and runs live queries on any tab's commits", async () => {
+      const tabs = [await tab(), await tab(), await tab()];
+      try {
+        for (const page of tabs) await openIn(page, "live.db");
+        const steps = [
+          "CREATE TABLE seeded(v)",
+          { name: "seed", sql: "INSERT INTO seeded VALUES ('once')" },
+        ];
+        const migrated = await Promise.all(
+          tabs.map((page) => page.evaluate((steps) => window.db.migrate(steps), steps)),
+        );
+        assert.deepEqual(
+          migrated.map((r) => r.from).sort(),
+          [0, 2, 2],
+          "one tab ran the steps, the others found them done",
+        );
+        for (const page of tabs.slice(0, 2)) {
+          await page.evaluate(async () => {
+            window.rows = [];
+            await window.db.watch("SELECT count(*) AS n FROM seeded", [], (rows) =>
+              window.rows.push(rows[0].n),
+            );
+          });
+        }
+        await tabs[2].evaluate(async () => {
+          await window.db.exec("INSERT INTO t VALUES ('unrelated', 1)");
+          await window.db.exec("INSERT INTO seeded VALUES ('two')");
+        });
+        for (const page of tabs.slice(0, 2)) {
+          await page.waitForFunction(() => window.rows.length >= 2, null, { polling: 20 });
+          assert.deepEqual(
+            await page.evaluate(() => window.rows),
+            [1, 2],
+            "the rows now, then once for the commit to the table it reads",
+          );
+        }
+      } finally {
+        for (const page of tabs) await page.close();
+      }
+    });
+
     test("takes 250 write transactions from each of 4 tabs, each exactly once", async () => {
       const tabs = [await tab(), await tab(), await tab(), await tab()];
       try {

@@ -3,7 +3,8 @@
 #   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20, the browsers of the tests
 #         (Chromium, Firefox ESR, WebKitGTK's WebKitWebDriver and MiniBrowser, Xvfb for it)
 #   npm:  the pinned dev dependencies (npm ci): Binaryen's wasm-opt for the build, the bundlers the
-#         package is tested in, the peers the benchmarks run
+#         package is tested in, Kysely and Drizzle (its drivers are tested with them), the peers
+#         the benchmarks run
 #   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256
 set -euo pipefail
 

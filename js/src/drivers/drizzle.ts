@@ -83,8 +83,7 @@ export function drizzle<TSchema extends Record<string, unknown> = Record<string,
     throw new TypeError("drizzle: pass a database of web-sqlite's Promise API (await open(name))");
   }
   const dialect = new SQLiteAsyncDialect({ casing: config.casing });
-  const logger =
-    config.logger === true ? new DefaultLogger() : config.logger || new NoopLogger();
+  const logger = config.logger === true ? new DefaultLogger() : config.logger || new NoopLogger();
   let schema: Schema;
   if (config.schema) {
     const tables = extractTablesRelationalConfig(config.schema, createTableRelationsHelpers);
@@ -98,7 +97,12 @@ export function drizzle<TSchema extends Record<string, unknown> = Record<string,
     logger,
     cache: config.cache ?? new NoopCache(),
   });
-  const drizzled = new WebSqliteDatabase<TSchema>("async", dialect, session as never, schema as never);
+  const drizzled = new WebSqliteDatabase<TSchema>(
+    "async",
+    dialect,
+    session as never,
+    schema as never,
+  );
   drizzled.$client = db;
   if (config.cache) {
     (drizzled as unknown as { $cache: Cache }).$cache = config.cache;
@@ -107,14 +111,24 @@ export function drizzle<TSchema extends Record<string, unknown> = Record<string,
   return drizzled;
 }
 
-class WebSqliteSession extends SQLiteSession<"async", RunResult, Record<string, unknown>, TablesRelationalConfig> {
+class WebSqliteSession extends SQLiteSession<
+  "async",
+  RunResult,
+  Record<string, unknown>,
+  TablesRelationalConfig
+> {
   static override readonly [entityKind]: string = "WebSqliteSession";
   readonly target: Target;
   readonly asyncDialect: SQLiteAsyncDialect;
   readonly schema: Schema;
   readonly options: SessionOptions;
 
-  constructor(target: Target, dialect: SQLiteAsyncDialect, schema: Schema, options: SessionOptions) {
+  constructor(
+    target: Target,
+    dialect: SQLiteAsyncDialect,
+    schema: Schema,
+    options: SessionOptions,
+  ) {
     super(dialect);
     this.target = target;
     this.asyncDialect = dialect;
@@ -141,14 +155,15 @@ class WebSqliteSession extends SQLiteSession<"async", RunResult, Record<string, 
   }
 
   async batch(queries: readonly BatchItem<"sqlite">[]): Promise<unknown[]> {
-    const prepared = queries.map(
-      (q) => (q as unknown as { _prepare(): WebSqlitePreparedQuery<never> })._prepare(),
+    const prepared = queries.map((q) =>
+      (q as unknown as { _prepare(): WebSqlitePreparedQuery<never> })._prepare(),
     );
     const statements = prepared.map((p) => {
       const { sql, params } = p.getQuery();
       return { sql, params: params as BindParams };
     });
-    for (const { sql, params } of statements) this.options.logger.logQuery(sql, params as unknown[]);
+    for (const { sql, params } of statements)
+      this.options.logger.logQuery(sql, params as unknown[]);
     const results = await this.target.batchArrays(statements);
     return results.map((result, i) => prepared[i].mapResult(result, true));
   }
@@ -170,7 +185,12 @@ class WebSqliteSession extends SQLiteSession<"async", RunResult, Record<string, 
   }
 }
 
-class WebSqliteTransaction extends SQLiteTransaction<"async", RunResult, Record<string, unknown>, TablesRelationalConfig> {
+class WebSqliteTransaction extends SQLiteTransaction<
+  "async",
+  RunResult,
+  Record<string, unknown>,
+  TablesRelationalConfig
+> {
   static override readonly [entityKind]: string = "WebSqliteTransaction";
   private readonly own: WebSqliteSession;
 
@@ -190,13 +210,15 @@ class WebSqliteTransaction extends SQLiteTransaction<"async", RunResult, Record<
  * Drizzle's mapping of a row (an array) to its selected fields: every Drizzle driver's, exported
  * by drizzle-orm though its typings leave it out.
  */
-const mapResultRow = (orm as unknown as {
-  mapResultRow(
-    fields: SelectedFieldsOrdered,
-    row: unknown[],
-    joinsNotNullableMap: Record<string, boolean> | undefined,
-  ): unknown;
-}).mapResultRow;
+const mapResultRow = (
+  orm as unknown as {
+    mapResultRow(
+      fields: SelectedFieldsOrdered,
+      row: unknown[],
+      joinsNotNullableMap: Record<string, boolean> | undefined,
+    ): unknown;
+  }
+).mapResultRow;
 
 /** Rows as objects keyed by column name (a later duplicate name wins, as in db.query()). */
 function objectOf(columns: string[], row: SqlValue[]): Record<string, SqlValue> {

@@ -162,7 +162,9 @@ interface WebSqliteConnection extends DatabaseConnection {
 }
 
 function notOpen(name: string | null): Error {
-  return new TypeError(`no open ${name === null ? "transaction" : `savepoint '${name}'`} to commit`);
+  return new TypeError(
+    `no open ${name === null ? "transaction" : `savepoint '${name}'`} to commit`,
+  );
 }
 
 /** A rollback asked for by Kysely: the level's callback rejects with it. */
@@ -195,9 +197,14 @@ class AsyncConnection implements WebSqliteConnection {
     return queryResult<R>(await this.target.execute(query.sql, params(query)));
   }
 
-  async *streamQuery<R>(query: CompiledQuery, chunkSize = 1024): AsyncIterableIterator<QueryResult<R>> {
+  async *streamQuery<R>(
+    query: CompiledQuery,
+    chunkSize = 1024,
+  ): AsyncIterableIterator<QueryResult<R>> {
     let rows: R[] = [];
-    for await (const row of this.target.iterate<R>(query.sql, params(query), { chunkRows: chunkSize })) {
+    for await (const row of this.target.iterate<R>(query.sql, params(query), {
+      chunkRows: chunkSize,
+    })) {
       rows.push(row);
       if (rows.length === chunkSize) {
         yield { rows };
@@ -260,7 +267,10 @@ class SyncConnection implements WebSqliteConnection {
     return queryResult<R>(this.db.execute(query.sql, params(query)));
   }
 
-  async *streamQuery<R>(query: CompiledQuery, chunkSize = 1024): AsyncIterableIterator<QueryResult<R>> {
+  async *streamQuery<R>(
+    query: CompiledQuery,
+    chunkSize = 1024,
+  ): AsyncIterableIterator<QueryResult<R>> {
     const stmt = this.db.prepare(query.sql);
     try {
       stmt.bind(params(query));

@@ -130,10 +130,16 @@ export const kyselyCases: DriverCase[] = [
       const trx = await db.startTransaction().execute();
       await trx.insertInto("authors").values({ name: "Jemisin" }).execute();
       const sp = await trx.savepoint("before_books").execute();
-      await sp.insertInto("books").values({ author_id: 3, title: "The Fifth Season", year: 2015 }).execute();
+      await sp
+        .insertInto("books")
+        .values({ author_id: 3, title: "The Fifth Season", year: 2015 })
+        .execute();
       const back = await sp.rollbackToSavepoint("before_books").execute();
       const sp2 = await back.savepoint("again").execute();
-      await sp2.insertInto("books").values({ author_id: 3, title: "The Obelisk Gate", year: 2016 }).execute();
+      await sp2
+        .insertInto("books")
+        .values({ author_id: 3, title: "The Obelisk Gate", year: 2016 })
+        .execute();
       await (await sp2.releaseSavepoint("again").execute()).commit().execute();
       eq(
         await db.selectFrom("books").select("title").where("author_id", "=", 3).execute(),
@@ -145,7 +151,11 @@ export const kyselyCases: DriverCase[] = [
       await ksql`WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n WHERE i < 2500)
         INSERT INTO books(author_id, title) SELECT 1, 'draft ' || i FROM n`.execute(db);
       let streamed = 0;
-      for await (const row of db.selectFrom("books").select("title").where("title", "like", "draft %").stream(100)) {
+      for await (const row of db
+        .selectFrom("books")
+        .select("title")
+        .where("title", "like", "draft %")
+        .stream(100)) {
         ok(row.title.startsWith("draft "), "a streamed row");
         streamed++;
       }
@@ -163,11 +173,7 @@ export const kyselyCases: DriverCase[] = [
         "no such table",
       );
       const tables = await db.introspection.getTables();
-      eq(
-        tables.map((t) => t.name).sort(),
-        ["authors", "books"],
-        "the introspector",
-      );
+      eq(tables.map((t) => t.name).sort(), ["authors", "books"], "the introspector");
       eq(await counted(), { n: 2506 }, "usable after errors");
       await db.destroy();
     },
@@ -199,7 +205,10 @@ export const drizzleCases: DriverCase[] = [
       await db.run(
         sql`CREATE TABLE books(id INTEGER PRIMARY KEY, author_id INTEGER NOT NULL, title TEXT NOT NULL, year INTEGER)`,
       );
-      const run = await db.insert(authors).values([{ name: "Le Guin" }, { name: "Tolkien" }]).run();
+      const run = await db
+        .insert(authors)
+        .values([{ name: "Le Guin" }, { name: "Tolkien" }])
+        .run();
       eq(run, { changes: 2, lastInsertRowid: 2 }, "run()");
       const [hobbit] = await db
         .insert(books)
@@ -227,16 +236,28 @@ export const drizzleCases: DriverCase[] = [
         ],
         "a join with two id columns",
       );
-      const whole = await db.select().from(books).innerJoin(authors, equals(books.authorId, authors.id)).where(equals(books.id, 1));
+      const whole = await db
+        .select()
+        .from(books)
+        .innerJoin(authors, equals(books.authorId, authors.id))
+        .where(equals(books.id, 1));
       eq(whole, [{ books: hobbit, authors: { id: 2, name: "Tolkien" } }], "whole rows of a join");
       eq(
         await db.select({ title: books.title }).from(books).where(equals(books.id, 2)).get(),
         { title: "A Wizard of Earthsea" },
         "get()",
       );
-      eq(await db.select().from(books).where(equals(books.id, 99)).get(), undefined, "get() of nothing");
       eq(
-        await db.select({ id: books.id, year: books.year }).from(books).orderBy(asc(books.id)).values(),
+        await db.select().from(books).where(equals(books.id, 99)).get(),
+        undefined,
+        "get() of nothing",
+      );
+      eq(
+        await db
+          .select({ id: books.id, year: books.year })
+          .from(books)
+          .orderBy(asc(books.id))
+          .values(),
         [
           [1, 1937],
           [2, 1968],
@@ -257,7 +278,10 @@ export const drizzleCases: DriverCase[] = [
           .catch(() => {});
       });
       eq(
-        await db.select({ n: sql<number>`count(*)` }).from(books).get(),
+        await db
+          .select({ n: sql<number>`count(*)` })
+          .from(books)
+          .get(),
         { n: 4 },
         "the outer committed, the nested rolled back",
       );
