@@ -1034,13 +1034,21 @@ export class Database extends Queryable {
   ): Promise<() => void> {
     if (typeof onRows !== "function") throw new TypeError("watch: onRows must be a function");
     const core = this.core;
-    const db = core.check(null, "watch", true);
+    const db = core.check(null, "watch");
     const reads = await core.request("tablesRead", { db, sql });
     const live = new LiveQuery<T>(
       {
         run: async () => {
-          await core.free(); // a transaction of this page holds it: its commit is what counts
-          return this.query<T>(sql, params);
+          for (;;) {
+            // While a transaction of this page holds the database, its commit is what counts.
+            await core.free();
+            try {
+              return await this.query<T>(sql, params);
+            } catch (e) {
+              // One began between the wait and the query: wait for it too.
+              if (code(e) !== "TRANSACTION_ACTIVE" || !core.owner) throw e;
+            }
+          }
         },
         onChange: (listener) => this.onChange(listener),
         get isOpen() {

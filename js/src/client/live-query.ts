@@ -75,7 +75,7 @@ export class LiveQuery<T> {
   }
 
   private deliver(rows: T[]): void {
-    if (this.stopped) return;
+    if (this.stopped || !this.source.isOpen) return;
     try {
       this.onRows(rows);
     } catch (e) {

@@ -159,6 +159,13 @@ export const appCases: Case[] = [
         (e) => e instanceof TypeError,
         "onRows must be a function",
       );
+      await db.transaction(() =>
+        rejects(
+          db.watch("SELECT * FROM t", [], () => {}),
+          isCode("TRANSACTION_ACTIVE"),
+          "on db inside its transaction, as every call",
+        ),
+      );
       const errors: unknown[] = [];
       let calls = 0;
       const stop = await db.watch(
