@@ -1,4 +1,5 @@
-// The in-page half of bench/drivers.mjs: the same queries through the plain Promise API, Kysely
+// The in-page half of bench/drivers.mjs, imported into e2e/pages/drivers.html (whose import map
+// has Kysely and Drizzle): the same queries through the plain Promise API, Kysely
 // (web-sqlite/kysely) and Drizzle (web-sqlite/drizzle); and live queries (db.watch).
 import { Kysely } from "kysely";
 import { eq } from "drizzle-orm";

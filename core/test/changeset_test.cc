@@ -56,17 +56,7 @@ std::vector<std::string> TablesRead(Connection* c, std::string_view sql, int* rc
   Error error;
   int status = c->TablesRead(sql, &out, &error);
   if (rc != nullptr) *rc = status;
-  std::vector<std::string> names;
-  std::string name;
-  for (size_t i = 0; i < out.size(); i++) {
-    if (out.data()[i] == 0) {
-      names.push_back(name);
-      name.clear();
-    } else {
-      name += static_cast<char>(out.data()[i]);
-    }
-  }
-  return names;
+  return test::DecodeNames(out.data(), out.size());
 }
 
 std::vector<std::string> Sorted(std::vector<std::string> names) {
@@ -255,8 +245,7 @@ TEST_F(ChangesetTest, SessionsAndTheNotesOfChangedTablesSeeEveryWrite) {
   Exec(a_.get(), "INSERT INTO t VALUES (4, 'four')");
   ByteWriter out;
   a_->TakeCommittedTables(&out);
-  EXPECT_EQ(std::string(reinterpret_cast<const char*>(out.data()), out.size()),
-            std::string("t\0plain\0", 8));
+  EXPECT_EQ(test::DecodeNames(out.data(), out.size()), (std::vector<std::string>{"t", "plain"}));
 }
 
 TEST_F(ChangesetTest, ASessionEndsBeforeItsConnectionCloses) {

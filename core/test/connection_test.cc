@@ -229,17 +229,7 @@ TEST_F(ConnectionTest, ExportIsTheDatabaseFileAndIsRefusedInATransaction) {
 std::vector<std::string> Committed(Connection* c) {
   ByteWriter out;
   c->TakeCommittedTables(&out);
-  std::vector<std::string> names;
-  std::string name;
-  for (size_t i = 0; i < out.size(); i++) {
-    if (out.data()[i] == 0) {
-      names.push_back(name);
-      name.clear();
-    } else {
-      name += static_cast<char>(out.data()[i]);
-    }
-  }
-  return names;
+  return test::DecodeNames(out.data(), out.size());
 }
 
 TEST_F(ConnectionTest, CommittedTablesAreListedOnceAndOnlyAfterTheCommit) {

@@ -103,6 +103,20 @@ DecodedError DecodeError(const uint8_t* data, size_t size) {
   return e;
 }
 
+std::vector<std::string> DecodeNames(const uint8_t* data, size_t size) {
+  std::vector<std::string> names;
+  std::string name;
+  for (size_t i = 0; i < size; i++) {
+    if (data[i] == 0) {
+      names.push_back(name);
+      name.clear();
+    } else {
+      name += static_cast<char>(data[i]);
+    }
+  }
+  return names;
+}
+
 Columns DecodeColumns(const uint8_t* data, size_t size) {
   Columns c;
   ByteReader in(data, size);

@@ -69,6 +69,8 @@ struct Columns {
 Result DecodeResult(const uint8_t* data, size_t size);
 DecodedError DecodeError(const uint8_t* data, size_t size);
 Columns DecodeColumns(const uint8_t* data, size_t size);
+/// Decodes a list of names, each followed by a NUL (wsq_conn_changes, wsq_tables_read).
+std::vector<std::string> DecodeNames(const uint8_t* data, size_t size);
 
 /// Builds a parameter buffer the way the TypeScript codec does.
 class Params {

@@ -6,7 +6,7 @@
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
-import { decodeObjects, decodeResult } from "../codec/results.js";
+import { type Produced, decodeObjects, decodeProduced, decodeResult } from "../codec/results.js";
 import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import type { PersistentStorage } from "../runtime/store.js";
@@ -339,17 +339,8 @@ export class SyncDatabase {
    * the column names (of the last statement that returns rows), and changes and lastInsertRowid:
    * the shape query builders' drivers build on.
    */
-  execute(
-    sql: string,
-    bind?: BindParams,
-  ): { columns: string[]; rows: SqlValue[][]; changes: number; lastInsertRowid: number | bigint } {
-    const r = this.select(sql, bind);
-    return {
-      columns: r.columns,
-      rows: r.rows,
-      changes: r.changes,
-      lastInsertRowid: r.lastInsertRowid,
-    };
+  execute(sql: string, bind?: BindParams): Produced {
+    return decodeProduced(this.raw(sql, bind, true));
   }
 
   private select(sql: string, bind: BindParams | undefined) {

@@ -8,7 +8,7 @@
  * a Statement runs on the connection and so joins whatever transaction is open.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
-import { decodeObjects, decodeResult } from "../codec/results.js";
+import { type Produced, decodeObjects, decodeProduced, decodeResult } from "../codec/results.js";
 import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Changes, Durability, Storage } from "../worker/protocol.js";
 import type { PersistentStorage } from "../runtime/store.js";
@@ -716,14 +716,8 @@ abstract class Queryable {
    * with the column names (of the last statement that returns rows), and changes and
    * lastInsertRowid: the shape query builders' drivers build on.
    */
-  async execute(sql: string, params?: BindParams): Promise<ArrayRows & RunResult> {
-    const r = decodeResult(await this.run(sql, params, true, "execute"));
-    return {
-      columns: r.columns,
-      rows: r.rows,
-      changes: r.changes,
-      lastInsertRowid: r.lastInsertRowid,
-    };
+  async execute(sql: string, params?: BindParams): Promise<Produced> {
+    return decodeProduced(await this.run(sql, params, true, "execute"));
   }
 
   /**
@@ -818,16 +812,8 @@ abstract class Queryable {
   }
 
   /** @internal batch() with each statement's rows as arrays (web-sqlite/drizzle's batch). */
-  async batchArrays(statements: BatchStatement[]): Promise<(ArrayRows & RunResult)[]> {
-    return (await this.batchRaw(statements)).map((buffer) => {
-      const r = decodeResult(buffer);
-      return {
-        columns: r.columns,
-        rows: r.rows,
-        changes: r.changes,
-        lastInsertRowid: r.lastInsertRowid,
-      };
-    });
+  async batchArrays(statements: BatchStatement[]): Promise<Produced[]> {
+    return (await this.batchRaw(statements)).map(decodeProduced);
   }
 
   private async batchRaw(statements: BatchStatement[]): Promise<Uint8Array[]> {

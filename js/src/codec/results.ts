@@ -89,6 +89,20 @@ function value(bytes: Uint8Array, view: DataView): SqlValue {
   }
 }
 
+/** What a statement produced, as execute() gives it: rows as arrays with their columns, and counts. */
+export interface Produced {
+  columns: string[];
+  rows: SqlValue[][];
+  changes: number;
+  lastInsertRowid: number | bigint;
+}
+
+/** The Produced of a result buffer. */
+export function decodeProduced(bytes: Uint8Array): Produced {
+  const { columns, rows, changes, lastInsertRowid } = decodeResult(bytes);
+  return { columns, rows, changes, lastInsertRowid };
+}
+
 /**
  * Decodes a result buffer. names supplies the column names when the buffer carries none
  * (wsq_stmt_step results).

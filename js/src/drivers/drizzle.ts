@@ -38,15 +38,9 @@ import {
   type SelectedFieldsOrdered,
 } from "drizzle-orm/sqlite-core";
 import type { Database, RunResult, Transaction } from "../client/database.js";
-import type { BindParams, SqlValue } from "../codec/params.js";
-
-/** What a statement produced: its rows as arrays, and its counts. */
-interface Produced {
-  columns: string[];
-  rows: SqlValue[][];
-  changes: number;
-  lastInsertRowid: number | bigint;
-}
+import type { BindParams } from "../codec/params.js";
+import type { Produced } from "../codec/results.js";
+import { objectOf } from "./rows.js";
 
 type Target = Database | Transaction;
 type Schema = RelationalSchemaConfig<TablesRelationalConfig> | undefined;
@@ -219,13 +213,6 @@ const mapResultRow = (
     ): unknown;
   }
 ).mapResultRow;
-
-/** Rows as objects keyed by column name (a later duplicate name wins, as in db.query()). */
-function objectOf(columns: string[], row: SqlValue[]): Record<string, SqlValue> {
-  const o: Record<string, SqlValue> = {};
-  for (let i = 0; i < columns.length; i++) o[columns[i]] = row[i];
-  return o;
-}
 
 interface Mapping {
   fields: SelectedFieldsOrdered | undefined;

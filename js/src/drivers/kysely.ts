@@ -25,7 +25,9 @@ import {
 import type { Database, Transaction } from "../client/database.js";
 import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { TransactionMode } from "../bindings/transaction.js";
-import type { BindParams, SqlValue } from "../codec/params.js";
+import type { BindParams } from "../codec/params.js";
+import type { Produced } from "../codec/results.js";
+import { objectOf } from "./rows.js";
 
 /** A database of either API. */
 export type AnyDatabase = Database | SyncDatabase;
@@ -67,15 +69,6 @@ export class WebSqliteDialect implements Dialect {
 
 function isSync(db: AnyDatabase): db is SyncDatabase {
   return typeof (db as SyncDatabase).selectValue === "function";
-}
-
-/** Rows as objects keyed by column name (a later duplicate name wins, as in db.query()). */
-function objects(columns: string[], rows: SqlValue[][]): Record<string, SqlValue>[] {
-  return rows.map((row) => {
-    const o: Record<string, SqlValue> = {};
-    for (let i = 0; i < columns.length; i++) o[columns[i]] = row[i];
-    return o;
-  });
 }
 
 class WebSqliteDriver implements Driver {
@@ -135,13 +128,8 @@ class WebSqliteDriver implements Driver {
 }
 
 /** What a Kysely query produced, from a statement's rows and counts. */
-function queryResult<R>(r: {
-  columns: string[];
-  rows: SqlValue[][];
-  changes: number;
-  lastInsertRowid: number | bigint;
-}): QueryResult<R> {
-  const rows = objects(r.columns, r.rows) as R[];
+function queryResult<R>(r: Produced): QueryResult<R> {
+  const rows = r.rows.map((row) => objectOf(r.columns, row)) as R[];
   // A statement without result columns wrote (or did nothing): its counts are the result.
   if (r.columns.length > 0 && r.changes === 0) return { rows };
   return {

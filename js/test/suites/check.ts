@@ -75,6 +75,38 @@ export async function rejects(
   throw new Error(`${what}: expected a rejection, it resolved`);
 }
 
+/**
+ * Values that arrive one by one (change events, a watched query's rows): push is the callback to
+ * hand out, next() the oldest not taken yet, waiting for it; what names it in a failure.
+ */
+export function arrivals<T>(what: string): {
+  push: (value: T) => void;
+  next(): Promise<T>;
+  count(): number;
+} {
+  const queue: T[] = [];
+  let wake = () => {};
+  return {
+    push: (value) => {
+      queue.push(value);
+      wake();
+    },
+    async next() {
+      // Generous: a value comes within milliseconds, or never (then the case fails).
+      const giveUp = Date.now() + 20_000;
+      while (queue.length === 0) {
+        ok(Date.now() < giveUp, what);
+        await new Promise<void>((resolve) => {
+          wake = resolve;
+          setTimeout(resolve, 1000);
+        });
+      }
+      return queue.shift()!;
+    },
+    count: () => queue.length,
+  };
+}
+
 /** The outcome of one case of a suite run where node:test is not (a page, a worker). */
 export interface CaseResult {
   name: string;

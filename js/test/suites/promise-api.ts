@@ -9,7 +9,7 @@
  */
 import type * as Library from "../../src/index.js";
 import { appCases } from "./app-tools.js";
-import { eq, ok, rejects } from "./check.js";
+import { arrivals, eq, ok, rejects } from "./check.js";
 
 export interface PromiseSuiteContext {
   /** The library under test. */
@@ -55,28 +55,8 @@ function heard(db: Library.Database): {
   stop(): void;
   count(): number;
 } {
-  const events: string[][] = [];
-  let wake = () => {};
-  const stop = db.onChange((tables) => {
-    events.push(tables);
-    wake();
-  });
-  return {
-    async next() {
-      // Generous: an event comes within milliseconds, or never (then the case fails).
-      const giveUp = Date.now() + 20_000;
-      while (events.length === 0) {
-        ok(Date.now() < giveUp, "a change event came");
-        await new Promise<void>((resolve) => {
-          wake = resolve;
-          setTimeout(resolve, 1000);
-        });
-      }
-      return events.shift()!;
-    },
-    stop,
-    count: () => events.length,
-  };
+  const events = arrivals<string[]>("a change event came");
+  return { next: events.next, stop: db.onChange(events.push), count: events.count };
 }
 
 /**
