@@ -54,16 +54,19 @@ describe("changesets between a browser and a Node server", () => {
 
     // Back in the page: the server's changeset applies over what the page has (its own rows
     // come back as they are there, except what the server changed: "replace").
-    const after = await page.evaluate(async (answer) => {
-      const applied = await window.db.applyChangeset(new Uint8Array(answer), {
-        onConflict: "replace",
-      });
-      return {
-        applied,
-        todos: await window.db.query("SELECT * FROM todos ORDER BY id"),
-        audit: await window.db.query("SELECT line FROM audit"),
-      };
-    }, [...answer]);
+    const after = await page.evaluate(
+      async (answer) => {
+        const applied = await window.db.applyChangeset(new Uint8Array(answer), {
+          onConflict: "replace",
+        });
+        return {
+          applied,
+          todos: await window.db.query("SELECT * FROM todos ORDER BY id"),
+          audit: await window.db.query("SELECT line FROM audit"),
+        };
+      },
+      [...answer],
+    );
     assert.deepEqual(after.todos, await db.query("SELECT * FROM todos ORDER BY id"));
     assert.deepEqual(after.audit, [{ line: "synced 2 todos" }]);
     assert.equal(after.applied.conflicts, 2, "the page's own two rows, replaced by the server's");

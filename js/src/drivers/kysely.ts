@@ -75,6 +75,7 @@ class WebSqliteDriver implements Driver {
   private readonly config: WebSqliteDialectConfig;
   private db: AnyDatabase | null = null;
   private connection: WebSqliteConnection | null = null;
+
   constructor(config: WebSqliteDialectConfig) {
     this.config = config;
   }
