@@ -77,24 +77,24 @@ test-js: js
 E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storage-db.test.mjs \
 	e2e/browser.test.mjs e2e/many-tabs.test.mjs
 # Firefox and WebKitGTK run side by side (their servers on ports of their own, e2e/server.mjs),
-# each into a log printed when both are done.
+# and meanwhile the benchmarks' smoke runs in Chromium, one after the other; each into a log,
+# printed when all are done (a benchmark's only if it failed).
+BENCH_SMOKE := opfs-journal oo1-inserts speed peers-main many-tabs drivers
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
 	@mkdir -p build
 	WSQ_ENGINE=firefox node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE) \
 		> build/e2e-firefox.log 2>&1 & firefox=$$!; \
 	WSQ_ENGINE=webkit node --test --test-reporter=spec --test-concurrency=1 $(E2E_EVERY_ENGINE) \
-		> build/e2e-webkit.log 2>&1; webkit=$$?; \
-	wait $$firefox; firefox=$$?; \
+		> build/e2e-webkit.log 2>&1 & webkit=$$!; \
+	bench=0; for b in $(BENCH_SMOKE); do \
+		node bench/$$b.mjs --quick > build/bench-$$b.log 2>&1 || \
+			{ echo "bench/$$b.mjs --quick failed:"; cat build/bench-$$b.log; bench=1; }; \
+	done; \
+	wait $$firefox; firefox=$$?; wait $$webkit; webkit=$$?; \
 	cat build/e2e-firefox.log build/e2e-webkit.log; \
-	echo "Firefox: exit $$firefox; WebKitGTK: exit $$webkit"; \
-	test $$firefox = 0 && test $$webkit = 0
-	node bench/opfs-journal.mjs --quick > /dev/null
-	node bench/oo1-inserts.mjs --quick > /dev/null
-	node bench/speed.mjs --quick > /dev/null
-	node bench/peers-main.mjs --quick > /dev/null
-	node bench/many-tabs.mjs --quick > /dev/null
-	node bench/drivers.mjs --quick > /dev/null
+	echo "Firefox: exit $$firefox; WebKitGTK: exit $$webkit; benchmark smoke runs: exit $$bench"; \
+	test $$firefox = 0 && test $$webkit = 0 && test $$bench = 0
 
 # The tests keep their scratch files and browser profiles (OPFS, IndexedDB) in RAM, /dev/shm,
 # where there is one: a flush there costs nothing, and no test asserts what a flush to a disk

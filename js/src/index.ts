@@ -27,5 +27,6 @@ export type { Storage, Durability } from "./worker/protocol.js";
 export type { PersistentStorage } from "./runtime/store.js";
 export type { IoStats, SelfTestReport, SelfTestStep } from "./bindings/sync-database.js";
 export type { WatchOptions } from "./client/live-query.js";
+export type { ExecuteResult } from "./codec/results.js";
 export type { ApplyOptions, Migration, MigrationResult, OnConflict } from "./bindings/changes.js";
 export { ResultCode, SQLITE_VERSION } from "./generated/constants.js";

@@ -23,7 +23,7 @@ export { loadRuntime, Runtime } from "./runtime/runtime.js";
 export { defaultWasmUrl } from "./platform.js";
 export type { RuntimeOptions, WasmSource, LoadStage, CoreExports } from "./runtime/runtime.js";
 export type { HostFileSystem } from "./runtime/host.js";
-export type { ResultSet, ColumnInfo } from "./codec/results.js";
+export type { ResultSet, ColumnInfo, ExecuteResult } from "./codec/results.js";
 export { encodeParams } from "./codec/params.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
 export { SQLiteError, WebSqliteError } from "./errors.js";

@@ -6,7 +6,12 @@
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
-import { type Produced, decodeObjects, decodeProduced, decodeResult } from "../codec/results.js";
+import {
+  type ExecuteResult,
+  decodeObjects,
+  decodeExecuteResult,
+  decodeResult,
+} from "../codec/results.js";
 import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
 import type { PersistentStorage } from "../runtime/store.js";
@@ -339,8 +344,8 @@ export class SyncDatabase {
    * the column names (of the last statement that returns rows), and changes and lastInsertRowid:
    * the shape query builders' drivers build on.
    */
-  execute(sql: string, bind?: BindParams): Produced {
-    return decodeProduced(this.raw(sql, bind, true));
+  execute(sql: string, bind?: BindParams): ExecuteResult {
+    return decodeExecuteResult(this.raw(sql, bind, true));
   }
 
   private select(sql: string, bind: BindParams | undefined) {

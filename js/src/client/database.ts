@@ -8,7 +8,12 @@
  * a Statement runs on the connection and so joins whatever transaction is open.
  */
 import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
-import { type Produced, decodeObjects, decodeProduced, decodeResult } from "../codec/results.js";
+import {
+  type ExecuteResult,
+  decodeObjects,
+  decodeExecuteResult,
+  decodeResult,
+} from "../codec/results.js";
 import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Changes, Durability, Storage } from "../worker/protocol.js";
 import type { PersistentStorage } from "../runtime/store.js";
@@ -716,8 +721,8 @@ abstract class Queryable {
    * with the column names (of the last statement that returns rows), and changes and
    * lastInsertRowid: the shape query builders' drivers build on.
    */
-  async execute(sql: string, params?: BindParams): Promise<Produced> {
-    return decodeProduced(await this.run(sql, params, true, "execute"));
+  async execute(sql: string, params?: BindParams): Promise<ExecuteResult> {
+    return decodeExecuteResult(await this.run(sql, params, true, "execute"));
   }
 
   /**
@@ -812,8 +817,8 @@ abstract class Queryable {
   }
 
   /** @internal batch() with each statement's rows as arrays (web-sqlite/drizzle's batch). */
-  async batchArrays(statements: BatchStatement[]): Promise<Produced[]> {
-    return (await this.batchRaw(statements)).map(decodeProduced);
+  async batchArrays(statements: BatchStatement[]): Promise<ExecuteResult[]> {
+    return (await this.batchRaw(statements)).map(decodeExecuteResult);
   }
 
   private async batchRaw(statements: BatchStatement[]): Promise<Uint8Array[]> {

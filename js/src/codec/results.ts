@@ -89,16 +89,16 @@ function value(bytes: Uint8Array, view: DataView): SqlValue {
   }
 }
 
-/** What a statement produced, as execute() gives it: rows as arrays with their columns, and counts. */
-export interface Produced {
+/** What db.execute() gives: a statement's rows as arrays with their columns, and its counts. */
+export interface ExecuteResult {
   columns: string[];
   rows: SqlValue[][];
   changes: number;
   lastInsertRowid: number | bigint;
 }
 
-/** The Produced of a result buffer. */
-export function decodeProduced(bytes: Uint8Array): Produced {
+/** The ExecuteResult of a result buffer. */
+export function decodeExecuteResult(bytes: Uint8Array): ExecuteResult {
   const { columns, rows, changes, lastInsertRowid } = decodeResult(bytes);
   return { columns, rows, changes, lastInsertRowid };
 }

@@ -39,7 +39,7 @@ import {
 } from "drizzle-orm/sqlite-core";
 import type { Database, RunResult, Transaction } from "../client/database.js";
 import type { BindParams } from "../codec/params.js";
-import type { Produced } from "../codec/results.js";
+import type { ExecuteResult } from "../codec/results.js";
 import { objectOf } from "./rows.js";
 
 type Target = Database | Transaction;
@@ -254,7 +254,7 @@ class WebSqlitePreparedQuery<
   }
 
   /** One request: the statement with its rows (as arrays) and counts. */
-  private send(placeholderValues?: Record<string, unknown>): Promise<Produced> {
+  private send(placeholderValues?: Record<string, unknown>): Promise<ExecuteResult> {
     const { sql, params } = this.query;
     const values = fillPlaceholders(params, placeholderValues ?? {});
     this.logger.logQuery(sql, values);
@@ -268,7 +268,7 @@ class WebSqlitePreparedQuery<
   }
 
   override mapRunResult(result: unknown): RunResult {
-    const { changes, lastInsertRowid } = result as Produced;
+    const { changes, lastInsertRowid } = result as ExecuteResult;
     return { changes, lastInsertRowid };
   }
 
@@ -277,7 +277,7 @@ class WebSqlitePreparedQuery<
   }
 
   override mapAllResult(result: unknown): unknown {
-    const { columns, rows } = result as Produced;
+    const { columns, rows } = result as ExecuteResult;
     const { fields, customResultMapper } = this.mapping;
     if (customResultMapper) return customResultMapper(rows);
     if (!fields) return rows.map((row) => objectOf(columns, row));
@@ -289,7 +289,7 @@ class WebSqlitePreparedQuery<
   }
 
   override mapGetResult(result: unknown): unknown {
-    const { columns, rows } = result as Produced;
+    const { columns, rows } = result as ExecuteResult;
     const { fields, customResultMapper } = this.mapping;
     const row = rows[0];
     if (row === undefined) return undefined;

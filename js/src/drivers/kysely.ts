@@ -26,7 +26,7 @@ import type { Database, Transaction } from "../client/database.js";
 import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { TransactionMode } from "../bindings/transaction.js";
 import type { BindParams } from "../codec/params.js";
-import type { Produced } from "../codec/results.js";
+import type { ExecuteResult } from "../codec/results.js";
 import { objectOf } from "./rows.js";
 
 /** A database of either API. */
@@ -129,7 +129,7 @@ class WebSqliteDriver implements Driver {
 }
 
 /** What a Kysely query produced, from a statement's rows and counts. */
-function queryResult<R>(r: Produced): QueryResult<R> {
+function queryResult<R>(r: ExecuteResult): QueryResult<R> {
   const rows = r.rows.map((row) => objectOf(r.columns, row)) as R[];
   // A statement without result columns wrote (or did nothing): its counts are the result.
   if (r.columns.length > 0 && r.changes === 0) return { rows };
