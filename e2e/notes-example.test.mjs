@@ -16,7 +16,7 @@ async function shows(page, texts) {
       JSON.stringify([...document.querySelectorAll("#notes textarea")].map((t) => t.value)) ===
       JSON.stringify(expected),
     texts,
-    { timeout: 30_000 },
+    { timeout: 60000 }, // generous: a commit and a query away, on a machine that may be busy
   );
 }
 
