@@ -17,14 +17,16 @@ export class WebSqliteError extends Error {
   }
 }
 
-const NAMES = new Map<number, string>(Object.entries(ResultCode).map(([name, rc]) => [rc, name]));
+/** Result codes by number, made at the first use (a script that names none stays small). */
+let names: Map<number, string> | undefined;
 
 /**
  * The symbolic name of a result code, e.g. "SQLITE_CONSTRAINT_UNIQUE" for 2067. An extended
  * code this build does not know is named after its primary code.
  */
 export function codeName(resultCode: number): string {
-  return NAMES.get(resultCode) ?? NAMES.get(resultCode & 0xff) ?? "SQLITE_UNKNOWN";
+  names ??= new Map(Object.entries(ResultCode).map(([name, rc]) => [rc, name]));
+  return names.get(resultCode) ?? names.get(resultCode & 0xff) ?? "SQLITE_UNKNOWN";
 }
 
 /** An error reported by SQLite. */

@@ -6,15 +6,39 @@
  */
 import { startBroker } from "../platform.js";
 import { inUse } from "../runtime/store.js";
-import type { BrokerMessage } from "../worker/broker.js";
 import { BROKER_LOCK, type LockManager, clientLock, lockManager } from "../worker/locks.js";
-import { CHANGES_CHANNEL, type Changes, isObject } from "../worker/protocol.js";
+import { CHANGES_CHANNEL, type Changes } from "../worker/protocol.js";
+import {
+  BROKER_TO_PAGE,
+  type MessageOf,
+  ON_HOLDER_PORT,
+  PAGE_TO_BROKER,
+  read,
+} from "../worker/tab-messages.js";
 import { type SpawnWorker, WorkerClient, callSafely } from "./worker-client.js";
+
+/**
+ * How long a call on a database shared between tabs waits to reach the tab holding it (the
+ * introduction through the broker, retried with every new broker) before DATABASE_UNREACHABLE.
+ * Normally it takes a few milliseconds; a database that moves takes about 0.1 s.
+ */
+export const REACH_TIMEOUT_MS = 15_000;
+
+/**
+ * How long a page waits for a broker it connected to to say it is ready before connecting
+ * again: a connection made as the broker's tab dies can land on the dying broker, which never
+ * answers. Connecting again to a broker that is alive and slow is harmless (the first answer is
+ * taken), so the wait doubles from the first to the last.
+ */
+const READY_WAIT_MS = [250, 4000];
 
 export class Tabs {
   /** This page, as the holders know it. */
   readonly id: string;
+  /** The page's connection to the broker; its messages wait in outbox until the broker is ready. */
   private broker: MessagePort;
+  private brokerReady = false;
+  private readonly outbox: [MessageOf<typeof PAGE_TO_BROKER>, Transferable[]][] = [];
   /** Resolves once the page's own lock is held (a holder must not find it free before). */
   private readonly alive: Promise<void>;
   private readonly links = new Map<string, WorkerClient>();
@@ -68,32 +92,55 @@ export class Tabs {
   /**
    * Connects to the broker (starting it if no tab has). The broker runs in some tab's process
    * and ends if that one crashes: it holds a Web Lock, which this page waits for once the broker
-   * said it holds it; getting it means the broker is gone, and the page starts a new one.
+   * said it holds it (ready); getting it means the broker is gone, and the page starts a new
+   * one. Nothing is sent to a broker before it is ready: a connection that lands on a broker
+   * dying with its tab never hears ready, and the page connects again, its messages kept.
    */
-  private startBroker(): MessagePort {
+  private startBroker(wait = READY_WAIT_MS[0]): MessagePort {
     const shared = startBroker();
     const port = shared.port;
+    this.brokerReady = false;
     // The script failed to load (not deployed, or refused by a Content-Security-Policy): no
     // tab can be reached through it. Databases held here still work.
     shared.addEventListener("error", (e) => {
       e.preventDefault();
       if (this.broker !== port) return;
+      clearTimeout(silent);
       this.broken = "its broker (broker.js, a SharedWorker) did not start";
       for (const end of [...this.unanswered]) end();
     });
+    const silent = setTimeout(() => {
+      if (this.broker !== port || this.broken) return;
+      port.close();
+      this.broker = this.startBroker(Math.min(wait * 2, READY_WAIT_MS[1]));
+    }, wait);
     port.onmessage = (e) => {
-      const m = e.data as Partial<{ moved: string; epoch: number; ready: boolean }>;
-      if (!isObject(m)) return;
-      if (m.ready) {
+      const m = read(BROKER_TO_PAGE, e.data);
+      if (!m || this.broker !== port) return;
+      if (m.kind === "ready") {
+        clearTimeout(silent);
+        this.brokerReady = true;
+        for (const [message, transfer] of this.outbox.splice(0)) port.postMessage(message, transfer);
+        for (const { name, epoch } of m.holders) this.announced(name, epoch);
         void this.locks.request(BROKER_LOCK, {}, () => {
           if (this.broker === port) this.restartBroker();
         });
+      } else {
+        this.announced(m.name, m.epoch);
       }
-      if (typeof m.moved !== "string" || typeof m.epoch !== "number") return;
-      this.epochs.set(m.moved, Math.max(m.epoch, this.epochs.get(m.moved) ?? 0));
-      for (const watch of this.watchers.get(m.moved) ?? []) watch(m.epoch);
     };
     return port;
+  }
+
+  /** The broker announced a holder of name (a new one, or the one it has, to a new page). */
+  private announced(name: string, epoch: number): void {
+    this.epochs.set(name, Math.max(epoch, this.epochs.get(name) ?? 0));
+    for (const watch of this.watchers.get(name) ?? []) watch(epoch);
+  }
+
+  private toBroker(message: MessageOf<typeof PAGE_TO_BROKER>, transfer: Transferable[]): void {
+    if (this.brokerReady) this.broker.postMessage(message, transfer);
+    else this.outbox.push([message, transfer]);
   }
 
   private restartBroker(): void {
@@ -108,7 +155,7 @@ export class Tabs {
   /** A new port to the broker for the page's worker (it goes with the worker's load request). */
   workerPort(): MessagePort {
     const { port1, port2 } = new MessageChannel();
-    this.broker.postMessage({ worker: port1 } satisfies BrokerMessage, [port1]);
+    this.toBroker({ kind: "worker", port: port1 }, [port1]);
     return port2;
   }
 
@@ -147,13 +194,26 @@ export class Tabs {
       let epoch = 0;
       let newest = this.epochs.get(name) ?? 0;
       let ended = false;
-      const end = () => {
+      const end = (unreachable = false) => {
         if (ended) return;
         ended = true;
+        clearTimeout(reach);
         this.unanswered.delete(end);
         this.watchers.get(name)?.delete(watch);
-        handlers.died(`the tab holding '${name}' closed; the database moved to another tab`);
+        if (unreachable) {
+          handlers.died(
+            `no tab holding '${name}' answered within ${REACH_TIMEOUT_MS / 1000} s (the ` +
+              `tab holding it may be frozen, or tabs are starting and ending); the call did ` +
+              `not run there. Try it again`,
+            "DATABASE_UNREACHABLE",
+          );
+        } else {
+          handlers.died(`the tab holding '${name}' closed; the database moved to another tab`);
+        }
       };
+      // Introductions are retried with every new broker, yet the holder may never register
+      // (a frozen tab): the calls waiting for it do not wait forever.
+      const reach = setTimeout(() => end(true), REACH_TIMEOUT_MS);
       const watch = (announced: number) => {
         newest = Math.max(newest, announced);
         if (epoch > 0 && newest > epoch) end();
@@ -162,9 +222,10 @@ export class Tabs {
       watchers.add(watch);
       this.watchers.set(name, watchers);
       port1.onmessage = (e) => {
-        const m = e.data as { epoch?: unknown; id?: unknown };
-        if (isObject(m) && typeof m.epoch === "number" && m.id === undefined) {
+        const m = read(ON_HOLDER_PORT, e.data);
+        if (m?.kind === "introduced") {
           epoch = m.epoch;
+          clearTimeout(reach);
           this.unanswered.delete(end);
           watch(newest);
           return;
@@ -173,15 +234,16 @@ export class Tabs {
       };
       port1.onmessageerror = () => handlers.died("a message could not be decoded");
       this.unanswered.add(end);
-      const message = { connect: name, port: port2, client: this.id, epoch: newest };
-      this.broker.postMessage(message satisfies BrokerMessage, [port2]);
+      this.toBroker({ kind: "connect", name, port: port2, client: this.id, epoch: newest }, [
+        port2,
+      ]);
       return {
         postMessage: (m, transfer) => port1.postMessage(m, transfer),
         terminate: () => {
           end();
           // If the holder is alive (the database did not move; this page moved on), it closes
           // what this port had open there.
-          port1.postMessage({ bye: true });
+          port1.postMessage({ kind: "bye" } satisfies MessageOf<typeof ON_HOLDER_PORT>);
           port1.close();
         },
       };

@@ -27,9 +27,10 @@ export interface WorkerHandlers {
   message(data: unknown): void;
   /**
    * The worker failed or exited; nothing more will come from it. code LOAD_FAILED: its script
-   * never ran (else the calls it had reject with WORKER_DIED).
+   * never ran; DATABASE_UNREACHABLE: a port to another tab's holder was never answered, and
+   * reason says why (else the calls it had reject with WORKER_DIED).
    */
-  died(reason: string, code?: "LOAD_FAILED"): void;
+  died(reason: string, code?: "LOAD_FAILED" | "DATABASE_UNREACHABLE"): void;
 }
 
 /** Starts a worker (platform.ts); the client's first message to it is its setup. */
@@ -82,12 +83,14 @@ export function callSafely<A extends unknown[]>(listener: (...args: A) => void, 
 }
 
 function workerDied(reason: string, code = "WORKER_DIED"): WebSqliteError {
-  return code === "LOAD_FAILED"
-    ? new WebSqliteError(code, `web-sqlite's worker did not start: ${reason}`)
-    : new WebSqliteError(
-        "WORKER_DIED",
-        `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
-      );
+  if (code === "LOAD_FAILED") {
+    return new WebSqliteError(code, `web-sqlite's worker did not start: ${reason}`);
+  }
+  if (code === "DATABASE_UNREACHABLE") return new WebSqliteError(code, reason);
+  return new WebSqliteError(
+    "WORKER_DIED",
+    `the web-sqlite worker stopped (${reason}); its open databases are closed. Open them again to continue.`,
+  );
 }
 
 export class WorkerClient {
@@ -170,9 +173,8 @@ export class WorkerClient {
       for (const listener of this.changeListeners) callSafely(listener, event);
       return;
     }
-    // A holder of another tab says which request is about to commit: its id, a bare number.
-    if (typeof data === "number") {
-      if (this.pending.has(data)) this.committing.add(data);
+    if (event?.event === "committing") {
+      if (this.pending.has(event.id)) this.committing.add(event.id);
       return;
     }
     const response = data as Response;

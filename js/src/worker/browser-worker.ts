@@ -4,7 +4,6 @@
  */
 import { makeStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
-import type { BrokerMessage } from "./broker.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
 import { Election } from "./election.js";
 import { clientLock, lockManager } from "./locks.js";
@@ -12,10 +11,17 @@ import {
   CHANGES_CHANNEL,
   type WorkerSetup,
   changesEvent,
-  isObject,
+  committingEvent,
   afterSetup,
   logEvent,
 } from "./protocol.js";
+import {
+  BROKER_TO_WORKER,
+  type MessageOf,
+  ON_HOLDER_PORT,
+  WORKER_TO_BROKER,
+  read,
+} from "./tab-messages.js";
 
 interface WorkerScope {
   postMessage(message: unknown, transfer?: Transferable[]): void;
@@ -31,7 +37,12 @@ const election: Election | undefined = locks
   ? new Election({
       locks,
       announce: (name, holding, epoch) =>
-        broker?.postMessage({ holder: name, holding, epoch } satisfies BrokerMessage),
+        broker?.postMessage({
+          kind: "holding",
+          name,
+          holding,
+          epoch: epoch ?? null,
+        } satisfies MessageOf<typeof WORKER_TO_BROKER>),
       inUse: (name): boolean => dispatcher.databases.has(name),
     })
   : undefined;
@@ -59,13 +70,9 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
     joined: (port) => {
       broker = port;
       port.onmessage = (e) => {
-        const m: unknown = e.data;
-        if (!isObject(m)) return;
-        if (typeof m.connect === "string" && m.port instanceof MessagePort) {
-          serve(m.port, String(m.client));
-        } else if (typeof m.held === "string" && typeof m.epoch === "number") {
-          election?.heldAs(m.held, m.epoch);
-        }
+        const m = read(BROKER_TO_WORKER, e.data);
+        if (m?.kind === "connect") serve(m.port, m.client);
+        else if (m?.kind === "held") election?.heldAs(m.name, m.epoch);
       };
       election?.announceAll(); // a new broker, after the last one ended
     },
@@ -88,9 +95,9 @@ function serve(port: MessagePort, page: string): void {
   clientsOf.set(page, clients);
   // The page learns which requests are about to commit what they wrote: one that never got
   // that far left no trace here, and goes to the next holder if this one ends.
-  const committing = (id: number) => port.postMessage(id);
+  const committing = (id: number) => port.postMessage(committingEvent(id));
   port.onmessage = async (e) => {
-    if (isObject(e.data) && e.data.bye === true) {
+    if (read(ON_HOLDER_PORT, e.data)?.kind === "bye") {
       clients.delete(client);
       port.close();
       await dispatcher.dropClient(client);
@@ -110,7 +117,7 @@ function serve(port: MessagePort, page: string): void {
 }
 
 /** The own page, too, learns which request is about to commit (see serve). */
-const committingHere = (id: number) => scope.postMessage(id);
+const committingHere = (id: number) => scope.postMessage(committingEvent(id));
 
 const onMessage = afterSetup(start, async (served, message) => {
   const { response, transfer } = await served.handle(message, OWN_PAGE, committingHere);

@@ -135,10 +135,15 @@ export type Response =
   | { v: typeof PROTOCOL_VERSION; id: number; ok: true; result: unknown }
   | { v: typeof PROTOCOL_VERSION; id: number; ok: false; error: SerializedError };
 
-/** Messages the worker sends on its own. */
+/**
+ * Messages the worker sends on its own. committing: the request id is about to commit what it
+ * wrote (a request that never got that far left no trace, and goes to the next holder if this
+ * one ends; see client/database.ts).
+ */
 export type WorkerEvent =
   | { v: typeof PROTOCOL_VERSION; event: "log"; code: number; message: string }
-  | ({ v: typeof PROTOCOL_VERSION; event: "changes" } & Changes);
+  | ({ v: typeof PROTOCOL_VERSION; event: "changes" } & Changes)
+  | { v: typeof PROTOCOL_VERSION; event: "committing"; id: number };
 
 /**
  * Tables that a commit changed in a database: to every page (over a BroadcastChannel) when the
@@ -155,6 +160,10 @@ export interface Changes {
 /** Changes as the event a worker posts to its own page. */
 export function changesEvent(changes: Changes): WorkerEvent {
   return { v: PROTOCOL_VERSION, event: "changes", ...changes };
+}
+
+export function committingEvent(id: number): WorkerEvent {
+  return { v: PROTOCOL_VERSION, event: "committing", id };
 }
 
 /** The BroadcastChannel of the changes to databases shared between tabs. */
