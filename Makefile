@@ -13,7 +13,7 @@ CMAKE_SANITIZE := CC=clang-14 CXX=clang++-14 cmake -S . -B $(SANITIZE) -G Ninja 
 CXX_SOURCES = $(shell git ls-files 'core/*.h' 'core/*.cc' 'core/*.c')
 TS_SOURCES = $(shell git ls-files 'js/*.ts' 'e2e/*.ts' 'scripts/*.mjs' 'examples/*.mjs' 'examples/*.js' 'bench/*.mjs' 'bench/*.js' 'e2e/*.mjs' 'e2e/*.js')
 
-.PHONY: all setup build native wasm js sanitize test test-native test-sanitize test-js test-e2e fuzz demo bench format format-check clean distclean
+.PHONY: all setup build native wasm js sanitize test test-native test-sanitize test-js test-e2e stress fuzz demo bench format format-check clean distclean
 
 all: build
 
@@ -75,7 +75,7 @@ test-js: js
 # the suites that take the engine as a parameter (e2e/harness.mjs) in Firefox ESR and WebKitGTK
 # too, where a test the engine cannot run is skipped by a named capability, with the reason.
 E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storage-db.test.mjs \
-	e2e/browser.test.mjs e2e/many-tabs.test.mjs
+	e2e/browser.test.mjs e2e/many-tabs.test.mjs e2e/chaos.test.mjs
 # Firefox and WebKitGTK run side by side (their servers on ports of their own, e2e/server.mjs),
 # and meanwhile the benchmarks' smoke runs in Chromium, one after the other; each into a log,
 # printed when all are done (a benchmark's only if it failed).
@@ -96,11 +96,17 @@ test-e2e: js
 	echo "Firefox: exit $$firefox; WebKitGTK: exit $$webkit; benchmark smoke runs: exit $$bench"; \
 	test $$firefox = 0 && test $$webkit = 0 && test $$bench = 0
 
+# The chaos run of tabs ending (e2e/chaos.test.mjs) for 10 minutes and its reduced case 100
+# times in Chromium, then 10 minutes in Firefox (docs/RELIABILITY.md); make test runs it for 45 s.
+stress: js
+	WSQ_CHAOS_SECONDS=600 WSQ_CHAOS_TRIALS=100 node --test --test-reporter=spec e2e/chaos.test.mjs
+	WSQ_ENGINE=firefox WSQ_CHAOS_SECONDS=600 node --test --test-reporter=spec e2e/chaos.test.mjs
+
 # The tests keep their scratch files and browser profiles (OPFS, IndexedDB) in RAM, /dev/shm,
 # where there is one: a flush there costs nothing, and no test asserts what a flush to a disk
 # adds (the crash simulation does, over its own double of the disk). The benchmarks (make bench)
 # keep them on the disk.
-test-native test-sanitize test-js test-e2e: export TMPDIR := $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
+test-native test-sanitize test-js test-e2e stress: export TMPDIR := $(if $(wildcard /dev/shm/.),/dev/shm,$(or $(TMPDIR),/tmp))
 
 # The three builds of sqlite3.c (native, wasm, sanitizers) each take one core: they go at once.
 test:

@@ -5,8 +5,8 @@
 // bound (docs/API.md, "Many tabs").
 //
 // WSQ_CHAOS_SEED replays a run's schedule (each run prints its seed); WSQ_CHAOS_SECONDS sets how
-// long the chaos lasts (default 50: make stress runs it for 600), WSQ_CHAOS_TRIALS how many times
-// the reduced case runs (default 6; make stress: 20).
+// long the chaos lasts (default 45: make stress runs it for 600), WSQ_CHAOS_TRIALS how many times
+// the reduced case runs (default 20; make stress: 100).
 import assert from "node:assert/strict";
 import { execFileSync } from "node:child_process";
 import { readdirSync, readFileSync } from "node:fs";
@@ -15,8 +15,8 @@ import { after, describe, it } from "node:test";
 import { ENGINE, startSession, testPage, unless } from "./harness.mjs";
 
 const PORT = 8818; // fixed: OPFS belongs to the origin, port included
-const SECONDS = Number(process.env.WSQ_CHAOS_SECONDS ?? 50);
-const TRIALS = Number(process.env.WSQ_CHAOS_TRIALS ?? 6);
+const SECONDS = Number(process.env.WSQ_CHAOS_SECONDS ?? 45);
+const TRIALS = Number(process.env.WSQ_CHAOS_TRIALS ?? 20);
 /**
  * The longest a call may take here. A call reaches the holder within 15 s or rejects with
  * DATABASE_UNREACHABLE; what it waits for after that (the other tabs' short transactions, a
@@ -236,6 +236,17 @@ class Run {
     return tab;
   }
 
+  /** The run's first tab: it creates the table, then starts its workload. */
+  async first() {
+    const tab = await this.open({ start: false });
+    await tab.page.evaluate(async (name) => {
+      const db = await window.wsq.open(name);
+      await db.exec("CREATE TABLE chaos(call TEXT, part INTEGER, parts INTEGER)");
+    }, this.name);
+    await tab.start(Math.floor(this.rand() * 2 ** 32));
+    return tab;
+  }
+
   pickTab() {
     const tabs = [...this.tabs];
     return tabs[Math.floor(this.rand() * tabs.length)];
@@ -389,12 +400,7 @@ describe(`tabs that end at any moment (${ENGINE.name}, OPFS)`, () => {
         const run = new Run(name, trial);
         try {
           // A, the first tab, starts the broker (in its process) and holds the database.
-          const a = await run.open({ start: false });
-          await a.page.evaluate(async (name) => {
-            const db = await window.wsq.open(name);
-            await db.exec("CREATE TABLE chaos(call TEXT, part INTEGER, parts INTEGER)");
-          }, name);
-          await a.start(1);
+          const a = await run.first();
           const b = await run.open();
           await b.page.waitForFunction(() => window.running !== undefined);
           const d = await run.open({ start: false });
@@ -451,20 +457,68 @@ describe(`tabs that end at any moment (${ENGINE.name}, OPFS)`, () => {
   );
 
   it(
+    "rejects a call with DATABASE_UNREACHABLE when no holder answers, and serves it once one does",
+    { skip: unless(can, "opfs", "sharedWorker", "webLocks", "cdp") },
+    async () => {
+      await noBroker();
+      const name = "unreachable.db";
+      const run = new Run(name, 0);
+      try {
+        // X starts the broker; A holds the database; then A's page stops (paused in the debugger,
+        // as a page whose script hangs: it keeps its lock, and its worker serves on) and the
+        // broker's process (X's) is killed: A cannot give its worker a port to the next broker,
+        // so no broker learns who holds the database.
+        const x = await run.open({ start: false });
+        await x.page.evaluate(() => window.wsq.open("other.db"));
+        const a = await run.first();
+        const c = await run.open({ start: false });
+        const cdp = await session.context.newCDPSession(a.page);
+        await cdp.send("Debugger.enable");
+        await cdp.send("Debugger.pause");
+        void a.page.evaluate(() => 0).catch(() => {}); // (a task, where it pauses)
+        execFileSync("kill", ["-KILL", String(await brokerProcess())]);
+        const started = Date.now();
+        const first = await c.page.evaluate(
+          ({ name, bound }) =>
+            Promise.race([
+              window.wsq.open(name).then(
+                () => "opened",
+                (e) => `${e.code}: ${e.message}`,
+              ),
+              new Promise((resolve) => setTimeout(() => resolve("still pending"), bound)),
+            ]),
+          { name, bound: CALL_BOUND_MS },
+        );
+        const took = Date.now() - started;
+        assert.match(
+          first,
+          /^DATABASE_UNREACHABLE: no tab holding 'unreachable\.db' answered within 15 s/,
+        );
+        assert.ok(took >= 15_000 && took < CALL_BOUND_MS, `rejected after ${took} ms`);
+        // Once A goes on, it tells the new broker, and the same call goes through.
+        await cdp.send("Debugger.resume");
+        const second = await c.page.evaluate(async (name) => {
+          const db = await window.wsq.open(name);
+          await db.exec("INSERT INTO chaos VALUES ('c', 0, 1)");
+          return (await db.query("SELECT count(*) AS n FROM chaos WHERE call = 'c'"))[0].n;
+        }, name);
+        assert.equal(second, 1);
+      } finally {
+        for (const tab of [...run.tabs]) await run.close(tab);
+      }
+    },
+  );
+
+  it(
     `loses nothing resolved, runs nothing twice and never hangs, for ${SECONDS} s of tabs ending`,
-    { skip: unless(can, "opfs", "sharedWorker", "webLocks") },
+    { skip: unless(can, "opfs", "sharedWorker", "webLocks", "console") },
     async () => {
       const seed = Number(process.env.WSQ_CHAOS_SEED ?? Math.floor(Math.random() * 2 ** 31));
       console.log(`chaos: WSQ_CHAOS_SEED=${seed} WSQ_CHAOS_SECONDS=${SECONDS} (${ENGINE.name})`);
       const name = `chaos-${seed}.db`;
       const run = new Run(name, seed);
       try {
-        const first = await run.open({ start: false });
-        await first.page.evaluate(async (name) => {
-          const db = await window.wsq.open(name);
-          await db.exec("CREATE TABLE chaos(call TEXT, part INTEGER, parts INTEGER)");
-        }, name);
-        await first.start(Math.floor(run.rand() * 2 ** 32));
+        await run.first();
         for (let i = 0; i < 2; i++) await run.open();
         await run.chaos(SECONDS);
         await run.halt();

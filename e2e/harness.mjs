@@ -37,13 +37,13 @@ const ARGS = [
  * hostMapping (a host name mapped to 127.0.0.1 at launch: a page that is not a secure context),
  * cdp (Chromium's DevTools protocol: crash a tab, freeze it), kill (SIGKILL the browser of a
  * profile, killBrowser), restartKeepsStorage (a browser started again on a profile finds its
- * storage).
+ * storage), console (page.on("console") hears what a page logs, as it logs it).
  */
 const ENGINES = {
   chromium: {
     name: "Chromium",
     launch: launchChromium,
-    can: { hostMapping: true, cdp: true, kill: true, restartKeepsStorage: true },
+    can: { hostMapping: true, cdp: true, kill: true, restartKeepsStorage: true, console: true },
     profileArg: (dir) => `user-data-dir=${dir}`,
   },
   firefox: {
@@ -54,6 +54,7 @@ const ENGINES = {
       cdp: "no Chromium DevTools protocol",
       kill: true,
       restartKeepsStorage: true,
+      console: true,
     },
     profileArg: (dir) => `--profile ${dir}`,
   },
@@ -65,6 +66,7 @@ const ENGINES = {
       cdp: "no Chromium DevTools protocol",
       kill: "MiniBrowser under WebDriver keeps no profile to come back to",
       restartKeepsStorage: "MiniBrowser under WebDriver keeps no profile to come back to",
+      console: "WebDriver classic reports no console messages",
     },
     profileArg: null,
   },

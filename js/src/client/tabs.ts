@@ -120,7 +120,8 @@ export class Tabs {
       if (m.kind === "ready") {
         clearTimeout(silent);
         this.brokerReady = true;
-        for (const [message, transfer] of this.outbox.splice(0)) port.postMessage(message, transfer);
+        for (const [message, transfer] of this.outbox.splice(0))
+          port.postMessage(message, transfer);
         for (const { name, epoch } of m.holders) this.announced(name, epoch);
         void this.locks.request(BROKER_LOCK, {}, () => {
           if (this.broker === port) this.restartBroker();
