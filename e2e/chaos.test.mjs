@@ -146,6 +146,9 @@ class Tab {
           if (!db) return;
           let stmt = null;
           while (!window.halted) {
+            // A breath between calls (0-3 ms), as an app's calls come: the tabs still overlap,
+            // and the machine keeps time for the browser's own work (loads, reloads).
+            await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 4)));
             const pick = rand();
             if (pick < 0.25) {
               await call("insert", 1, (id) => db.exec(INSERT, [id, 0, 1]));

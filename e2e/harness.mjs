@@ -128,10 +128,11 @@ async function launchFirefox(profile) {
     async newPage() {
       const page = await browser.newPage();
       return {
-        goto: (url) => page.goto(url),
+        // (Navigation timeouts generous: a loaded machine, three engines at once.)
+        goto: (url) => page.goto(url, { timeout: 120_000 }),
         evaluate: (fn, arg) => page.evaluate(fn, arg),
         waitForFunction: (fn, arg) => poll(page, fn, arg),
-        reload: () => page.reload(),
+        reload: () => page.reload({ timeout: 120_000 }),
         on: (event, listener) => page.on(event, listener),
         close: () => page.close(),
       };

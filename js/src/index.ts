@@ -20,7 +20,7 @@ export type {
   BatchResult,
   TransactionOptions,
   IterateOptions,
-} from "./client/database.js";
+} from "./client/options.js";
 export { SQLiteError, WebSqliteError } from "./errors.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
 export type { Storage, Durability } from "./worker/protocol.js";

@@ -5,7 +5,7 @@
  * the bundles, where a page without a bundler (or esbuild's and Rollup's output, beside which
  * they are copied) finds them.
  */
-import type { SpawnWorker } from "./client/worker-client.js";
+import type { SpawnWorker } from "./worker/protocol.js";
 import { LOADING_DOCS, WebSqliteError, movedByBundler } from "./errors.js";
 import { IdbStore, missingIdbCapability } from "./runtime/hosts/idb.js";
 import { OpfsStore, missingOpfsCapability } from "./runtime/hosts/opfs.js";

@@ -9,7 +9,7 @@ import { readFile } from "node:fs/promises";
 import { pathToFileURL } from "node:url";
 import { Worker } from "node:worker_threads";
 
-import type { SpawnWorker } from "./client/worker-client.js";
+import type { SpawnWorker } from "./worker/protocol.js";
 import { NodeStore } from "./runtime/hosts/node-fs.js";
 import { Stores } from "./runtime/stores.js";
 

@@ -6,6 +6,7 @@ import { after, describe, it } from "node:test";
 
 import { SQLiteError, WebSqliteError, open, shutdown } from "../src/index.js";
 import { Dispatcher } from "../src/worker/dispatcher.js";
+import { HANDLERS } from "../src/worker/handlers.js";
 import { PROTOCOL_VERSION } from "../src/worker/protocol.js";
 import { portOfStream, streamOfPort } from "../src/worker/stream-port.js";
 import { makeStores } from "../src/platform.js";
@@ -119,6 +120,7 @@ describe("open() in Node", () => {
 describe("worker dispatcher", () => {
   it("answers malformed messages with an error and keeps serving", async () => {
     const dispatcher = new Dispatcher({
+      handlers: HANDLERS,
       stores: makeStores(),
       load: (host) => loadRuntime({ host, log: () => {} }),
     });

@@ -6,8 +6,14 @@
 import { ConflictPolicy } from "../generated/constants.js";
 import { SQLiteError, WebSqliteError, carryAutocommit } from "../errors.js";
 import type { Connection } from "./connection.js";
-import { synchronous } from "./transaction.js";
-import type { SyncDatabase } from "./sync-database.js";
+import { type TransactionController, synchronous } from "./transaction.js";
+
+/** What recording changes and migrating need of a database (a Database of the synchronous API). */
+export interface Changeable {
+  readonly name: string;
+  readonly connection: Connection;
+  readonly transactions: TransactionController;
+}
 
 /** What applying a changeset does with a change that conflicts with the database. */
 export type OnConflict = "omit" | "replace" | "abort";
@@ -60,7 +66,7 @@ export function applyChangeset(
  * the changeset is taken before the commit, so no other connection's later writes mix in.
  */
 export function recordChanges<R>(
-  db: SyncDatabase,
+  db: Changeable,
   fn: () => R,
 ): { result: R; changeset: Uint8Array } {
   const connection = db.connection;
@@ -119,11 +125,11 @@ export function itemFailed(e: unknown, item: string): unknown {
  * nothing. A failing step rolls every step back and is named in the error.
  */
 export function migrate(
-  db: SyncDatabase,
+  db: Changeable,
   steps: { name: string | null; sql: string }[],
 ): MigrationResult {
   return db.transactions.run(() => {
-    const from = Number(db.selectValue("PRAGMA user_version"));
+    const from = Number(db.connection.exec("PRAGMA user_version", null, { rows: true }).rows[0][0]);
     if (from > steps.length) {
       throw new WebSqliteError(
         "MIGRATION_NEWER",

@@ -4,7 +4,7 @@
  * round trips, every call returns its result. The worker of the Promise API opens its databases
  * through SyncDatabase.open too, so both APIs share one way of opening and configuring them.
  */
-import { type BindParams, type SqlValue, encodeParams } from "../codec/params.js";
+import { type BindParams, type Row, type SqlValue, encodeParams } from "../codec/params.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import {
   type ExecuteResult,
@@ -36,10 +36,10 @@ import {
   runSelfTest,
 } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
-import { type Row, SyncStatement } from "./sync-statement.js";
+import { SyncStatement } from "./sync-statement.js";
 import { TransactionController, type TransactionMode, checkMode } from "./transaction.js";
 
-export type { Row } from "./sync-statement.js";
+export type { Row } from "../codec/params.js";
 export type { IoStats, SelfTestStep } from "./connection.js";
 export type { ApplyOptions, Migration, MigrationResult, OnConflict } from "./changes.js";
 
@@ -307,7 +307,7 @@ export class SyncDatabase {
   }
 
   /** Prepares one statement (the first of sql). */
-  prepare(sql: string): SyncStatement {
+  prepare(sql: string): SyncStatement<this> {
     const prepared = this.connection.prepare(sql);
     if (!prepared) throw misuse("prepare: the SQL text holds no statement");
     return new SyncStatement(this, prepared);

@@ -3,21 +3,24 @@
  * a row at a time, read the current row. One wasm
  * call per step (never per cell): the row arrives decoded and get() reads from it.
  */
-import type { BindParams, SqlValue } from "../codec/params.js";
+import type { BindParams, Row, SqlValue } from "../codec/params.js";
 import { misuse } from "../errors.js";
 import type { PreparedStatement } from "./connection.js";
-import type { SyncDatabase } from "./sync-database.js";
 
-export type Row = Record<string, SqlValue>;
+/** What a statement needs of its database (a Database of the synchronous API). */
+export interface StatementOwner {
+  readonly isOpen: boolean;
+}
 
-export class SyncStatement {
-  readonly db: SyncDatabase;
+export class SyncStatement<D extends StatementOwner = StatementOwner> {
+  /** The database it was prepared on. */
+  readonly db: D;
   readonly sql: string;
   private readonly prepared: PreparedStatement;
   private row: SqlValue[] | null = null;
 
   /** @internal use db.prepare() */
-  constructor(db: SyncDatabase, prepared: PreparedStatement) {
+  constructor(db: D, prepared: PreparedStatement) {
     this.db = db;
     this.prepared = prepared;
     this.sql = prepared.sql;

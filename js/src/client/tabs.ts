@@ -6,8 +6,9 @@
  */
 import { startBroker } from "../platform.js";
 import { inUse } from "../runtime/store.js";
-import { BROKER_LOCK, type LockManager, clientLock, lockManager } from "../worker/locks.js";
-import { CHANGES_CHANNEL, type Changes } from "../worker/protocol.js";
+import { type LockManager, lockManager } from "../runtime/locks.js";
+import { BROKER_LOCK, clientLock } from "../worker/locks.js";
+import type { SpawnWorker } from "../worker/protocol.js";
 import {
   BROKER_TO_PAGE,
   type MessageOf,
@@ -15,7 +16,7 @@ import {
   PAGE_TO_BROKER,
   read,
 } from "../worker/tab-messages.js";
-import { type SpawnWorker, WorkerClient, callSafely } from "./worker-client.js";
+import { WorkerClient } from "./worker-client.js";
 
 /**
  * How long a call on a database shared between tabs waits to reach the tab holding it (the
@@ -47,8 +48,6 @@ export class Tabs {
   /** Whose connections end when a newer holder of their database is announced. */
   private readonly watchers = new Map<string, Set<(epoch: number) => void>>();
 
-  /** Receive the tables commits changed in databases shared between tabs (from any tab). */
-  readonly changeListeners = new Set<(changes: Changes) => void>();
   /** Connections sent to the broker that it has not passed on yet, to end if it ends. */
   private readonly unanswered = new Set<() => void>();
   private readonly locks: LockManager;
@@ -78,9 +77,6 @@ export class Tabs {
     this.locks = locks;
     this.rejoin = rejoin;
     this.broker = this.startBroker();
-    new BroadcastChannel(CHANGES_CHANNEL).onmessage = (e) => {
-      for (const listener of this.changeListeners) callSafely(listener, e.data as Changes);
-    };
     this.alive = new Promise((resolve) => {
       void locks.request(clientLock(this.id), {}, () => {
         resolve();

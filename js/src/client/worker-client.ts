@@ -5,36 +5,17 @@
  */
 import { SQLiteError, WebSqliteError, autocommitAfter } from "../errors.js";
 import {
-  type Args,
   type Changes,
   PROTOCOL_VERSION,
-  type Request,
-  type RequestType,
   type Response,
-  type Result,
   type SerializedError,
+  type SpawnWorker,
   type WorkerEvent,
+  type WorkerPort,
   setupMessage,
 } from "../worker/protocol.js";
-
-/** The little a client needs of a worker, in Node or in a browser. */
-export interface WorkerPort {
-  postMessage(message: unknown, transfer: Transferable[]): void;
-  terminate(): void;
-}
-
-export interface WorkerHandlers {
-  message(data: unknown): void;
-  /**
-   * The worker failed or exited; nothing more will come from it. code LOAD_FAILED: its script
-   * never ran; DATABASE_UNREACHABLE: a port to another tab's holder was never answered, and
-   * reason says why (else the calls it had reject with WORKER_DIED).
-   */
-  died(reason: string, code?: "LOAD_FAILED" | "DATABASE_UNREACHABLE"): void;
-}
-
-/** Starts a worker (platform.ts); the client's first message to it is its setup. */
-export type SpawnWorker = (handlers: WorkerHandlers) => Promise<WorkerPort>;
+import type { Result } from "../worker/handlers.js";
+import type { Args, Request, RequestType } from "../worker/requests.js";
 
 /**
  * How a request ended. The error of a failed request is built by request() itself after its
@@ -102,8 +83,6 @@ export class WorkerClient {
   private nextId = 1;
   /** Receive SQLite's log from the worker (the log option of each open database). */
   readonly logListeners = new Set<(code: number, message: string) => void>();
-  /** Receive the tables commits changed (databases not shared between tabs). */
-  readonly changeListeners = new Set<(changes: Changes) => void>();
   /** Incremented each time a worker dies; databases opened before are gone. */
   generation = 0;
   /** How long the current worker took to start and load the wasm (once it has). */
@@ -113,6 +92,9 @@ export class WorkerClient {
 
   /** A port to the broker for each new worker (pages that share databases between tabs). */
   private readonly join: () => MessagePort | null;
+
+  /** Where the commits the worker tells of go (the page's change feed). */
+  private readonly changes: (changes: Changes) => void;
 
   /** Whether the worker says when a request is about to commit (by posting its id). */
   private readonly acks: boolean;
@@ -131,6 +113,7 @@ export class WorkerClient {
     options: {
       join?: () => MessagePort | null;
       acks?: boolean;
+      changes?: (changes: Changes) => void;
       wasm?: string;
       compile?: (url: string) => Promise<WebAssembly.Module | null>;
     } = {},
@@ -141,6 +124,7 @@ export class WorkerClient {
     this.compile = () => (compiled ??= options.compile?.(this.wasm!) ?? Promise.resolve(null));
     this.join = options.join ?? (() => null);
     this.acks = options.acks ?? false;
+    this.changes = options.changes ?? (() => {});
   }
 
   private worker(): Promise<WorkerPort> {
@@ -170,7 +154,7 @@ export class WorkerClient {
       return;
     }
     if (event?.event === "changes") {
-      for (const listener of this.changeListeners) callSafely(listener, event);
+      this.changes(event);
       return;
     }
     if (event?.event === "committing") {

@@ -7,6 +7,8 @@ import { ParamsKind, Tag } from "../generated/constants.js";
 
 /** A value SQLite can store. */
 export type SqlValue = null | number | bigint | string | boolean | Uint8Array | ArrayBuffer;
+/** A row as an object, by column name. */
+export type Row = Record<string, SqlValue>;
 /** Positional (`?`, `?NNN`) or named (`:name`, `@name`, `$name`) parameters. */
 export type BindParams = readonly SqlValue[] | { readonly [name: string]: SqlValue };
 

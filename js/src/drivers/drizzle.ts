@@ -37,7 +37,8 @@ import {
   type SQLiteTransactionConfig,
   type SelectedFieldsOrdered,
 } from "drizzle-orm/sqlite-core";
-import type { Database, RunResult, Transaction } from "../client/database.js";
+import type { Database, Transaction } from "../client/database.js";
+import type { RunResult } from "../client/options.js";
 import type { BindParams } from "../codec/params.js";
 import type { ExecuteResult } from "../codec/results.js";
 import { objectOf } from "./rows.js";

@@ -7,7 +7,8 @@
  * it to the holder, so the page then talks to the holder directly, with no hop through here.
  * The messages are defined in tab-messages.ts.
  */
-import { BROKER_LOCK, lockManager } from "./locks.js";
+import { lockManager } from "../runtime/locks.js";
+import { BROKER_LOCK } from "./locks.js";
 import {
   BROKER_TO_PAGE,
   BROKER_TO_WORKER,

@@ -5,8 +5,10 @@
 import { makeStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
+import { HANDLERS } from "./handlers.js";
 import { Election } from "./election.js";
-import { clientLock, lockManager } from "./locks.js";
+import { lockManager } from "../runtime/locks.js";
+import { clientLock } from "./locks.js";
 import {
   CHANGES_CHANNEL,
   type WorkerSetup,
@@ -49,8 +51,9 @@ const election: Election | undefined = locks
 
 /** The dispatcher, made when the page's setup (the first message) came. */
 let dispatcher: Dispatcher;
-const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
-  (dispatcher = new Dispatcher({
+const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher => {
+  dispatcher = new Dispatcher({
+    handlers: HANDLERS,
     // After the page's previous worker died, or the previous holder of a database shared between
     // tabs, its OPFS handles (or IndexedDB lock) may take seconds to be released.
     stores: makeStores({ contentionMs: restart || election ? 5000 : 400 }),
@@ -61,12 +64,6 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
         log: (code, message) => scope.postMessage(logEvent(code, message)),
       }),
     election,
-    // Every page hears of a persistent database's changes (those that share it listen on the channel),
-    // and the worker's own page of every change (those that do not share it listen to the worker).
-    changed: (changes) => {
-      if (changes.storage !== "memory" && election) changesChannel.postMessage(changes);
-      scope.postMessage(changesEvent(changes));
-    },
     joined: (port) => {
       broker = port;
       port.onmessage = (e) => {
@@ -76,7 +73,15 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher =>
       };
       election?.announceAll(); // a new broker, after the last one ended
     },
-  }));
+  });
+  // A persistent database: every page hears of its commits on the channel (its own page too,
+  // client/change-feed.ts); a memory database: the worker's own page alone. Each change once.
+  dispatcher.onCommit((changes) => {
+    if (changes.storage !== "memory") changesChannel.postMessage(changes);
+    else scope.postMessage(changesEvent(changes));
+  });
+  return dispatcher;
+};
 
 /** Pages that are watched: when a page's lock frees, the page is gone. */
 const watched = new Set<string>();

@@ -36,9 +36,14 @@ import {
   type SerializedError,
   isObject,
 } from "./protocol.js";
-import { REQUESTS } from "./requests.js";
+import { type Declaration, REQUESTS, type RequestType, type Transfer } from "./requests.js";
+
+/** What the worker does for each request (handlers.ts). */
+export type HandlerTable = Record<RequestType, (worker: Dispatcher, args: never) => unknown>;
 
 export interface DispatcherOptions {
+  /** The handlers of the requests (handlers.ts). */
+  handlers: HandlerTable;
   /** Loads a runtime over host; called on the first open, and again after an instance died. */
   load: (host: HostFileSystem) => Promise<Runtime>;
   /** Where persistent databases live. */
@@ -47,8 +52,6 @@ export interface DispatcherOptions {
   election?: Election;
   /** A port to the broker arrived with the page's load request (browsers). */
   joined?: (broker: MessagePort) => void;
-  /** Tables a commit changed: tell the pages (see protocol.ts Changes). */
-  changed?: (changes: Changes) => void;
 }
 
 /** The client of requests from the worker's own page; other pages are named by their id. */
@@ -65,23 +68,26 @@ interface Queued {
   committing?: (id: number) => void;
   /** Set once the request's wait for another client has a busy timeout running. */
   bounded?: boolean;
+  /** The message checked against its declaration (null: it is not a valid request). */
+  checked?: Checked | null;
+}
+
+/** A valid request: its type, its declaration and its arguments. */
+interface Checked {
+  type: RequestType;
+  declaration: Declaration;
+  args: Record<string, unknown>;
 }
 
 type Answer = { response: Response; transfer: ArrayBuffer[] };
 
-/** A definition with its argument type erased: the dispatcher has just checked the arguments. */
-type AnyDefinition = {
-  check: (value: unknown, where: string) => unknown;
-  run: (worker: Dispatcher, args: unknown) => unknown;
-};
-
-/** The buffers of a result, to transfer rather than copy. */
-function transferables(result: unknown): ArrayBuffer[] {
-  if (result instanceof Uint8Array) return [result.buffer as ArrayBuffer];
-  if (Array.isArray(result)) return result.flatMap(transferables);
-  if (isObject(result)) {
-    const chunk = (result as { chunk?: unknown }).chunk;
-    return chunk instanceof Uint8Array ? [chunk.buffer as ArrayBuffer] : [];
+/** The buffers of a result to transfer rather than copy, as its request declares. */
+function transferables(result: unknown, transfer: Transfer): ArrayBuffer[] {
+  const buffer = (bytes: unknown) => (bytes as Uint8Array).buffer as ArrayBuffer;
+  if (transfer === "result" && result instanceof Uint8Array) return [buffer(result)];
+  if (transfer === "each" && Array.isArray(result)) return result.map(buffer);
+  if (transfer === "chunk" && isObject(result) && result.chunk instanceof Uint8Array) {
+    return [buffer(result.chunk)];
   }
   return [];
 }
@@ -316,31 +322,54 @@ export class Dispatcher {
     this.wake();
   }
 
-  /** Tells of the tables that commits of the request's connection changed. */
+  /**
+   * Calls listener after each request that committed changes, with the tables they changed (see
+   * protocol.ts Changes): the one place where something attaches to the worker's commits (the
+   * pages' change events). Returns the function that detaches it.
+   */
+  onCommit(listener: (changes: Changes) => void): () => void {
+    this.commitListeners.add(listener);
+    return () => void this.commitListeners.delete(listener);
+  }
+
+  private readonly commitListeners = new Set<(changes: Changes) => void>();
+
+  /** Tells the commit listeners of the tables that commits of the request's connection changed. */
   private tellChanges(item: Queued): void {
-    const changed = this.options.changed;
-    const target = changed && this.target(item.message);
+    const target = this.commitListeners.size > 0 && this.target(item);
     if (!target || !target.db.connection.isOpen) return;
     const { id, db } = target;
     if ((db.connection.flags() & ConnFlag.CHANGES) === 0) return;
     const tables = db.connection.takeCommittedTables();
     if (tables.length === 0) return;
-    changed({ name: db.name, storage: db.storage as Storage, db: id, tables });
+    const changes: Changes = { name: db.name, storage: db.storage as Storage, db: id, tables };
+    for (const listener of this.commitListeners) listener(changes);
   }
 
-  /** The database a request is for (by its db, stmt or cursor id), if any is open. */
-  private target(message: unknown): { id: number; db: SyncDatabase } | undefined {
-    const args = isObject(message) && isObject(message.args) ? message.args : null;
-    try {
-      if (typeof args?.db === "number") return { id: args.db, db: this.databases.get(args.db) };
-      const stmt = args?.stmt ?? args?.cursor;
-      if (typeof stmt === "number") {
-        return this.databases.byConnection(this.statements.get(stmt).connection);
+  /** The request an item is, checked once (null: not a valid request, which fails alone). */
+  private checked(item: Queued): Checked | null {
+    if (item.checked === undefined) {
+      try {
+        item.checked = this.validate(item.message);
+      } catch {
+        item.checked = null;
       }
-    } catch {
-      // an unknown id: the request fails on its own
     }
-    return undefined;
+    return item.checked;
+  }
+
+  /** The database a request runs on (as its declaration says), if it is open. */
+  private target(item: Queued): { id: number; db: SyncDatabase } | undefined {
+    const request = this.checked(item);
+    const target = request?.declaration.target;
+    if (!request || !target) return undefined;
+    const id = request.args[target.key] as number;
+    try {
+      if (target.kind === "database") return { id, db: this.databases.get(id) };
+      return this.databases.byConnection(this.statements.get(id).connection);
+    } catch {
+      return undefined; // an unknown id: the request fails on its own
+    }
   }
 
   /**
@@ -348,7 +377,7 @@ export class Dispatcher {
    * for a lock of another connection: then it fails with SQLITE_BUSY, without running.
    */
   private bound(item: Queued): void {
-    const target = this.target(item.message)?.db;
+    const target = this.target(item)?.db;
     const ms = target?.connection.busyTimeoutMs ?? 0;
     if (ms <= 0 || item.bounded) return;
     item.bounded = true;
@@ -383,9 +412,11 @@ export class Dispatcher {
    * Whether a request must wait: the key of its client and database when another client holds
    * that database (see the top), or requests of this client to it already wait; else null.
    */
-  private waitsFor({ message, client }: Queued): string | null {
+  private waitsFor(item: Queued): string | null {
+    const { client } = item;
     if (this.parked.size === 0 && this.databases.onlyOf(client)) return null; // the common case
-    const target = this.target(message)?.db;
+    if (!this.checked(item)?.declaration.waits) return null;
+    const target = this.target(item)?.db;
     if (!target) return null;
     const key = `${client}\0${target.storage}:${target.name}`;
     if (this.parked.has(key)) return key;
@@ -414,12 +445,13 @@ export class Dispatcher {
     return done;
   }
 
-  private async dispatch({ message, client, committing }: Queued): Promise<Answer> {
+  private async dispatch(item: Queued): Promise<Answer> {
+    const { message, client, committing } = item;
     const id = idOf(message);
     try {
-      const { definition, args } = this.validate(message);
+      const { type, declaration, args } = this.checked(item) ?? this.validate(message);
       this.client = client;
-      const deadline = (args as { deadline?: number }).deadline ?? 0;
+      const deadline = declaration.deadline ? (args[declaration.deadline] as number) : 0;
       // A request that waited in the queue past its deadline does not start: the client has
       // already reported TIMEOUT, and what it reports must be what happened.
       if (deadline > 0 && Date.now() >= deadline) throw timedOut(null, deadline);
@@ -434,13 +466,14 @@ export class Dispatcher {
           : null;
       }
       try {
-        const result = await definition.run(this, args);
+        const run = this.options.handlers[type] as (w: Dispatcher, args: unknown) => unknown;
+        const result = await run(this, args);
         // A durable commit is answered once its store has it (IndexedDB saves after the fact).
         const saving = this.stores.settle();
         if (saving) await saving;
         return {
           response: { v: PROTOCOL_VERSION, id, ok: true, result },
-          transfer: transferables(result),
+          transfer: transferables(result, declaration.transfer),
         };
       } catch (e) {
         throw timedOut(e, deadline);
@@ -452,7 +485,8 @@ export class Dispatcher {
     }
   }
 
-  private validate(message: unknown): { definition: AnyDefinition; args: unknown } {
+  /** The request a message is, checked against its declaration; BAD_REQUEST if it is none. */
+  private validate(message: unknown): Checked {
     if (!isObject(message)) throw new BadRequest("not an object");
     if (message.v !== PROTOCOL_VERSION) {
       throw new BadRequest(`protocol version ${String(message.v)}, expected ${PROTOCOL_VERSION}`);
@@ -462,8 +496,9 @@ export class Dispatcher {
     if (typeof type !== "string" || !Object.hasOwn(REQUESTS, type)) {
       throw new BadRequest(`unknown request type '${String(type)}'`);
     }
-    const definition = REQUESTS[type as keyof typeof REQUESTS] as unknown as AnyDefinition;
-    return { definition, args: definition.check(message.args, "") };
+    const declaration: Declaration = REQUESTS[type as RequestType];
+    const args = declaration.check(message.args, "") as Record<string, unknown>;
+    return { type: type as RequestType, declaration, args };
   }
 
   /** The client of the request being dispatched (for open: whose the connection is). */

@@ -7,7 +7,8 @@
  * worker in line, which tells the broker, and the other tabs move their databases to it.
  */
 import { WebSqliteError } from "../errors.js";
-import { type LockManager, databaseLock } from "./locks.js";
+import type { LockManager } from "../runtime/locks.js";
+import { databaseLock } from "./locks.js";
 
 /** A request reached a worker that does not hold the database (any more): route it again. */
 export function notHolder(name: string): WebSqliteError {

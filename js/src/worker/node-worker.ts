@@ -4,14 +4,16 @@ import { parentPort } from "node:worker_threads";
 import { makeStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
+import { HANDLERS } from "./handlers.js";
 import { type WorkerSetup, afterSetup, changesEvent, logEvent } from "./protocol.js";
 
 const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
 
 /** The dispatcher, made when the setup (the first message) came. */
-const start = ({ wasm, module }: WorkerSetup): Dispatcher =>
-  new Dispatcher({
+const start = ({ wasm, module }: WorkerSetup): Dispatcher => {
+  const dispatcher = new Dispatcher({
+    handlers: HANDLERS,
     stores: makeStores(),
     load: (host) =>
       loadRuntime({
@@ -19,8 +21,10 @@ const start = ({ wasm, module }: WorkerSetup): Dispatcher =>
         host,
         log: (code, message) => port.postMessage(logEvent(code, message)),
       }),
-    changed: (changes) => port.postMessage(changesEvent(changes)),
   });
+  dispatcher.onCommit((changes) => port.postMessage(changesEvent(changes)));
+  return dispatcher;
+};
 
 port.on(
   "message",

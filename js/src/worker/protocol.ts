@@ -7,13 +7,11 @@
  * Parameters travel encoded (codec/params.ts) and results as the core's raw result buffers: the
  * worker never parses either, and both cross as transferred ArrayBuffers.
  *
- * `deadline` (milliseconds on the Date.now() clock, 0 for none) stops a statement still running
- * then with a TIMEOUT error, so a request that timed out on the main thread does not keep the
- * worker busy. A request takes one when its shape has the field.
+ * The roles of arguments (what a request runs on, its deadline) are declared by their checks
+ * (databaseId, statementId, cursorId, deadline), never found by their names.
  */
 import { WebSqliteError } from "../errors.js";
 import type { PersistentStorage } from "../runtime/store.js";
-import type { REQUESTS } from "./requests.js";
 
 export const PROTOCOL_VERSION = 3;
 
@@ -100,24 +98,58 @@ export function instance<T>(what: string, test: (v: unknown) => boolean): Check<
   };
 }
 
-/** One request: the shape of its arguments, its check, and what the worker does with them. */
-export interface RequestDefinition<S extends Shape, W, R> {
-  args: S;
-  check: Check<Infer<S>>;
-  run: (worker: W, args: Infer<S>) => R;
+/**
+ * What a request runs on, named by one of its arguments: a database (the id open() gave), a
+ * prepared statement, or an iteration cursor (both live on a database, at the worker that
+ * prepared them).
+ */
+export type TargetKind = "database" | "statement" | "cursor";
+
+/** A check that also says what role its argument plays in a request (read by the dispatcher and the client). */
+export type RoleCheck<T> = Check<T> & { role: TargetKind | "deadline" };
+
+function role<T>(check: Check<T>, r: RoleCheck<T>["role"]): RoleCheck<T> {
+  return Object.assign((v: unknown, where: string) => check(v, where), { role: r });
 }
 
-export type Requests = typeof REQUESTS;
-export type RequestType = keyof Requests;
-export type Args<K extends RequestType> = Infer<Requests[K]["args"]>;
-export type Result<K extends RequestType> = Awaited<ReturnType<Requests[K]["run"]>>;
+/** The argument that names the database a request runs on. */
+export const databaseId = role(number, "database");
+/** The argument that names the prepared statement a request runs. */
+export const statementId = role(number, "statement");
+/** The argument that names the iteration cursor a request reads. */
+export const cursorId = role(number, "cursor");
+/**
+ * The request's deadline, milliseconds on the Date.now() clock, 0 for none: a statement still
+ * running then stops with TIMEOUT, and a request that waited past it never starts.
+ */
+export const deadline = role(number, "deadline");
 
-export interface Request<K extends RequestType = RequestType> {
-  v: typeof PROTOCOL_VERSION;
-  id: number;
-  type: K;
-  args: Args<K>;
+/** The key of the argument of shape whose check plays role r, if one does. */
+export function argumentOf(shape: Shape, r: RoleCheck<unknown>["role"]): string | null {
+  for (const [key, check] of Object.entries(shape)) {
+    if ((check as Partial<RoleCheck<unknown>>).role === r) return key;
+  }
+  return null;
 }
+
+/** The little a client needs of a worker, in Node or in a browser. */
+export interface WorkerPort {
+  postMessage(message: unknown, transfer: Transferable[]): void;
+  terminate(): void;
+}
+
+export interface WorkerHandlers {
+  message(data: unknown): void;
+  /**
+   * The worker failed or exited; nothing more will come from it. code LOAD_FAILED: its script
+   * never ran; DATABASE_UNREACHABLE: a port to another tab's holder was never answered, and
+   * reason says why (else the calls it had reject with WORKER_DIED).
+   */
+  died(reason: string, code?: "LOAD_FAILED" | "DATABASE_UNREACHABLE"): void;
+}
+
+/** Starts a worker (platform.ts); the client's first message to it is its setup. */
+export type SpawnWorker = (handlers: WorkerHandlers) => Promise<WorkerPort>;
 
 /** An error as it crosses the thread boundary. */
 export interface SerializedError {

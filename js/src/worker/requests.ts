@@ -1,49 +1,77 @@
 /**
- * Every request of the protocol, defined once: the shape of its arguments (checked by the worker
- * before anything runs) and its handler. The client's types come from here too (protocol.ts:
- * Args, Result), so adding a request is one entry in this table.
+ * Every request of the protocol, declared once: the shape of its arguments (checked by the
+ * worker before anything runs) and its traits, which the dispatcher and the client read rather
+ * than infer from argument names:
+ * - what it runs on: the argument whose check is databaseId, statementId or cursorId;
+ * - its deadline: the argument whose check is deadline;
+ * - which buffers of its result cross to the page transferred, not copied (transfer);
+ * - whether it waits while another tab holds its database in a transaction (waits, the default
+ *   for a request that runs on a database; false for one that cannot disturb it).
+ * Its handler, under the same name, is in handlers.ts (the compiler asks for one per request).
  */
+import { ON_CONFLICT } from "../bindings/changes.js";
 import {
-  SyncDatabase,
-  type IoStats,
-  type SelfTestReport,
-  selfTest,
-} from "../bindings/sync-database.js";
-import { SQLiteError, misuse } from "../errors.js";
-import { ON_CONFLICT, applyChangeset, itemFailed, migrate } from "../bindings/changes.js";
-import { invertChangeset } from "../bindings/connection.js";
-import { ResultCode as RC } from "../generated/constants.js";
-import { checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
-import { streamOfPort } from "./stream-port.js";
-import type { Dispatcher } from "./dispatcher.js";
-import { notHolder } from "./election.js";
-import {
+  type Check,
   DURABILITIES,
   type Infer,
   PERSISTENT,
-  type RequestDefinition,
+  type PROTOCOL_VERSION,
   STORAGES,
   type Shape,
+  type TargetKind,
+  argumentOf,
   arrayOf,
   boolean,
   bytes,
+  cursorId,
+  databaseId,
+  deadline,
   instance,
   nullable,
   number,
   object,
   oneOf,
+  statementId,
   string,
 } from "./protocol.js";
 
-function request<S extends Shape, R>(
+/** Which buffers of a result are transferred: the result (bytes), each of a list, a chunk. */
+export type Transfer = "none" | "result" | "each" | "chunk";
+
+export interface Declaration<S extends Shape = Shape> {
+  args: S;
+  check: Check<Infer<S>>;
+  /** What it runs on, and the argument that names it; null: nothing in particular. */
+  target: { kind: TargetKind; key: string } | null;
+  /** The argument that is its deadline; null: it has none. */
+  deadline: string | null;
+  transfer: Transfer;
+  waits: boolean;
+}
+
+function declare<S extends Shape>(
   args: S,
-  run: (worker: Dispatcher, args: Infer<S>) => R,
-): RequestDefinition<S, Dispatcher, R> {
-  return { args, check: object(args), run };
+  traits: { transfer?: Transfer; waits?: boolean } = {},
+): Declaration<S> {
+  const kinds: TargetKind[] = ["database", "statement", "cursor"];
+  const targets = kinds.flatMap((kind) => {
+    const key = argumentOf(args, kind);
+    return key === null ? [] : [{ kind, key }];
+  });
+  if (targets.length > 1) throw new Error("a request runs on one thing");
+  const target = targets[0] ?? null;
+  return {
+    args,
+    check: object(args),
+    target,
+    deadline: argumentOf(args, "deadline"),
+    transfer: traits.transfer ?? "none",
+    waits: traits.waits ?? target !== null,
+  };
 }
 
 const params = nullable(bytes);
-const isPort = (v: unknown): v is MessagePort =>
+export const isPort = (v: unknown): v is MessagePort =>
   typeof MessagePort !== "undefined" && v instanceof MessagePort;
 
 const port = instance<MessagePort>("a MessagePort", isPort);
@@ -59,248 +87,101 @@ export const REQUESTS = {
    * Loads the wasm (the first open does too): a client times start-up apart from opening. A
    * page that shares databases with other tabs sends its port to the broker along.
    */
-  load: request({ broker: nullable(port) }, async (w, { broker }) => {
-    if (broker) w.options.joined?.(broker);
-    void w.stores.preferred(); // chosen while the wasm loads (OPFS tries a file)
-    return { sqliteVersion: (await w.runtime()).sqliteVersion };
-  }),
+  load: declare({ broker: nullable(port) }),
   /** A port to a new broker, after the one the page's worker had ended. */
-  join: request({ broker: port }, (w, { broker }) => {
-    w.options.joined?.(broker);
-    return null;
-  }),
+  join: declare({ broker: port }),
   /**
    * The page opens a database shared with other tabs: this worker takes its Web Lock if it is
    * free (holder: true, open it here) or waits in line for it (open it at the holder).
    */
-  follow: request({ name: string, key: number }, async (w, { name, key }) => {
-    checkBrowserName(name);
-    return { holder: w.options.election ? await w.options.election.follow(name, key) : true };
-  }),
+  follow: declare({ name: string, key: number }),
   /** The page closed a database it had followed (key: the page's number for it). */
-  unfollow: request({ name: string, key: number }, (w, { name, key }) => {
-    w.options.election?.unfollow(name, key);
-    return null;
-  }),
+  unfollow: declare({ name: string, key: number }),
   /**
    * shared: the database is shared with other tabs, and opens only at its holder. storage null:
    * the worker's preferred persistent storage; the answer says which.
    */
-  open: request(
-    {
-      name: string,
-      storage: nullable(oneOf(STORAGES)),
-      durability: oneOf(DURABILITIES),
-      busyTimeoutMs: nullable(number),
-      shared: boolean,
-    },
-    async (w, { name, storage, durability, busyTimeoutMs, shared }) => {
-      const election = w.options.election;
-      if (shared && election && !election.holds(name)) throw notHolder(name);
-      const runtime = await w.runtime();
-      const where = storage === "memory" ? storage : (await w.stores.of(storage)).kind;
-      const db = await SyncDatabase.open(name, {
-        storage: where,
-        durability,
-        environment: { runtime, stores: w.stores },
-      });
-      if (busyTimeoutMs !== null) db.connection.busyTimeout(busyTimeoutMs);
-      return {
-        db: w.databases.addFor(db, w.client),
-        storage: where,
-        path: db.connection.path,
-        sqliteVersion: runtime.sqliteVersion,
-      };
-    },
-  ),
-  close: request({ db: number }, (w, { db }) => w.databases.close(db)),
-  /** Runs a script; the result buffer holds rows when rows is set. */
-  exec: request(
-    { db: number, sql: string, params, rows: boolean, deadline: number },
-    (w, { db, sql, params, rows, deadline }) =>
-      w.connection(db, deadline).execRaw(sql, params, rows),
-  ),
-  prepare: request({ db: number, sql: string }, (w, { db, sql }) => {
-    const stmt = w.connection(db).prepare(sql);
-    if (!stmt) throw misuse("prepare: the SQL text holds no statement");
-    return { stmt: w.statements.add(stmt), columns: stmt.columns().names };
+  open: declare({
+    name: string,
+    storage: nullable(oneOf(STORAGES)),
+    durability: oneOf(DURABILITIES),
+    busyTimeoutMs: nullable(number),
+    shared: boolean,
   }),
-  /** One whole execution of a prepared statement; with first, only up to its first row (get). */
-  run: request(
-    { stmt: number, params: bytes, rows: boolean, first: boolean, deadline: number },
-    (w, { stmt, params, rows, first, deadline }) =>
-      w.statement(stmt, deadline).runRaw(params, rows, true, first),
+  close: declare({ db: databaseId }),
+  /** Runs a script; the result buffer holds rows when rows is set. */
+  exec: declare(
+    { db: databaseId, sql: string, params, rows: boolean, deadline },
+    { transfer: "result" },
+  ),
+  prepare: declare({ db: databaseId, sql: string }),
+  /** One whole execution of a prepared statement; with first, only up to its first row. */
+  run: declare(
+    { stmt: statementId, params: bytes, rows: boolean, first: boolean, deadline },
+    { transfer: "result" },
   ),
   /** Finalizes a prepared statement or an iteration cursor. */
-  finalize: request({ stmt: number }, (w, { stmt }) => {
-    w.statements.finalize(stmt);
-    return null;
-  }),
+  finalize: declare({ stmt: statementId }, { waits: false }),
   /**
    * Starts streaming one statement's rows: the first chunk of at most chunkRows rows, with the
    * column names. cursor is 0 when the chunk was the last (the statement is finalized).
    */
-  iterate: request(
-    { db: number, sql: string, params, chunkRows: number, deadline: number },
-    (w, { db, sql, params, chunkRows, deadline }) => {
-      const { cursor, chunk } = w.connection(db, deadline).openCursor(sql, params, chunkRows);
-      return { cursor: cursor ? w.statements.addCursor(cursor) : 0, chunk };
-    },
+  iterate: declare(
+    { db: databaseId, sql: string, params, chunkRows: number, deadline },
+    { transfer: "chunk" },
   ),
   /** The next chunk of a cursor; the cursor is finalized after its last chunk or an error. */
-  next: request(
-    { cursor: number, chunkRows: number, deadline: number },
-    (w, { cursor, chunkRows, deadline }) => {
-      const stmt = w.statement(cursor, deadline);
-      try {
-        const { chunk, more } = stmt.stepRaw(chunkRows);
-        if (!more) w.statements.finalize(cursor);
-        return { done: !more, chunk };
-      } catch (e) {
-        w.statements.finalize(cursor);
-        throw e;
-      }
-    },
-  ),
+  next: declare({ cursor: cursorId, chunkRows: number, deadline }, { transfer: "chunk" }),
   /** Statements in one level of the database's transactions: all or nothing. */
-  batch: request(
-    { db: number, items: arrayOf(object({ sql: string, params })), deadline: number },
-    (w, { db, items, deadline }) => {
-      const connection = w.connection(db, deadline);
-      return w.databases.get(db).transactions.run(() =>
-        items.map(({ sql, params }, i) => {
-          try {
-            return connection.execRaw(sql, params, true);
-          } catch (e) {
-            // Numbered from 1, as a person counts the statements of the list.
-            throw itemFailed(e, `batch item ${i + 1}`);
-          }
-        }),
-      );
-    },
+  batch: declare(
+    { db: databaseId, items: arrayOf(object({ sql: string, params })), deadline },
+    { transfer: "each" },
   ),
   /** The steps of the Promise API's transaction(): begin answers with the level it opened. */
-  begin: request(
-    { db: number, mode: oneOf(["deferred", "immediate", "exclusive"] as const) },
-    (w, { db, mode }) => ({ level: w.transactions(db).begin(mode) }),
-  ),
-  commit: request({ db: number, level: number }, (w, { db, level }) => {
-    w.transactions(db).commit(level);
-    return null;
+  begin: declare({
+    db: databaseId,
+    mode: oneOf(["deferred", "immediate", "exclusive"] as const),
   }),
+  commit: declare({ db: databaseId, level: number }),
   /** after: the message of the error that led to the rollback, for ROLLBACK_FAILED to name. */
-  rollback: request(
-    { db: number, level: number, after: nullable(string) },
-    (w, { db, level, after }) => {
-      w.transactions(db).rollback(level, after ?? undefined);
-      return null;
-    },
-  ),
+  rollback: declare({ db: databaseId, level: number, after: nullable(string) }),
   /** The tables a query reads (for db.watch): the names its database's change events use. */
-  tablesRead: request({ db: number, sql: string }, (w, { db, sql }) =>
-    w.connection(db).tablesRead(sql),
-  ),
+  tablesRead: declare({ db: databaseId, sql: string }),
   /** Runs the migrations past the database's user_version (bindings/changes.ts). */
-  migrate: request(
-    { db: number, steps: arrayOf(object({ name: nullable(string), sql: string })) },
-    (w, { db, steps }) => migrate(w.databases.get(db), steps),
-  ),
+  migrate: declare({
+    db: databaseId,
+    steps: arrayOf(object({ name: nullable(string), sql: string })),
+  }),
   /** Starts recording the changes of the database's connection (recordChanges). */
-  record: request({ db: number }, (w, { db }) => ({ session: w.connection(db).startSession() })),
+  record: declare({ db: databaseId }),
   /** The changes a recording holds, as a changeset; it ends with this request. */
-  changeset: request({ db: number, session: number }, (w, { db, session }) =>
-    w.connection(db).sessionChangeset(session, true),
-  ),
-  applyChangeset: request(
-    { db: number, changeset: bytes, onConflict: oneOf(ON_CONFLICT), deadline: number },
-    (w, { db, changeset, onConflict, deadline }) =>
-      applyChangeset(w.connection(db, deadline), changeset, onConflict),
-  ),
-  invertChangeset: request({ changeset: bytes }, async (w, { changeset }) =>
-    invertChangeset(await w.runtime(), changeset),
-  ),
+  changeset: declare({ db: databaseId, session: number }, { transfer: "result" }),
+  applyChangeset: declare({
+    db: databaseId,
+    changeset: bytes,
+    onConflict: oneOf(ON_CONFLICT),
+    deadline,
+  }),
+  invertChangeset: declare({ changeset: bytes }, { transfer: "result" }),
   /** The database file's bytes. */
-  export: request({ db: number }, (w, { db }) => w.connection(db).export()),
+  export: declare({ db: databaseId }, { transfer: "result" }),
   /** Replaces (or creates) a database from a file's bytes, after checking them. */
-  import: request(
-    { name: string, storage: nullable(oneOf(PERSISTENT)), source, deadline: number },
-    async (w, { name, storage, source, deadline }) => {
-      const bytes = isPort(source) ? streamOfPort(source) : source;
-      let scratch: string | null = null;
-      try {
-        const store = await w.stores.of(storage);
-        store.path(name);
-        if (store.isAcquired(name)) throw openHere(name, "import over");
-        const runtime = await w.runtime();
-        const total = { bytes: 0 };
-        try {
-          scratch = await store.writeScratch(name, databaseBytes(chunksOf(bytes, deadline), total));
-          await w.checkImport(runtime, store, scratch);
-          if (store.isAcquired(name)) throw openHere(name, "import over");
-          await store.replace(scratch, name);
-        } catch (e) {
-          if (scratch) await store.discard(scratch);
-          throw e;
-        }
-        return { bytes: total.bytes };
-      } finally {
-        // A stream not read to its end (a failed import) lets the page's side go.
-        if (bytes instanceof ReadableStream) await bytes.cancel().catch(() => {});
-      }
-    },
-  ),
-  delete: request(
-    { name: string, storage: nullable(oneOf(PERSISTENT)) },
-    async (w, { name, storage }) => (await w.stores.of(storage)).remove(name),
-  ),
+  import: declare({ name: string, storage: nullable(oneOf(PERSISTENT)), source, deadline }),
+  delete: declare({ name: string, storage: nullable(oneOf(PERSISTENT)) }),
   /** The I/O counters of a database since it was opened. */
-  stats: request({ db: number }, (w, { db }): IoStats => w.databases.get(db).stats()),
+  stats: declare({ db: databaseId }, { waits: false }),
   /** The VFS self-test of a storage. */
-  selfTest: request(
-    { storage: nullable(oneOf(STORAGES)) },
-    async (w, { storage }): Promise<SelfTestReport> =>
-      selfTest(storage ?? undefined, {
-        environment: { runtime: await w.runtime(), stores: w.stores },
-      }),
-  ),
-  list: request({ storage: nullable(oneOf(PERSISTENT)) }, async (w, { storage }) =>
-    (await w.stores.of(storage)).list(),
-  ),
+  selfTest: declare({ storage: nullable(oneOf(STORAGES)) }),
+  list: declare({ storage: nullable(oneOf(PERSISTENT)) }),
 };
 
-const SQLITE_HEADER = "SQLite format 3\0";
+export type RequestType = keyof typeof REQUESTS;
+export type Args<K extends RequestType> = Infer<(typeof REQUESTS)[K]["args"]>;
 
-/**
- * Checks that a stream of bytes starts like a SQLite database, and switches a WAL-mode header
- * to rollback mode (an imported file comes without its WAL). Counts the bytes into total.
- */
-async function* databaseBytes(
-  chunks: AsyncIterable<Uint8Array>,
-  total: { bytes: number },
-): AsyncIterable<Uint8Array> {
-  let head: Uint8Array | null = new Uint8Array(0);
-  const notADatabase = () =>
-    new SQLiteError(
-      RC.SQLITE_NOTADB,
-      "importDatabase: the bytes are not a SQLite database (no 'SQLite format 3' header)",
-    );
-  for await (const chunk of chunks) {
-    total.bytes += chunk.length;
-    if (!head) {
-      yield chunk;
-      continue;
-    }
-    const joined: Uint8Array = new Uint8Array(head.length + chunk.length);
-    joined.set(head);
-    joined.set(chunk, head.length);
-    if (joined.length < 100) {
-      head = joined;
-      continue;
-    }
-    if (String.fromCharCode(...joined.subarray(0, 16)) !== SQLITE_HEADER) throw notADatabase();
-    if (joined[18] === 2 && joined[19] === 2) joined[18] = joined[19] = 1;
-    head = null;
-    yield joined;
-  }
-  if (head) throw notADatabase();
+/** A request as it crosses to the worker. */
+export interface Request<K extends RequestType = RequestType> {
+  v: typeof PROTOCOL_VERSION;
+  id: number;
+  type: K;
+  args: Args<K>;
 }

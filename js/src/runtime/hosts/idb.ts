@@ -22,7 +22,7 @@
  */
 import { ResultCode as RC } from "../../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../../errors.js";
-import { idbLock, lockManager } from "../../worker/locks.js";
+import { lockManager } from "../locks.js";
 import type { HostFileSystem } from "../host.js";
 import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
@@ -36,6 +36,11 @@ import {
   retryWhileInUse,
 } from "../store.js";
 import { BLOCK_SIZE, type BlockChanges, BlockFile } from "./block-file.js";
+
+/** The Web Lock of an IndexedDB database: held by the worker (or page) that has it open. */
+function idbLock(name: string): string {
+  return `web-sqlite:idb:${name}`;
+}
 
 const IDB_NAME = "web-sqlite";
 const IDB_VERSION = 1;

@@ -17,6 +17,7 @@
 import { ResultCode as RC } from "../../generated/constants.js";
 import { SQLiteError, WebSqliteError } from "../../errors.js";
 import type { HostFileSystem } from "../host.js";
+import { lockManager } from "../locks.js";
 import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
   type DatabaseStore,
@@ -43,15 +44,6 @@ interface SyncAccessHandle {
 interface FileHandle {
   createSyncAccessHandle(): Promise<SyncAccessHandle>;
   move?(name: string): Promise<void>;
-}
-
-/** The part of navigator.locks used here (Web Locks). */
-interface LockManager {
-  request<T>(
-    name: string,
-    options: { ifAvailable?: boolean },
-    callback: (lock: unknown) => Promise<T> | T,
-  ): Promise<T>;
 }
 
 /** The Web Lock an import holds on its scratch file while it writes it. */
@@ -269,7 +261,7 @@ export class OpfsStore implements DatabaseStore {
    * a tab closed or killed during an import leaves one, as large as what it had written.
    */
   private async sweep(dir: DirectoryHandle): Promise<void> {
-    const locks = (navigator as unknown as { locks?: LockManager }).locks;
+    const locks = lockManager();
     if (!locks) return;
     const stale: string[] = [];
     for await (const file of dir.keys()) if (IMPORT_SCRATCH.test(file)) stale.push(file);
@@ -346,7 +338,7 @@ export class OpfsStore implements DatabaseStore {
 
   /** Holds scratch's Web Lock until it is moved in or discarded (the lock ends with the worker). */
   private async lockScratch(scratch: string): Promise<void> {
-    const locks = (navigator as unknown as { locks?: LockManager }).locks;
+    const locks = lockManager();
     if (!locks) return;
     await new Promise<void>((held, failed) => {
       locks
