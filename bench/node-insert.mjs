@@ -8,8 +8,11 @@ import * as os from "node:os";
 import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 
-import { Connection, encodeParams, loadRuntime } from "../js/dist/src/sync.js";
-import { NodeFileSystem } from "../js/dist/src/node.js";
+// The bindings under the synchronous API (internal: not in the package's exports).
+import { Connection } from "../js/dist/src/bindings/connection.js";
+import { encodeParams } from "../js/dist/src/codec/params.js";
+import { NodeFileSystem } from "../js/dist/src/runtime/hosts/node-fs.js";
+import { loadRuntime } from "../js/dist/src/runtime/runtime.js";
 import { record } from "./results.mjs";
 
 const root = path.join(path.dirname(fileURLToPath(import.meta.url)), "..");

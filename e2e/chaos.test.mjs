@@ -359,6 +359,7 @@ function verify(run, { rows, check }) {
   assert.equal(check, "ok");
   const present = new Map(rows.map((r) => [r.call, r]));
   const outcomes = {};
+  const problems = [];
   for (const [id, c] of run.calls) {
     outcomes[c.outcome] = (outcomes[c.outcome] ?? 0) + 1;
     if (c.outcome !== "ok" && c.outcome !== "unknown" && c.kind !== "open" && c.kind !== "read") {
@@ -375,10 +376,27 @@ function verify(run, { rows, check }) {
     }
     if (c.took !== undefined) assert.ok(c.took <= CALL_BOUND_MS, `${id} took ${c.took} ms`);
     const n = present.get(id)?.n ?? 0;
-    if (c.outcome === "ok")
-      assert.equal(n, c.parts, `${id} (${c.kind}) resolved: its rows are there once`);
-    else if (NOT_APPLIED.includes(c.outcome))
-      assert.equal(n, 0, `${id} (${c.kind}) ${c.outcome}: not there`);
+    if (c.outcome === "ok" && n !== c.parts) {
+      problems.push(`${id} (${c.kind}) resolved, yet ${n} of its ${c.parts} rows are there`);
+    } else if (NOT_APPLIED.includes(c.outcome) && n !== 0) {
+      problems.push(`${id} (${c.kind}) ${c.outcome}, yet its rows are there`);
+    }
+  }
+  if (problems.length > 0) {
+    // What a reader needs to find the cause: when each call ran, beside the faults.
+    const when = (id) => {
+      const c = run.calls.get(id);
+      return `${id} ${c.kind} ${new Date(c.at).toISOString()} +${c.took} ms`;
+    };
+    const around = problems.map((p) => {
+      const [tab, seq] = p.split(" ")[0].split(":");
+      const near = [-2, -1, 1, 2]
+        .map((d) => `${tab}:${Number(seq) + d}`)
+        .filter((id) => run.calls.has(id))
+        .map((id) => `${when(id)} ${run.calls.get(id).outcome} rows ${present.get(id)?.n ?? 0}`);
+      return `${p}: ${when(p.split(" ")[0])}; near it: ${near.join("; ")}`;
+    });
+    assert.fail(`${around.join("\n")}\n${run.log.join("\n")}`);
   }
   for (const r of rows) {
     // All or nothing, nothing twice, whoever wrote it (a call whose start a crash never told).

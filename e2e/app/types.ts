@@ -2,7 +2,6 @@
 // moduleResolution "bundler" and "node16", and without Node's types).
 import { type Database, type Row, WebSqliteError, open } from "web-sqlite";
 import { Database as SyncDatabase, JsStorageDb } from "web-sqlite/sync";
-import { NodeStore } from "web-sqlite/node";
 
 export async function use(): Promise<Row[]> {
   const db: Database = await open("app.db", { durability: "full" });
@@ -16,5 +15,3 @@ export async function use(): Promise<Row[]> {
     throw e;
   });
 }
-
-export const stores = [NodeStore];

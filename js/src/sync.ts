@@ -1,4 +1,5 @@
-// The synchronous API, for code that runs next to the wasm (a worker, or Node).
+// The synchronous API, for code that runs next to the wasm (a worker, or Node): exactly what
+// docs/API.md lists under "Exports" (js/test/exports.test.ts checks it).
 export { SyncDatabase as Database, selfTest } from "./bindings/sync-database.js";
 export type {
   DatabaseOptions,
@@ -16,17 +17,8 @@ export type {
 } from "./bindings/sync-database.js";
 export { SyncStatement as Statement } from "./bindings/sync-statement.js";
 export { JsStorageDb } from "./bindings/js-storage-db.js";
-// The bindings under it.
-export { Connection, PreparedStatement, VFS } from "./bindings/connection.js";
-export type { ConnectionOptions } from "./bindings/connection.js";
-export { loadRuntime, Runtime } from "./runtime/runtime.js";
-export { defaultWasmUrl } from "./platform.js";
-export type { RuntimeOptions, WasmSource, LoadStage, CoreExports } from "./runtime/runtime.js";
-export type { HostFileSystem } from "./runtime/host.js";
-export type { ResultSet, ColumnInfo, ExecuteResult } from "./codec/results.js";
-export { encodeParams } from "./codec/params.js";
+export type { WasmSource } from "./runtime/runtime.js";
+export type { ExecuteResult } from "./codec/results.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
 export { SQLiteError, WebSqliteError } from "./errors.js";
-export { ResultCode, OpenFlag, SQLITE_VERSION } from "./generated/constants.js";
-export { OpfsStore } from "./runtime/hosts/opfs.js";
-export type { DatabaseStore } from "./runtime/store.js";
+export { ResultCode, SQLITE_VERSION } from "./generated/constants.js";

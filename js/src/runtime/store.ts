@@ -16,9 +16,18 @@ export const SCRATCH_PREFIX = ".wsq-";
 /**
  * An import writes `.wsq-import-<owner>-<name>` and moves it over the database at the end. The
  * owner says who is writing it (a process id in Node, a Web Lock's token in browsers), so a
- * scratch file whose owner is gone (the import was killed) can be told apart and removed.
+ * scratch file whose owner is gone (the import was killed) can be told apart and removed: when
+ * the store is listed, a database deleted or imported, and when the database it was for opens.
  */
-export const IMPORT_SCRATCH = /^\.wsq-import-([0-9a-z]+)-/;
+export function importScratch(owner: string, name: string): string {
+  return `${SCRATCH_PREFIX}import-${owner}-${name}`;
+}
+
+/** The owner and the database of an import's scratch file; null for any other file. */
+export function importScratchOf(file: string): { owner: string; name: string } | null {
+  const m = /^\.wsq-import-([0-9a-z]+)-(.*)$/s.exec(file);
+  return m && { owner: m[1], name: m[2] };
+}
 
 /** The storages that keep databases: OPFS and IndexedDB in browsers, files in Node. */
 export type PersistentStorage = "opfs" | "idb" | "file";

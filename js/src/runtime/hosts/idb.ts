@@ -28,6 +28,7 @@ import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
   type DatabaseStore,
   SCRATCH_PREFIX,
+  importScratch,
   SIDE_FILES,
   checkBrowserName,
   inUse,
@@ -459,7 +460,7 @@ export class IdbStore implements DatabaseStore {
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const token = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-    const scratch = `${SCRATCH_PREFIX}import-${token}-${name}`;
+    const scratch = importScratch(token, name);
     const file = new BlockFile();
     for await (const chunk of chunks) file.write(chunk, file.size);
     this.scratches.set(scratch, file);

@@ -9,8 +9,9 @@ import { HostFlag, OpenFlag, ResultCode as RC } from "../../generated/constants.
 import type { HostFileSystem } from "../host.js";
 import {
   type DatabaseStore,
-  IMPORT_SCRATCH,
   SCRATCH_PREFIX,
+  importScratch,
+  importScratchOf,
   SIDE_FILES,
   checkNotSideFile,
   inUse,
@@ -148,9 +149,9 @@ export class NodeStore implements DatabaseStore {
   /**
    * Removes the scratch files of imports whose process is gone: a killed import leaves one, as
    * large as what it had written. Those of live processes stay, this one's included (its other
-   * threads may be importing).
+   * threads may be importing). With only, those of that database alone.
    */
-  private async sweep(dir: string): Promise<void> {
+  private async sweep(dir: string, only?: string): Promise<void> {
     let files: string[];
     try {
       files = await fs.promises.readdir(dir);
@@ -158,9 +159,10 @@ export class NodeStore implements DatabaseStore {
       return; // no such directory: nothing to sweep
     }
     for (const file of files) {
-      const owner = IMPORT_SCRATCH.exec(file)?.[1];
-      if (owner === undefined || !/^\d+$/.test(owner)) continue;
-      const pid = Number(owner);
+      const scratch = importScratchOf(file);
+      if (!scratch || !/^\d+$/.test(scratch.owner)) continue;
+      if (only !== undefined && scratch.name !== only) continue;
+      const pid = Number(scratch.owner);
       if (pid === process.pid || processAlive(pid)) continue;
       await fs.promises.rm(path.join(dir, file), { force: true });
     }
@@ -194,7 +196,11 @@ export class NodeStore implements DatabaseStore {
     const p = this.file(name);
     let entry = this.held.get(p);
     if (!entry) {
-      const lock = lockFile(p).then((l) => l ?? Promise.reject(inAnotherProcess(name)));
+      const lock = lockFile(p).then(async (l) => {
+        if (!l) throw inAnotherProcess(name);
+        await this.sweep(path.dirname(p), path.basename(p));
+        return l;
+      });
       entry = { refs: 0, lock };
       this.held.set(p, entry);
     }
@@ -265,7 +271,7 @@ export class NodeStore implements DatabaseStore {
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const p = this.path(name);
     await this.sweep(path.dirname(p));
-    const file = `${SCRATCH_PREFIX}import-${process.pid}-${path.basename(p)}`;
+    const file = importScratch(String(process.pid), path.basename(p));
     const scratch = path.join(path.dirname(p), file);
     const fd = await fs.promises.open(scratch, "w");
     try {

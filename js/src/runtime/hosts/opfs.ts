@@ -21,8 +21,9 @@ import { lockManager } from "../locks.js";
 import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
   type DatabaseStore,
-  IMPORT_SCRATCH,
   SCRATCH_PREFIX,
+  importScratch,
+  importScratchOf,
   SIDE_FILES,
   checkBrowserName,
   inUse,
@@ -206,6 +207,7 @@ export class OpfsStore implements DatabaseStore {
 
   private async acquireOnce(name: string, create: boolean): Promise<void> {
     const dir = await this.root();
+    await this.sweep(dir, name);
     if (!create) {
       try {
         await dir.getFileHandle(name);
@@ -258,13 +260,17 @@ export class OpfsStore implements DatabaseStore {
 
   /**
    * Removes the scratch files of imports that no tab or worker is writing (its Web Lock is free):
-   * a tab closed or killed during an import leaves one, as large as what it had written.
+   * a tab closed or killed during an import leaves one, as large as what it had written. With
+   * only, those of that database alone.
    */
-  private async sweep(dir: DirectoryHandle): Promise<void> {
+  private async sweep(dir: DirectoryHandle, only?: string): Promise<void> {
     const locks = lockManager();
     if (!locks) return;
     const stale: string[] = [];
-    for await (const file of dir.keys()) if (IMPORT_SCRATCH.test(file)) stale.push(file);
+    for await (const file of dir.keys()) {
+      const scratch = importScratchOf(file);
+      if (scratch && (only === undefined || scratch.name === only)) stale.push(file);
+    }
     for (const file of stale) {
       await locks.request(scratchLock(file), { ifAvailable: true }, async (lock) => {
         if (lock) await dir.removeEntry(file).catch(() => {});
@@ -309,7 +315,7 @@ export class OpfsStore implements DatabaseStore {
     const dir = await this.root();
     await this.sweep(dir);
     const token = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-    const scratch = `${SCRATCH_PREFIX}import-${token}-${name}`;
+    const scratch = importScratch(token, name);
     await this.lockScratch(scratch);
     let access: SyncAccessHandle;
     try {
