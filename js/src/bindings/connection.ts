@@ -49,7 +49,7 @@ export interface SelfTestStep {
  */
 export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTestStep[] {
   return runtime.invoke((x) => {
-    const [ptr, len] = runtime.stage(vfs + path);
+    const [ptr, len] = runtime.copyIn(vfs + path);
     const vfsLen = new TextEncoder().encode(vfs).length;
     const rc = x.wsq_self_test(ptr, vfsLen, ptr + vfsLen, len - vfsLen);
     if (rc !== 0 && rc !== RC.SQLITE_ERROR) throw runtime.error();
@@ -66,7 +66,7 @@ export function runSelfTest(runtime: Runtime, vfs: string, path: string): SelfTe
 /** The changeset that undoes changeset. */
 export function invertChangeset(runtime: Runtime, changeset: Uint8Array): Uint8Array {
   return runtime.invoke((x) => {
-    const [, , ptr, len] = runtime.stage("", changeset);
+    const [, , ptr, len] = runtime.copyIn("", changeset);
     if (x.wsq_changeset_invert(ptr, len) !== 0) throw runtime.error();
     return runtime.responseCopy();
   });
@@ -102,7 +102,7 @@ export class Connection {
     const vfs = options.vfs ?? VFS.host;
     return runtime.invoke((x) => {
       const text = path + vfs;
-      const [ptr, len] = runtime.stage(text);
+      const [ptr, len] = runtime.copyIn(text);
       // Both strings are staged together: split at the UTF-8 length of path.
       const pathLen = new TextEncoder().encode(path).length;
       const rc = x.wsq_open(ptr, pathLen, flags, ptr + pathLen, len - pathLen, runtime.outPtr);
@@ -146,7 +146,7 @@ export class Connection {
   execRaw(sql: string, params: Uint8Array | null, rows: boolean, copy = true): Uint8Array {
     const handle = this.live();
     return this.call((x) => {
-      const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
+      const [ptr, len, pptr, plen] = this.runtime.copyIn(sql, params);
       const rc = x.wsq_exec(handle, ptr, len, pptr, plen, rows ? RunFlag.ROWS : 0);
       if (rc !== 0) throw this.runtime.error(sql);
       return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();
@@ -160,7 +160,7 @@ export class Connection {
   prepare(sql: string, options: { persistent?: boolean } = {}): PreparedStatement | null {
     const handle = this.live();
     return this.call((x) => {
-      const [ptr, len] = this.runtime.stage(sql);
+      const [ptr, len] = this.runtime.copyIn(sql);
       const out = this.runtime.outPtr;
       const flags = options.persistent === false ? 0 : PrepareFlag.PERSISTENT;
       const rc = x.wsq_prepare(handle, ptr, len, flags, out, out + 4);
@@ -185,7 +185,7 @@ export class Connection {
   ): { cursor: PreparedStatement | null; chunk: Uint8Array } {
     const handle = this.live();
     return this.call((x) => {
-      const [ptr, len, pptr, plen] = this.runtime.stage(sql, params);
+      const [ptr, len, pptr, plen] = this.runtime.copyIn(sql, params);
       const out = this.runtime.outPtr;
       const rc = x.wsq_cursor_open(handle, ptr, len, pptr, plen, chunkRows, out);
       if (rc !== RC.SQLITE_ROW && rc !== RC.SQLITE_DONE) throw this.runtime.error(sql);
@@ -226,7 +226,7 @@ export class Connection {
   tablesRead(sql: string): string[] {
     const handle = this.live();
     return this.call((x) => {
-      const [ptr, len] = this.runtime.stage(sql);
+      const [ptr, len] = this.runtime.copyIn(sql);
       if (x.wsq_tables_read(handle, ptr, len) !== 0) throw this.runtime.error(sql);
       return decodeNames(this.runtime.responseBytes());
     });
@@ -260,7 +260,7 @@ export class Connection {
   applyChangeset(changeset: Uint8Array, policy: number): { conflicts: number } {
     const handle = this.live();
     return this.call((x) => {
-      const [, , ptr, len] = this.runtime.stage("", changeset);
+      const [, , ptr, len] = this.runtime.copyIn("", changeset);
       if (x.wsq_changeset_apply(handle, ptr, len, policy) !== 0) throw this.runtime.error();
       return { conflicts: Number(decodeResult(this.runtime.responseBytes()).rows[0][0]) };
     });
@@ -294,7 +294,7 @@ export class Connection {
     const id = this.runtime.addFunction(fn);
     this.functionIds.push(id);
     this.call((x) => {
-      const [ptr, len] = this.runtime.stage(name);
+      const [ptr, len] = this.runtime.copyIn(name);
       const rc = x.wsq_create_function(handle, ptr, len, nArgs, flags, id);
       if (rc !== 0) {
         this.runtime.removeFunction(id);
@@ -410,7 +410,7 @@ export class PreparedStatement {
   bindEncoded(params: Uint8Array | null): this {
     const id = this.live();
     this.call((x) => {
-      const [, , pptr, plen] = this.runtime.stage("", params);
+      const [, , pptr, plen] = this.runtime.copyIn("", params);
       const rc = x.wsq_stmt_bind(id, pptr, plen);
       if (rc !== 0) throw this.runtime.error(this.sql);
     });
@@ -426,7 +426,7 @@ export class PreparedStatement {
     const encoded =
       typeof at === "string" ? encodeParams({ [at]: value }, false) : encodeParams([value], false);
     this.call((x) => {
-      const [, , pptr, plen] = this.runtime.stage("", encoded);
+      const [, , pptr, plen] = this.runtime.copyIn("", encoded);
       const rc = x.wsq_stmt_bind_one(id, pptr, plen, typeof at === "number" ? at : 0);
       if (rc !== 0) throw this.runtime.error(this.sql);
     });
@@ -469,7 +469,7 @@ export class PreparedStatement {
     const id = this.live();
     const flags = (rows ? RunFlag.ROWS : 0) | (firstRow ? RunFlag.FIRST_ROW : 0);
     return this.call((x) => {
-      const [, , pptr, plen] = this.runtime.stage("", params);
+      const [, , pptr, plen] = this.runtime.copyIn("", params);
       const rc = x.wsq_stmt_run(id, pptr, plen, flags);
       if (rc !== 0) throw this.runtime.error(this.sql);
       return copy ? this.runtime.responseCopy() : this.runtime.responseBytes();

@@ -16,13 +16,20 @@ export function tellChanges(changes: Changes): void {
   for (const listener of listeners) callSafely(listener, changes);
 }
 
+/**
+ * Starts hearing the changes channel, before the page's first database opens: a channel made
+ * later could miss a commit posted meanwhile (a new BroadcastChannel takes a moment to be
+ * reached). In Node every commit comes from the worker: no channel, which would keep the
+ * process alive.
+ */
+export function hearChanges(): void {
+  if (channel || isNode) return;
+  channel = new BroadcastChannel(CHANGES_CHANNEL);
+  channel.onmessage = (e) => tellChanges(e.data as Changes);
+}
+
 /** Calls listener with every commit the page hears of; returns the function that stops it. */
 export function onChanges(listener: (changes: Changes) => void): () => void {
-  // (In Node every commit comes from the worker: no channel, which would keep the process alive.)
-  if (!channel && !isNode) {
-    channel = new BroadcastChannel(CHANGES_CHANNEL);
-    channel.onmessage = (e) => tellChanges(e.data as Changes);
-  }
   listeners.add(listener);
   return () => void listeners.delete(listener);
 }

@@ -7,7 +7,7 @@ import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../pl
 import type { Result } from "../worker/handlers.js";
 import type { Storage } from "../worker/protocol.js";
 import type { Args } from "../worker/requests.js";
-import { tellChanges } from "./change-feed.js";
+import { hearChanges, tellChanges } from "./change-feed.js";
 import { Tabs } from "./tabs.js";
 import { WorkerClient } from "./worker-client.js";
 
@@ -38,6 +38,7 @@ export function workerOf(wasm?: string | URL): WorkerClient {
   const key = wasm?.toString() ?? "";
   let c = clients.get(key);
   if (!c) {
+    hearChanges();
     c = new WorkerClient(spawnWorker, {
       join: () => tabs()?.workerPort() ?? null,
       acks: !isNode,

@@ -179,7 +179,7 @@ export class Runtime {
    * Copies text and params into the scratch buffer. Returns [textPtr, textLen, paramsPtr,
    * paramsLen]; text is not NUL-terminated. Valid until the next call that uses the scratch.
    */
-  stage(text: string, params: Uint8Array | null = null): [number, number, number, number] {
+  copyIn(text: string, params: Uint8Array | null = null): [number, number, number, number] {
     const paramsLen = params ? params.length : 0;
     const maxText = text.length * 3;
     const need = maxText + paramsLen + 8;
