@@ -14,7 +14,7 @@ import {
 } from "../codec/results.js";
 import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
-import type { PersistentStorage } from "../runtime/store.js";
+import { type PersistentStorage, STORAGE_KINDS, type Storage } from "../runtime/storages.js";
 import type { Choice } from "../runtime/stores.js";
 import {
   type ApplyOptions,
@@ -46,7 +46,7 @@ export type { ApplyOptions, Migration, MigrationResult, OnConflict } from "./cha
 export interface SelfTestReport {
   /** Whether every step passed. */
   ok: boolean;
-  storage: PersistentStorage | "memory";
+  storage: Storage;
   steps: SelfTestStep[];
 }
 
@@ -56,7 +56,7 @@ export interface SelfTestReport {
  * with its time. The scratch file is removed.
  */
 export async function selfTest(
-  storage?: PersistentStorage | "memory",
+  storage?: Storage,
   options: { wasm?: WasmSource; environment?: Environment } = {},
 ): Promise<SelfTestReport> {
   const environment = options.environment ?? (await sharedEnvironment(options.wasm));
@@ -97,7 +97,7 @@ export interface DatabaseOptions {
    * IndexedDB where OPFS cannot open files synchronously; in Node files. Where there is none (a
    * page), UNSUPPORTED: memory only when asked for.
    */
-  storage?: PersistentStorage | "memory";
+  storage?: Storage;
   /** "create" (default: read-write, created if missing), "readwrite" or "readonly". */
   mode?: "create" | "readwrite" | "readonly";
   /** "full" (default) or "relaxed", as in the Promise API (docs/API.md). */
@@ -170,6 +170,9 @@ export interface ExecOptions {
   returnValue?: "this" | "resultRows";
 }
 
+/** The Web Storage areas of JsStorageDb, beside the storages of the other databases. */
+const webStorageKinds = new Set<string>(["local", "session"]);
+
 const FLAGS = {
   create: OpenFlag.SQLITE_OPEN_READWRITE | OpenFlag.SQLITE_OPEN_CREATE,
   readwrite: OpenFlag.SQLITE_OPEN_READWRITE,
@@ -178,7 +181,7 @@ const FLAGS = {
 
 export class SyncDatabase {
   readonly name: string;
-  readonly storage: PersistentStorage | "memory" | "local" | "session";
+  readonly storage: Storage | "local" | "session";
   /** The path SQLite opened (Node: absolute), or the name. */
   readonly filename: string;
   /** @internal the connection under this database (the worker reads raw buffers from it). */
@@ -235,10 +238,11 @@ export class SyncDatabase {
     const mode = options.mode ?? "create";
     if (!(mode in FLAGS))
       throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
-    if ((storage === "opfs" || storage === "idb") && !acquired) {
+    const kind = webStorageKinds.has(storage) ? null : STORAGE_KINDS[storage as Storage];
+    if (kind?.opensAsynchronously && !acquired) {
       throw new WebSqliteError(
         "UNSUPPORTED",
-        `${storage === "opfs" ? "OPFS" : "IndexedDB"} databases open asynchronously: use ` +
+        `${kind.title} databases open asynchronously: use ` +
           "`await Database.open(name)` instead of `new Database()`",
       );
     }

@@ -4,6 +4,7 @@
  * there and, after the database moved, opened again at the new holder and sent again when they
  * left no trace. Which transaction owns the database now (owner), and the rules of who may call.
  */
+import { isPersistent } from "../runtime/storages.js";
 import { WebSqliteError, autocommitAfter, misuse } from "../errors.js";
 import type { Result } from "../worker/handlers.js";
 import type { Changes, Storage } from "../worker/protocol.js";
@@ -309,10 +310,9 @@ export class DatabaseCore {
   /** Calls listener with the tables of each commit that changed this database (onChange). */
   watch(listener: (tables: string[]) => void): () => void {
     const own = (c: Changes) => {
-      const same =
-        this.storage === "memory"
-          ? c.db === this.id
-          : c.name === this.name && c.storage === this.storage;
+      const same = !isPersistent(this.storage)
+        ? c.db === this.id
+        : c.name === this.name && c.storage === this.storage;
       if (same && !this.closed) callSafely(listener, c.tables);
     };
     const stop = onChanges(own);

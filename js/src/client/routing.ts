@@ -3,6 +3,7 @@
  * other tabs' holders a database shared between tabs is routed to (tabs.ts). place() opens a
  * database at its holder, and again at the next one when it moved.
  */
+import { isPersistent } from "../runtime/storages.js";
 import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
 import type { Result } from "../worker/handlers.js";
 import type { Storage } from "../worker/protocol.js";
@@ -68,7 +69,7 @@ export const errorCode = (e: unknown) => (e as { code?: unknown } | null)?.code;
 
 /** The other tabs a database in storage is shared with (null: not shared). */
 export function sharing(storage: Storage | null): Tabs | null {
-  return storage !== "memory" ? tabs() : null;
+  return storage === null || isPersistent(storage) ? tabs() : null;
 }
 
 /**

@@ -29,8 +29,9 @@ export function importScratchOf(file: string): { owner: string; name: string } |
   return m && { owner: m[1], name: m[2] };
 }
 
-/** The storages that keep databases: OPFS and IndexedDB in browsers, files in Node. */
-export type PersistentStorage = "opfs" | "idb" | "file";
+import type { PersistentStorage } from "./storages.js";
+
+export type { PersistentStorage } from "./storages.js";
 
 export interface DatabaseStore {
   /** The storage option that means this store. */

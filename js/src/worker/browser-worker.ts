@@ -2,6 +2,7 @@
  * The dedicated-worker entry in browsers: the dispatcher over OPFS, for its own page and, for
  * the databases this worker holds, for the other tabs of the origin (election.ts, broker.ts).
  */
+import { isPersistent } from "../runtime/storages.js";
 import { makeStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
@@ -77,7 +78,7 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher => {
   // A persistent database: every page hears of its commits on the channel (its own page too,
   // client/change-feed.ts); a memory database: the worker's own page alone. Each change once.
   dispatcher.onCommit((changes) => {
-    if (changes.storage !== "memory") changesChannel.postMessage(changes);
+    if (isPersistent(changes.storage)) changesChannel.postMessage(changes);
     else scope.postMessage(changesEvent(changes));
   });
   return dispatcher;

@@ -11,6 +11,7 @@
  * of other databases and clients go on meanwhile. Within one client, connections meet SQLite's
  * own locks, as in one page.
  */
+import { isPersistent } from "../runtime/storages.js";
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
 import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { TransactionController } from "../bindings/transaction.js";
@@ -193,7 +194,7 @@ class OpenDatabases extends Handles<SyncDatabase> {
   /** Whether a persistent database of name is open here, for any client. */
   has(name: string): boolean {
     for (const db of this.byId.values())
-      if (db.name === name && db.storage !== "memory") return true;
+      if (db.name === name && isPersistent(db.storage as Storage)) return true;
     return false;
   }
 

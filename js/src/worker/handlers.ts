@@ -3,6 +3,7 @@
  * handler per request, under its name; the compiler asks for a handler for every declaration,
  * and types its arguments from it. The client's result types come from here (Result).
  */
+import { isPersistent } from "../runtime/storages.js";
 import {
   SyncDatabase,
   type IoStats,
@@ -44,7 +45,7 @@ export const HANDLERS = {
     const election = w.options.election;
     if (shared && election && !election.holds(name)) throw notHolder(name);
     const runtime = await w.runtime();
-    const where = storage === "memory" ? storage : (await w.stores.of(storage)).kind;
+    const where = storage && !isPersistent(storage) ? storage : (await w.stores.of(storage)).kind;
     const db = await SyncDatabase.open(name, {
       storage: where,
       durability,

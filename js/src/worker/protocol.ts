@@ -11,17 +11,12 @@
  * (databaseId, statementId, cursorId, deadline), never found by their names.
  */
 import { WebSqliteError } from "../errors.js";
-import type { PersistentStorage } from "../runtime/store.js";
+import type { Storage } from "../runtime/storages.js";
+
+export { PERSISTENT, STORAGES } from "../runtime/storages.js";
+export type { PersistentStorage, Storage } from "../runtime/storages.js";
 
 export const PROTOCOL_VERSION = 3;
-
-/**
- * Where a database lives: "opfs" or "idb" (IndexedDB) in browsers, "file" in Node keep it in
- * one of the worker's persistent stores; "memory" keeps it in wasm memory until it is closed.
- */
-export type Storage = PersistentStorage | "memory";
-export const PERSISTENT: readonly PersistentStorage[] = ["opfs", "idb", "file"];
-export const STORAGES: readonly Storage[] = [...PERSISTENT, "memory"];
 
 /** "full": every commit is flushed to disk before it resolves. "relaxed": no flushes. */
 export type Durability = "full" | "relaxed";
