@@ -75,7 +75,7 @@ test-js: js
 # the suites that take the engine as a parameter (e2e/harness.mjs) in Firefox ESR and WebKitGTK
 # too, where a test the engine cannot run is skipped by a named capability, with the reason.
 E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storage-db.test.mjs \
-	e2e/browser.test.mjs e2e/many-tabs.test.mjs
+	e2e/browser.test.mjs e2e/many-tabs.test.mjs e2e/chaos.test.mjs
 # Firefox and WebKitGTK run side by side (their servers on ports of their own, e2e/server.mjs),
 # and meanwhile the benchmarks' smoke runs in Chromium, one after the other; each into a log,
 # printed when all are done (a benchmark's only if it failed).
@@ -98,8 +98,7 @@ test-e2e: js
 
 # The chaos run of tabs ending (e2e/chaos.test.mjs) for 10 minutes and its reduced case 100
 # times in Chromium, then 10 minutes in Firefox (docs/RELIABILITY.md); make test runs it for 45 s
-# in Chromium. (In Firefox it finds a resolved write lost around a hand-over in about one run of
-# three, an open bug: docs/RELIABILITY.md, "Bugs found".)
+# in each.
 stress: js
 	WSQ_CHAOS_SECONDS=600 WSQ_CHAOS_TRIALS=100 node --test --test-reporter=spec e2e/chaos.test.mjs
 	WSQ_ENGINE=firefox WSQ_CHAOS_SECONDS=600 node --test --test-reporter=spec e2e/chaos.test.mjs

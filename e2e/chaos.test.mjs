@@ -140,15 +140,18 @@ class Tab {
           }
         };
         window.halted = false;
+        window.callsMade = () => seq;
         window.running = (async () => {
           let db;
           await call("open", 0, async () => (db = await window.wsq.open(name)));
           if (!db) return;
           let stmt = null;
-          while (!window.halted) {
+          for (;;) {
             // A breath between calls (0-3 ms), as an app's calls come: the tabs still overlap,
-            // and the machine keeps time for the browser's own work (loads, reloads).
+            // and the machine keeps time for the browser's own work (loads, reloads). (A
+            // background tab's timers may wait a second: halted is looked at after the breath.)
             await new Promise((resolve) => setTimeout(resolve, Math.floor(rand() * 4)));
+            if (window.halted) break;
             const pick = rand();
             if (pick < 0.25) {
               await call("insert", 1, (id) => db.exec(INSERT, [id, 0, 1]));
@@ -210,11 +213,12 @@ class Run {
 
   report(tab, m) {
     const known = this.calls.get(m.call);
-    if (!known) {
-      // (The start of a call of a tab that ended may be told after its end.)
-      const outcome = tab.ended ? "unknown" : undefined;
+    if (m.kind !== undefined) {
+      // A call's start (halt() may have noted it before it was heard of). The start of a call
+      // of a tab that ended may be told after its end.
+      const outcome = known?.outcome ?? (tab.ended ? "unknown" : undefined);
       this.calls.set(m.call, { tab, kind: m.kind, parts: m.parts, at: m.at, outcome });
-    } else if (known.outcome === undefined) {
+    } else if (known?.outcome === undefined && known) {
       known.outcome = m.ok ? "ok" : m.code;
       known.took = m.at - known.at;
       if (!m.ok) known.message = m.message;
@@ -319,11 +323,31 @@ class Run {
   }
 
   /** Stops every tab's workload and waits for its calls to settle. */
+  /**
+   * Stops every tab's workload and waits until each call it made has settled and its outcome
+   * was heard (a tab tells how many calls it made; the console may tell of the last ones late).
+   */
   async halt() {
-    for (const tab of this.tabs)
-      await tab.page.evaluate(() => (window.halted = true)).catch(() => {});
+    const made = new Map();
+    for (const tab of this.tabs) {
+      made.set(tab, await tab.page.evaluate(() => ((window.halted = true), window.callsMade())));
+    }
     const deadline = Date.now() + CALL_BOUND_MS + 30_000;
     for (;;) {
+      for (const [tab, count] of made) {
+        for (let k = 1; k <= count; k++) {
+          const id = `${tab.id}:${k}`;
+          if (!tab.ended && !this.calls.has(id)) {
+            this.calls.set(id, {
+              tab,
+              kind: "unheard",
+              parts: 0,
+              at: Date.now(),
+              outcome: undefined,
+            });
+          }
+        }
+      }
       const pending = [...this.calls].filter(([, c]) => c.outcome === undefined);
       if (pending.length === 0) return;
       if (Date.now() > deadline) {
@@ -552,10 +576,11 @@ describe(`tabs that end at any moment (${ENGINE.name}, OPFS)`, () => {
           for (const tab of [...run.tabs]) await run.close(tab);
           const again = await contents(name);
           const rows = (r) => r.rows.reduce((sum, row) => sum + row.n, 0);
-          error.message +=
-            `\nrows seen at the end: ${rows(seen)}; after every tab closed and the database ` +
-            `opened afresh: ${rows(again)} (integrity ${again.check})`;
-          throw error;
+          throw new Error(
+            `rows seen at the end: ${rows(seen)}; after every tab closed and the database ` +
+              `opened afresh: ${rows(again)} (integrity ${again.check})\n${error.message}`,
+            { cause: error },
+          );
         }
       } catch (error) {
         console.error(`chaos failed: replay with WSQ_CHAOS_SEED=${seed}\n${run.log.join("\n")}`);

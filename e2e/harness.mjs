@@ -132,7 +132,11 @@ async function launchFirefox(profile) {
         goto: (url) => page.goto(url, { timeout: 120_000 }),
         evaluate: (fn, arg) => page.evaluate(fn, arg),
         waitForFunction: (fn, arg) => poll(page, fn, arg),
-        reload: () => page.reload({ timeout: 120_000 }),
+        // Firefox may put off loading a tab in the background: the tab comes to the front first.
+        reload: async () => {
+          await page.bringToFront();
+          return page.reload({ timeout: 120_000 });
+        },
         on: (event, listener) => page.on(event, listener),
         close: () => page.close(),
       };
