@@ -129,13 +129,13 @@ async function launchFirefox(profile) {
       const page = await browser.newPage();
       return {
         // (Navigation timeouts generous: a loaded machine, three engines at once.)
-        goto: (url) => page.goto(url, { timeout: 120_000 }),
+        goto: (url) => page.goto(url, { timeout: 120000 }),
         evaluate: (fn, arg) => page.evaluate(fn, arg),
         waitForFunction: (fn, arg) => poll(page, fn, arg),
         // Firefox may put off loading a tab in the background: the tab comes to the front first.
         reload: async () => {
           await page.bringToFront();
-          return page.reload({ timeout: 120_000 });
+          return page.reload({ timeout: 120000 });
         },
         on: (event, listener) => page.on(event, listener),
         close: () => page.close(),
