@@ -182,6 +182,14 @@ enum wsq_conn_flag {
 /// after every request when tabs share the database. -1 when conn is not open.
 int32_t wsq_conn_flags(wsq_conn conn);
 
+/// Turns the connection's change capture on (the default) or off. The SQL function
+/// wsq_sync_txn(), which the triggers of synced tables call (sync with PostgreSQL), returns the
+/// id of the open transaction (the same for every call in one transaction, a new one in the
+/// next; positive, below 2^53) while capture is on, and NULL while it is off: the sync engine
+/// turns it off on its own connection while it applies the server's changes. Returns directly:
+/// 0, or -1 when conn is not open.
+int32_t wsq_conn_capture(wsq_conn conn, int32_t on);
+
 /// Writes to the response the names of the tables that transactions committed on the connection
 /// since the last call changed, each followed by a NUL byte ("schema.table" for attached
 /// databases; temp tables are left out); the response is empty when none did.

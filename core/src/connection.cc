@@ -52,7 +52,29 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
   sqlite3_preupdate_hook(db, &Connection::PreUpdate, self);
   sqlite3_commit_hook(db, &Connection::OnCommit, self);
   sqlite3_rollback_hook(db, &Connection::OnRollback, self);
+  // Innocuous: the triggers of synced tables call it, and a schema need not be trusted for that.
+  sqlite3_create_function_v2(db, "wsq_sync_txn", 0, SQLITE_UTF8 | SQLITE_INNOCUOUS, self,
+                             &Connection::CaptureTxn, nullptr, nullptr, nullptr);
   return SQLITE_OK;
+}
+
+void Connection::CaptureTxn(sqlite3_context* ctx, int, sqlite3_value**) {
+  auto* c = static_cast<Connection*>(sqlite3_user_data(ctx));
+  if (!c->capture_) {
+    sqlite3_result_null(ctx);
+    return;
+  }
+  if (c->txn_ == 0) {
+    // Ids of one process increase from a random start, so that those of two processes (or two
+    // runs) that write one outbox do not meet; below 2^53, for JavaScript.
+    static int64_t next = 0;
+    if (next == 0 || next >= (int64_t{1} << 53)) {
+      sqlite3_randomness(sizeof(next), &next);
+      next = (next & ((int64_t{1} << 51) - 1)) + 1;
+    }
+    c->txn_ = next++;
+  }
+  sqlite3_result_int64(ctx, c->txn_);
 }
 
 void Connection::Note(std::vector<std::string>* names, std::string name) {
@@ -191,10 +213,15 @@ int Connection::OnCommit(void* self) {
   auto* c = static_cast<Connection*>(self);
   for (auto& name : c->changing_) Note(&c->committed_, std::move(name));
   c->changing_.clear();
+  c->txn_ = 0;
   return 0;  // go on with the commit
 }
 
-void Connection::OnRollback(void* self) { static_cast<Connection*>(self)->changing_.clear(); }
+void Connection::OnRollback(void* self) {
+  auto* c = static_cast<Connection*>(self);
+  c->changing_.clear();
+  c->txn_ = 0;
+}
 
 void Connection::TakeCommittedTables(ByteWriter* out) {
   for (const std::string& name : committed_) {

@@ -145,6 +145,7 @@ int main() {
   WSQ_EXPORT(wsq_conn_state, "conn")
   WSQ_EXPORT(wsq_conn_changes, "conn")
   WSQ_EXPORT(wsq_conn_flags, "conn")
+  WSQ_EXPORT(wsq_conn_capture, "conn", "on")
   WSQ_EXPORT(wsq_prepare, "conn", "sql", "sqlLen", "flags", "out", "tail")
   WSQ_EXPORT(wsq_cursor_open, "conn", "sql", "sqlLen", "params", "paramsLen", "maxRows", "out")
   WSQ_EXPORT(wsq_stmt_bind, "stmt", "params", "paramsLen")

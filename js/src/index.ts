@@ -30,3 +30,5 @@ export type { WatchOptions } from "./client/live-query.js";
 export type { ExecuteResult } from "./codec/results.js";
 export type { ApplyOptions, Migration, MigrationResult, OnConflict } from "./bindings/changes.js";
 export { ResultCode, SQLITE_VERSION } from "./generated/constants.js";
+export { Sync, SyncRejectedError } from "./client/pg-sync.js";
+export type { SyncOptions, SyncStatus } from "./client/pg-sync.js";

@@ -85,6 +85,9 @@ class Connection {
   /// Deletes a session; false if the id is unknown.
   bool EndSession(uint32_t id);
 
+  /// Change capture (wsq_conn_capture in web_sqlite.h): whether wsq_sync_txn() answers.
+  void set_capture(bool on) { capture_ = on; }
+
   StatementCache& cache() { return cache_; }
 
  private:
@@ -97,6 +100,8 @@ class Connection {
                         sqlite3_int64 old_rowid, sqlite3_int64 new_rowid);
   static int OnCommit(void* self);
   static void OnRollback(void* self);
+  /// wsq_sync_txn(): the open transaction's capture id, or NULL while capture is off.
+  static void CaptureTxn(sqlite3_context* ctx, int argc, sqlite3_value** argv);
   static void Note(std::vector<std::string>* names, std::string name);
   /// The authorizer of TablesRead: notes each (schema, table) a statement reads.
   static int NoteRead(void* names, int action, const char* table, const char* column,
@@ -117,6 +122,9 @@ class Connection {
   /// Tables changed by the open transaction, and by committed ones not taken yet.
   std::vector<std::string> changing_;
   std::vector<std::string> committed_;
+  bool capture_ = true;
+  /// The open transaction's capture id (0: none asked for yet); ended by commit or rollback.
+  int64_t txn_ = 0;
 };
 
 }  // namespace wsq

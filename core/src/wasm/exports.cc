@@ -340,6 +340,13 @@ WSQ_EXPORT("wsq_conn_flags") int32_t wsq_conn_flags(wsq_conn conn) {
          (c->has_committed_tables() ? WSQ_CONN_CHANGES : 0);
 }
 
+WSQ_EXPORT("wsq_conn_capture") int32_t wsq_conn_capture(wsq_conn conn, int32_t on) {
+  Connection* c = FindConnection(conn);
+  if (c == nullptr) return -1;
+  c->set_capture(on != 0);
+  return 0;
+}
+
 WSQ_EXPORT("wsq_conn_changes") int32_t wsq_conn_changes(wsq_conn conn) {
   return OnConnection(conn, [&](Connection& c, State& s) {
     c.TakeCommittedTables(&s.out);

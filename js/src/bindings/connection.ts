@@ -208,6 +208,15 @@ export class Connection {
   }
 
   /**
+   * Turns change capture on or off (wsq_conn_capture in web_sqlite.h): while it is off, the
+   * triggers of synced tables record nothing (the sync engine applying the server's changes).
+   */
+  capture(on: boolean): void {
+    const handle = this.live();
+    this.runtime.invoke((x) => x.wsq_conn_capture(handle, on ? 1 : 0));
+  }
+
+  /**
    * The tables that transactions committed since the last call changed ("schema.table" for an
    * attached database; temp tables are left out).
    */

@@ -4,6 +4,7 @@
  * core.ts). Its query methods are queryable.ts's, its transactions transaction.ts's, its
  * prepared statements statement.ts's, its streamed queries cursor.ts's.
  */
+import { type Sync, type SyncOptions, startSync } from "./pg-sync.js";
 import type { BindParams, Row } from "../codec/params.js";
 import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import {
@@ -364,6 +365,16 @@ export class Database extends Queryable {
   async export(): Promise<Uint8Array> {
     const db = this.core.check(null, "export");
     return this.core.request("export", { db });
+  }
+
+  /**
+   * Keeps this database in step with PostgreSQL through a sync server (web-sqlite/server):
+   * local writes to the tables go up in order, once each; everyone else's changes come down.
+   * One sync runs per database, in the tab that holds it, however many pages call this.
+   * docs/API.md "Sync with PostgreSQL".
+   */
+  sync(options: SyncOptions): Promise<Sync> {
+    return startSync(this.core, options);
   }
 
   /** Closes the database and its statements. Later calls reject; closing twice is harmless. */

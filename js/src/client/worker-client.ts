@@ -5,7 +5,7 @@
  */
 import { SQLiteError, WebSqliteError, autocommitAfter } from "../errors.js";
 import {
-  type Changes,
+  type FeedMessage,
   PROTOCOL_VERSION,
   type Response,
   type SerializedError,
@@ -94,7 +94,7 @@ export class WorkerClient {
   private readonly join: () => MessagePort | null;
 
   /** Where the commits the worker tells of go (the page's change feed). */
-  private readonly changes: (changes: Changes) => void;
+  private readonly changes: (message: FeedMessage) => void;
 
   /** Whether the worker says when a request is about to commit (by posting its id). */
   private readonly acks: boolean;
@@ -113,7 +113,7 @@ export class WorkerClient {
     options: {
       join?: () => MessagePort | null;
       acks?: boolean;
-      changes?: (changes: Changes) => void;
+      changes?: (message: FeedMessage) => void;
       wasm?: string;
       compile?: (url: string) => Promise<WebAssembly.Module | null>;
     } = {},

@@ -77,7 +77,7 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher => {
   });
   // A persistent database: every page hears of its commits on the channel (its own page too,
   // client/change-feed.ts); a memory database: the worker's own page alone. Each change once.
-  dispatcher.onCommit((changes) => {
+  dispatcher.onFeed((changes) => {
     if (isPersistent(changes.storage)) changesChannel.postMessage(changes);
     else scope.postMessage(changesEvent(changes));
   });

@@ -31,7 +31,9 @@ import type { Stores } from "../runtime/stores.js";
 import {
   BadRequest,
   type Changes,
+  type FeedMessage,
   PROTOCOL_VERSION,
+  type SyncNotice,
   type Storage,
   type Response,
   type SerializedError,
@@ -71,7 +73,12 @@ interface Queued {
   bounded?: boolean;
   /** The message checked against its declaration (null: it is not a valid request). */
   checked?: Checked | null;
+  /** Work of the worker's own on a database's file (exclusive), instead of a message. */
+  job?: { db: SyncDatabase; run: () => void };
 }
+
+/** The client of the worker's own work (exclusive): every page's connection is another's. */
+const WORKER = "\0worker";
 
 /** A valid request: its type, its declaration and its arguments. */
 interface Checked {
@@ -318,22 +325,29 @@ export class Dispatcher {
       this.bound(item);
       return;
     }
-    item.resolve(await this.dispatch(item));
+    if (item.job) item.job.run();
+    else item.resolve(await this.dispatch(item));
     this.tellChanges(item);
     this.wake();
   }
 
   /**
    * Calls listener after each request that committed changes, with the tables they changed (see
-   * protocol.ts Changes): the one place where something attaches to the worker's commits (the
-   * pages' change events). Returns the function that detaches it.
+   * protocol.ts Changes), and with each notice of a sync engine: the one place where something
+   * attaches to the worker's commits (the pages' change events, the sync engine). Returns the
+   * function that detaches it.
    */
-  onCommit(listener: (changes: Changes) => void): () => void {
+  onFeed(listener: (message: FeedMessage) => void): () => void {
     this.commitListeners.add(listener);
     return () => void this.commitListeners.delete(listener);
   }
 
-  private readonly commitListeners = new Set<(changes: Changes) => void>();
+  /** Hands a notice of a sync engine to the feed's listeners. */
+  notify(notice: SyncNotice): void {
+    for (const listener of this.commitListeners) listener(notice);
+  }
+
+  private readonly commitListeners = new Set<(message: FeedMessage) => void>();
 
   /** Tells the commit listeners of the tables that commits of the request's connection changed. */
   private tellChanges(item: Queued): void {
@@ -361,6 +375,7 @@ export class Dispatcher {
 
   /** The database a request runs on (as its declaration says), if it is open. */
   private target(item: Queued): { id: number; db: SyncDatabase } | undefined {
+    if (item.job) return item.job.db.connection.isOpen ? { id: 0, db: item.job.db } : undefined;
     const request = this.checked(item);
     const target = request?.declaration.target;
     if (!request || !target) return undefined;
@@ -416,7 +431,7 @@ export class Dispatcher {
   private waitsFor(item: Queued): string | null {
     const { client } = item;
     if (this.parked.size === 0 && this.databases.onlyOf(client)) return null; // the common case
-    if (!this.checked(item)?.declaration.waits) return null;
+    if (!item.job && !this.checked(item)?.declaration.waits) return null;
     const target = this.target(item)?.db;
     if (!target) return null;
     const key = `${client}\0${target.storage}:${target.name}`;
@@ -429,6 +444,25 @@ export class Dispatcher {
       }
     }
     return null;
+  }
+
+  /**
+   * Runs work on db (a connection of the worker's own to a database's file) in the request
+   * queue, as a request of another client would run: once no page's connection to the file is
+   * in a transaction or streams from it, and before the requests that come after. What it
+   * commits reaches the feed like any commit.
+   */
+  exclusive<T>(db: SyncDatabase, work: () => T): Promise<T> {
+    return new Promise<T>((resolve, reject) => {
+      const run = () => {
+        try {
+          resolve(work());
+        } catch (e) {
+          reject(e);
+        }
+      };
+      this.enqueue({ message: null, client: WORKER, resolve: () => undefined, job: { db, run } });
+    });
   }
 
   /**

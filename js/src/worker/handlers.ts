@@ -12,6 +12,7 @@ import {
 } from "../bindings/sync-database.js";
 import { SQLiteError, misuse } from "../errors.js";
 import { applyChangeset, itemFailed, migrate } from "../bindings/changes.js";
+import { engineOf, startSync, stopSync } from "../pgsync/engine.js";
 import { invertChangeset } from "../bindings/connection.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import { checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
@@ -59,7 +60,10 @@ export const HANDLERS = {
       sqliteVersion: runtime.sqliteVersion,
     };
   },
-  close: (w, { db }) => w.databases.close(db),
+  close: async (w, { db }) => {
+    await stopSync(w, db);
+    return w.databases.close(db);
+  },
   exec: (w, { db, sql, params, rows, deadline }) =>
     w.connection(db, deadline).execRaw(sql, params, rows),
   prepare: (w, { db, sql }) => {
@@ -116,6 +120,10 @@ export const HANDLERS = {
   changeset: (w, { db, session }) => w.connection(db).sessionChangeset(session, true),
   applyChangeset: (w, { db, changeset, onConflict, deadline }) =>
     applyChangeset(w.connection(db, deadline), changeset, onConflict),
+  syncStart: (w, { db, url, tables, headers }) => startSync(w, db, { url, tables, headers }),
+  syncPoint: (w, { db }) => engineOf(w, db).point(),
+  syncState: (w, { db }) => engineOf(w, db).state(),
+  syncStop: (w, { db }) => stopSync(w, db),
   invertChangeset: async (w, { changeset }) => invertChangeset(await w.runtime(), changeset),
   export: (w, { db }) => w.connection(db).export(),
   import: async (w, { name, storage, source, deadline }) => {

@@ -22,7 +22,7 @@ const start = ({ wasm, module }: WorkerSetup): Dispatcher => {
         log: (code, message) => port.postMessage(logEvent(code, message)),
       }),
   });
-  dispatcher.onCommit((changes) => port.postMessage(changesEvent(changes)));
+  dispatcher.onFeed((changes) => port.postMessage(changesEvent(changes)));
   return dispatcher;
 };
 

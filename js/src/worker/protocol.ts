@@ -10,9 +10,22 @@
  * The roles of arguments (what a request runs on, its deadline) are declared by their checks
  * (databaseId, statementId, cursorId, deadline), never found by their names.
  */
-import { WebSqliteError } from "../errors.js";
+import {
+  BadRequest,
+  type Check,
+  type Shape,
+  boolean,
+  instance,
+  isObject,
+  nullable,
+  number,
+  object,
+  string,
+} from "../schema.js";
+import type { Rejection } from "../pgsync/wire.js";
 import type { Storage } from "../runtime/storages.js";
 
+export * from "../schema.js";
 export { PERSISTENT, STORAGES } from "../runtime/storages.js";
 export type { PersistentStorage, Storage } from "../runtime/storages.js";
 
@@ -21,77 +34,6 @@ export const PROTOCOL_VERSION = 3;
 /** "full": every commit is flushed to disk before it resolves. "relaxed": no flushes. */
 export type Durability = "full" | "relaxed";
 export const DURABILITIES: readonly Durability[] = ["full", "relaxed"];
-
-/** BAD_REQUEST: a message the worker cannot take (a client of another version, or junk). */
-export class BadRequest extends WebSqliteError {
-  constructor(message: string) {
-    super("BAD_REQUEST", `malformed request to the web-sqlite worker: ${message}`);
-  }
-}
-
-/** Checks one value of a message and returns it typed; throws BadRequest naming where it was. */
-export type Check<T> = (value: unknown, where: string) => T;
-/** The fields of an object, each with its check. */
-export type Shape = Record<string, Check<unknown>>;
-/** The type a shape checks for. */
-export type Infer<S extends Shape> = { [K in keyof S]: S[K] extends Check<infer T> ? T : never };
-
-export function isObject(v: unknown): v is Record<string, unknown> {
-  return typeof v === "object" && v !== null;
-}
-
-function primitive<T>(type: "string" | "number" | "boolean"): Check<T> {
-  return (v, where) => {
-    if (typeof v !== type) throw new BadRequest(`'${where}' must be a ${type}`);
-    return v as T;
-  };
-}
-
-export const string = primitive<string>("string");
-export const number = primitive<number>("number");
-export const boolean = primitive<boolean>("boolean");
-
-export const bytes: Check<Uint8Array> = (v, where) => {
-  if (!(v instanceof Uint8Array)) throw new BadRequest(`'${where}' must be a Uint8Array`);
-  return v;
-};
-
-export function nullable<T>(check: Check<T>): Check<T | null> {
-  return (v, where) => (v === null ? null : check(v, where));
-}
-
-export function oneOf<T extends string>(values: readonly T[]): Check<T> {
-  return (v, where) => {
-    if (!values.includes(v as T)) {
-      throw new BadRequest(`'${where}' must be one of ${values.map((x) => `"${x}"`).join(", ")}`);
-    }
-    return v as T;
-  };
-}
-
-export function object<S extends Shape>(shape: S): Check<Infer<S>> {
-  return (v, where) => {
-    if (!isObject(v)) throw new BadRequest(`'${where}' must be an object`);
-    for (const key of Object.keys(shape)) shape[key](v[key], where ? `${where}.${key}` : key);
-    return v as Infer<S>;
-  };
-}
-
-export function arrayOf<T>(check: Check<T>): Check<T[]> {
-  return (v, where) => {
-    if (!Array.isArray(v)) throw new BadRequest(`'${where}' must be an array`);
-    v.forEach((item, i) => check(item, `${where}[${i}]`));
-    return v as T[];
-  };
-}
-
-/** A check that accepts whatever test accepts; what names the type in the error. */
-export function instance<T>(what: string, test: (v: unknown) => boolean): Check<T> {
-  return (v, where) => {
-    if (!test(v)) throw new BadRequest(`'${where}' must be ${what}`);
-    return v as T;
-  };
-}
 
 /**
  * What a request runs on, named by one of its arguments: a database (the id open() gave), a
@@ -169,7 +111,7 @@ export type Response =
  */
 export type WorkerEvent =
   | { v: typeof PROTOCOL_VERSION; event: "log"; code: number; message: string }
-  | ({ v: typeof PROTOCOL_VERSION; event: "changes" } & Changes)
+  | ({ v: typeof PROTOCOL_VERSION; event: "changes" } & FeedMessage)
   | { v: typeof PROTOCOL_VERSION; event: "committing"; id: number };
 
 /**
@@ -184,9 +126,32 @@ export interface Changes {
   tables: string[];
 }
 
-/** Changes as the event a worker posts to its own page. */
-export function changesEvent(changes: Changes): WorkerEvent {
-  return { v: PROTOCOL_VERSION, event: "changes", ...changes };
+/** The states of a database's sync with PostgreSQL (docs/API.md "Sync with PostgreSQL"). */
+export type SyncStatus = "connecting" | "online" | "offline" | "failed" | "stopped";
+
+/**
+ * What the sync engine of a database (at the tab that holds it) tells the pages that have it:
+ * its status, its pending local transactions, and news: writes Postgres refused, and the
+ * whenSynced() tickets that are done. Carried like Changes.
+ */
+export interface SyncNotice {
+  name: string;
+  storage: Storage;
+  sync: {
+    status: SyncStatus;
+    pending: number;
+    error: SerializedError | null;
+    rejected: Rejection[];
+    synced: number[];
+  };
+}
+
+/** What the feed of a database carries to its pages: commits, and news of its sync. */
+export type FeedMessage = Changes | SyncNotice;
+
+/** A feed message as the event a worker posts to its own page. */
+export function changesEvent(message: FeedMessage): WorkerEvent {
+  return { v: PROTOCOL_VERSION, event: "changes", ...message };
 }
 
 export function committingEvent(id: number): WorkerEvent {

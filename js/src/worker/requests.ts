@@ -27,6 +27,7 @@ import {
   databaseId,
   deadline,
   instance,
+  isObject,
   nullable,
   number,
   object,
@@ -173,6 +174,24 @@ export const REQUESTS = {
   /** The VFS self-test of a storage. */
   selfTest: declare({ storage: nullable(oneOf(STORAGES)) }),
   list: declare({ storage: nullable(oneOf(PERSISTENT)) }),
+  /**
+   * Sync with PostgreSQL (pgsync/engine.ts): starts the database's sync at the worker that
+   * holds it, or joins the one that runs; answers its state. News comes on the feed.
+   */
+  syncStart: declare({
+    db: databaseId,
+    url: string,
+    tables: arrayOf(string),
+    headers: instance<Record<string, string>>(
+      "an object of header names to strings",
+      (v) => isObject(v) && Object.values(v).every((x) => typeof x === "string"),
+    ),
+  }),
+  /** A whenSynced() ticket for what is committed now; the feed says when it is done. */
+  syncPoint: declare({ db: databaseId }, { waits: false }),
+  syncState: declare({ db: databaseId }, { waits: false }),
+  /** This database no longer asks for the sync; it stops when no database of the file does. */
+  syncStop: declare({ db: databaseId }, { waits: false }),
 };
 
 export type RequestType = keyof typeof REQUESTS;
