@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Installs what the build needs and is missing; safe to run any number of times.
 #   apt:  compilers, wasm32-wasi sysroot, GoogleTest, CMake/Ninja, Node 20, the browsers of the tests
-#         (Chromium, Firefox ESR, WebKitGTK's WebKitWebDriver and MiniBrowser, Xvfb for it)
+#         (Chromium, Firefox ESR, WebKitGTK's WebKitWebDriver and MiniBrowser, Xvfb for it),
+#         PostgreSQL 15 (the sync tests start clusters of their own; none is left running)
 #   npm:  the pinned dev dependencies (npm ci): Binaryen's wasm-opt for the build, the bundlers the
 #         package is tested in, Kysely and Drizzle (its drivers are tested with them), the peers
 #         the benchmarks run
@@ -23,6 +24,7 @@ APT_PACKAGES=(
   libgtest-dev clang-format-14 libclang-rt-14-dev nodejs npm
   chromium fonts-liberation
   firefox-esr webkit2gtk-driver xvfb
+  postgresql
 )
 
 log() { printf 'setup: %s\n' "$*"; }

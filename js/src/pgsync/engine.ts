@@ -14,8 +14,7 @@ import { SyncDatabase } from "../bindings/sync-database.js";
 import { WebSqliteError } from "../errors.js";
 import { isPersistent } from "../runtime/storages.js";
 import type { Dispatcher } from "../worker/dispatcher.js";
-import { serializeError } from "../worker/dispatcher.js";
-import type { Storage, SyncStatus } from "../worker/protocol.js";
+import { type Storage, type SyncStatus, serializeError } from "../worker/protocol.js";
 import { type Applied, LocalSide, OUTBOX } from "./local.js";
 import type { CheckpointAnswer, PullAnswer, Rejection, UploadAnswer, WireRow } from "./wire.js";
 

@@ -151,7 +151,16 @@ function corsHeaders(
 ): Record<string, string> | null {
   const origin = request.headers.origin;
   if (!origin) return {};
-  if (cors === false) return null;
+  if (cors === false) {
+    // A page of the same origin sends its Origin too: the host it names is this one.
+    let host = "";
+    try {
+      host = new URL(origin).host;
+    } catch {
+      // not a URL: no origin of ours
+    }
+    return host === request.headers.host ? {} : null;
+  }
   if (cors !== true && !cors.includes(origin)) return null;
   return { "access-control-allow-origin": origin, vary: "Origin" };
 }

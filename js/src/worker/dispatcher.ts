@@ -18,7 +18,6 @@ import type { TransactionController } from "../bindings/transaction.js";
 import {
   SQLiteError,
   WebSqliteError,
-  autocommitAfter,
   carryAutocommit,
   misuse,
 } from "../errors.js";
@@ -36,7 +35,7 @@ import {
   type SyncNotice,
   type Storage,
   type Response,
-  type SerializedError,
+  serializeError,
   isObject,
 } from "./protocol.js";
 import { type Declaration, REQUESTS, type RequestType, type Transfer } from "./requests.js";
@@ -98,18 +97,6 @@ function transferables(result: unknown, transfer: Transfer): ArrayBuffer[] {
     return [buffer(result.chunk)];
   }
   return [];
-}
-
-export function serializeError(e: unknown): SerializedError {
-  if (!(e instanceof Error)) return { name: "Error", message: String(e) };
-  const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };
-  if (e instanceof WebSqliteError) out.code = e.code;
-  if (e instanceof SQLiteError) {
-    out.resultCode = e.resultCode;
-    out.offset = e.offset;
-  }
-  if (autocommitAfter.has(e)) out.autocommit = true;
-  return out;
 }
 
 /** The id of a message, or -1 when it has none. */

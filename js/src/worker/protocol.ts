@@ -22,6 +22,7 @@ import {
   object,
   string,
 } from "../schema.js";
+import { SQLiteError, WebSqliteError, autocommitAfter } from "../errors.js";
 import type { Rejection } from "../pgsync/wire.js";
 import type { Storage } from "../runtime/storages.js";
 
@@ -98,6 +99,19 @@ export interface SerializedError {
   stack?: string;
   /** After the failure the connection was in autocommit mode (see errors.ts, autocommitAfter). */
   autocommit?: boolean;
+}
+
+/** An error as it crosses to the page: its name, code and SQLite's details. */
+export function serializeError(e: unknown): SerializedError {
+  if (!(e instanceof Error)) return { name: "Error", message: String(e) };
+  const out: SerializedError = { name: e.name, message: e.message, stack: e.stack };
+  if (e instanceof WebSqliteError) out.code = e.code;
+  if (e instanceof SQLiteError) {
+    out.resultCode = e.resultCode;
+    out.offset = e.offset;
+  }
+  if (autocommitAfter.has(e)) out.autocommit = true;
+  return out;
 }
 
 export type Response =
