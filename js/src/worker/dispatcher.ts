@@ -15,12 +15,7 @@ import { isPersistent } from "../runtime/storages.js";
 import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
 import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { TransactionController } from "../bindings/transaction.js";
-import {
-  SQLiteError,
-  WebSqliteError,
-  carryAutocommit,
-  misuse,
-} from "../errors.js";
+import { SQLiteError, WebSqliteError, carryAutocommit, misuse } from "../errors.js";
 import { ConnFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import type { HostFileSystem } from "../runtime/host.js";
 import type { Runtime } from "../runtime/runtime.js";
