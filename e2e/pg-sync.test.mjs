@@ -328,42 +328,36 @@ describe("sync with PostgreSQL (Node devices)", () => {
         key: { id: "bad1" },
         values: { id: "bad1", title: "x" },
       };
+      const up = (prev, seq, writes = [write], who = client.value) => ({
+        client: who,
+        prev,
+        transactions: [{ seq, writes }],
+      });
       const cases = [
         [await post("upload", "{not json"), 400, "BAD_REQUEST"],
         [await post("upload", { client: client.value }), 400, "BAD_REQUEST"],
         [await post("upload", "{}", "text/plain"), 415, "UNSUPPORTED_MEDIA_TYPE"],
+        [await post("upload", { ...up(2, 3), transactions: [] }), 400, "BAD_REQUEST"],
         [
           await post("upload", {
-            client: client.value,
-            seq: 1e6,
-            prev: 0,
-            writes: [{ ...write, t: "secrets" }],
+            ...up(2, 5),
+            transactions: [
+              { seq: 5, writes: [] },
+              { seq: 4, writes: [] },
+            ],
           }),
           400,
-          "UNKNOWN_TABLE",
+          "BAD_REQUEST",
         ],
+        [await post("upload", up(2, 1e6, [{ ...write, t: "secrets" }])), 400, "UNKNOWN_TABLE"],
+        [await post("upload", up(12345, 1e6)), 409, "OUT_OF_ORDER"],
+        [await post("upload", up(0, 1)), 409, "STALE_UPLOAD"],
+        [await post("upload", up(0, 1, [write], "nobody-at-all")), 409, "UNKNOWN_CLIENT"],
         [
-          await post("upload", { client: client.value, seq: 1e6, prev: 12345, writes: [write] }),
-          409,
-          "OUT_OF_ORDER",
-        ],
-        [
-          await post("upload", { client: client.value, seq: 1, prev: 0, writes: [write] }),
-          409,
-          "STALE_UPLOAD",
-        ],
-        [
-          await post("upload", { client: "nobody-at-all", seq: 1, prev: 0, writes: [write] }),
-          409,
-          "UNKNOWN_CLIENT",
-        ],
-        [
-          await post("upload", {
-            client: client.value,
-            seq: 1e6,
-            prev: 0,
-            writes: [{ ...write, values: { id: "bad1", title: { $x: "zz" } } }],
-          }),
+          await post(
+            "upload",
+            up(2, 1e6, [{ ...write, values: { id: "bad1", title: { $x: "zz" } } }]),
+          ),
           400,
           "BAD_REQUEST",
         ],
@@ -375,13 +369,8 @@ describe("sync with PostgreSQL (Node devices)", () => {
         [await post("nothing", {}), 404, "NOT_FOUND"],
       ];
       // The last upload again: answered as before, applied once.
-      const replay = await post("upload", {
-        client: client.value,
-        seq: 2,
-        prev: 1,
-        writes: [write],
-      });
-      assert.deepEqual(replay, { status: 200, body: { seq: 2, replay: true, rejected: null } });
+      const replay = await post("upload", up(1, 2));
+      assert.deepEqual(replay, { status: 200, body: { seq: 2, replay: true, rejected: [] } });
       for (const [answer, status, code] of cases) {
         assert.equal(answer.status, status, JSON.stringify(answer.body));
         assert.equal(answer.body.error.code, code);

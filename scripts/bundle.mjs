@@ -11,7 +11,6 @@ import { fileURLToPath } from "node:url";
 
 const root = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const out = path.join(root, "js/dist/web");
-mkdirSync(out, { recursive: true });
 
 // platform.ts is Node's; the bundles take platform.browser.ts in its place. A Node module that
 // any other file would still bring in is an error: no bundler or browser must ever see one.
@@ -27,7 +26,8 @@ const browserPlatform = {
   },
 };
 
-await build({
+/** The build of the bundles (bench/pg-sync.mjs builds it again, in memory, to weigh parts). */
+export const options = {
   entryPoints: {
     index: path.join(root, "js/src/index.ts"),
     sync: path.join(root, "js/src/sync.ts"),
@@ -43,4 +43,9 @@ await build({
   sourcemap: true,
   plugins: [browserPlatform],
   logLevel: "warning",
-});
+};
+
+if (process.argv[1] === fileURLToPath(import.meta.url)) {
+  mkdirSync(out, { recursive: true });
+  await build(options);
+}

@@ -6,7 +6,11 @@
 import { WebSqliteError } from "../errors.js";
 import type { Rejection, WireRow } from "../pgsync/wire.js";
 import type { SerializedError, SyncNotice, SyncStatus } from "../worker/protocol.js";
+import type { Args } from "../worker/requests.js";
+import type { Result } from "../worker/handlers.js";
 import { onSyncNotices } from "./change-feed.js";
+import { errorCode } from "./routing.js";
+import { callSafely } from "./worker-client.js";
 import type { DatabaseCore } from "./core.js";
 
 export type { SyncStatus };
@@ -63,11 +67,14 @@ export class Sync {
   private readonly synced = new Set<number>();
   private readonly waiters = new Set<() => void>();
   private readonly unhear: () => void;
+  /** How many times the sync started again at a new holder (its old tickets are gone). */
+  private restarts = 0;
 
   /** @internal use db.sync() */
   constructor(
     private readonly core: DatabaseCore,
-    state: { status: SyncStatus; pending: number; error: SerializedError | null },
+    private readonly args: Args<"syncStart">,
+    state: Result<"syncStart">,
   ) {
     this.status = state.status;
     this.pending = state.pending;
@@ -75,29 +82,64 @@ export class Sync {
     this.unhear = onSyncNotices((n) => {
       if (n.name === core.name && n.storage === core.storage) this.hear(n.sync);
     });
+    this.followHolder();
+  }
+
+  /**
+   * When the tab that holds the database ends, the database moves to another, and the sync
+   * with it: this page asks the new holder to run it (as every page that asked for it does).
+   */
+  private followHolder(): void {
+    if (!this.core.follows) return;
+    const client = this.core.client;
+    const died = () => {
+      client.diedListeners.delete(died);
+      void this.restart();
+    };
+    client.diedListeners.add(died);
+  }
+
+  private async restart(): Promise<void> {
+    for (
+      let wait = 250;
+      this.status !== "stopped" && this.core.alive;
+      wait = Math.min(wait * 2, 4000)
+    ) {
+      try {
+        const state = await this.core.request("syncStart", { ...this.args, db: this.core.id });
+        this.restarts++;
+        this.followHolder();
+        this.hear({ ...state, rejected: [], synced: [] });
+        return;
+      } catch {
+        await new Promise((r) => setTimeout(r, wait)); // the new holder is not there yet
+      }
+    }
   }
 
   private hear(news: SyncNotice["sync"]): void {
+    if (this.status === "stopped") return;
     const changed = news.status !== this.status;
     this.status = news.status;
     this.pending = news.pending;
     this.error = revive(news.error);
     for (const ticket of news.synced) this.synced.add(ticket);
-    if (changed) for (const l of this.listeners.status) l(this.status, this.error);
+    if (changed) for (const l of this.listeners.status) callSafely(l, this.status, this.error);
     for (const r of news.rejected) {
       const error = new SyncRejectedError(r);
-      for (const l of this.listeners.rejected) l(error);
+      for (const l of this.listeners.rejected) callSafely(l, error);
     }
-    for (const wake of this.waiters) wake();
+    for (const wake of [...this.waiters]) wake();
   }
 
   /** Listens to "status" (each change) or "rejected" (each refused write); returns its stop. */
   on<K extends keyof Listeners>(event: K, listener: Listeners[K]): () => void {
     const set = this.listeners[event] as Set<Listeners[K]> | undefined;
-    if (!set)
+    if (!set) {
       throw new TypeError(
         `sync.on: the events are "status" and "rejected", not "${String(event)}"`,
       );
+    }
     if (typeof listener !== "function") throw new TypeError("sync.on: listener must be a function");
     set.add(listener);
     return () => void set.delete(listener);
@@ -110,36 +152,58 @@ export class Sync {
    */
   async whenSynced(options: { timeoutMs?: number } = {}): Promise<void> {
     const timeoutMs = options.timeoutMs ?? 0;
-    if (typeof timeoutMs !== "number" || timeoutMs < 0) {
+    if (typeof timeoutMs !== "number" || !(timeoutMs >= 0)) {
       throw new TypeError("whenSynced: timeoutMs must be a number of milliseconds ≥ 0");
     }
-    const ticket = (await this.core.request("syncPoint", { db: this.core.id })) as number;
-    await new Promise<void>((resolve, reject) => {
+    const deadline = timeoutMs > 0 ? Date.now() + timeoutMs : Infinity;
+    for (;;) {
+      const restarts = this.restarts;
+      let ticket: number | null = null;
+      try {
+        ticket = await this.core.request("syncPoint", { db: this.core.id });
+      } catch (e) {
+        if (errorCode(e) !== "WORKER_DIED" && errorCode(e) !== "SYNC_STOPPED") throw e;
+        // The holder ended: the sync starts again at the next one (restart), then ask again.
+      }
+      if (await this.until(ticket, restarts, deadline, timeoutMs)) return;
+    }
+  }
+
+  /** Waits for ticket (true), or for the sync to start again elsewhere (false). */
+  private until(
+    ticket: number | null,
+    restarts: number,
+    deadline: number,
+    timeoutMs: number,
+  ): Promise<boolean> {
+    return new Promise<boolean>((resolve, reject) => {
       let timer: ReturnType<typeof setTimeout> | undefined;
-      const check = () => {
-        let outcome: Error | null | undefined;
-        if (this.synced.delete(ticket)) outcome = null;
-        else if (this.status === "failed")
-          outcome = this.error ?? new WebSqliteError("SYNC_FAILED", "the sync failed");
-        else if (this.status === "stopped")
-          outcome = new WebSqliteError("SYNC_STOPPED", "the sync stopped before it was synced");
-        if (outcome === undefined) return;
+      const settle = (outcome: boolean | Error) => {
         this.waiters.delete(check);
         clearTimeout(timer);
-        if (outcome) reject(outcome);
-        else resolve();
+        if (outcome instanceof Error) reject(outcome);
+        else resolve(outcome);
       };
-      if (timeoutMs > 0) {
-        timer = setTimeout(() => {
-          this.waiters.delete(check);
-          reject(
-            new WebSqliteError(
-              "TIMEOUT",
-              `whenSynced: not synced within ${timeoutMs} ms (status: ${this.status}); the writes ` +
-                "stay in the outbox and go when the server is reachable",
+      const check = () => {
+        if (ticket !== null && this.synced.delete(ticket)) settle(true);
+        else if (this.status === "failed") {
+          settle(this.error ?? new WebSqliteError("SYNC_FAILED", "the sync failed"));
+        } else if (this.status === "stopped") {
+          settle(new WebSqliteError("SYNC_STOPPED", "the sync stopped before it was synced"));
+        } else if (this.restarts !== restarts) settle(false);
+      };
+      if (deadline !== Infinity) {
+        timer = setTimeout(
+          () =>
+            settle(
+              new WebSqliteError(
+                "TIMEOUT",
+                `whenSynced: not synced within ${timeoutMs} ms (status: ${this.status}); the ` +
+                  "writes stay in the outbox and go when the server is reachable",
+              ),
             ),
-          );
-        }, timeoutMs);
+          Math.max(0, deadline - Date.now()),
+        );
       }
       this.waiters.add(check);
       check();
@@ -151,7 +215,7 @@ export class Sync {
     if (this.status === "stopped") return;
     this.unhear();
     this.status = "stopped";
-    for (const wake of this.waiters) wake();
+    for (const wake of [...this.waiters]) wake();
     if (this.core.alive) await this.core.request("syncStop", { db: this.core.id });
   }
 }
@@ -184,11 +248,6 @@ export async function startSync(core: DatabaseCore, options: SyncOptions): Promi
     throw new TypeError("sync: headers must map names to strings");
   }
   const db = core.check(null, "sync");
-  const state = await core.request("syncStart", {
-    db,
-    url: url.href,
-    tables: [...tables],
-    headers: { ...headers },
-  });
-  return new Sync(core, state);
+  const args = { db, url: url.href, tables: [...tables], headers: { ...headers } };
+  return new Sync(core, args, await core.request("syncStart", args));
 }

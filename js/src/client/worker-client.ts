@@ -83,6 +83,8 @@ export class WorkerClient {
   private nextId = 1;
   /** Receive SQLite's log from the worker (the log option of each open database). */
   readonly logListeners = new Set<(code: number, message: string) => void>();
+  /** Called when the worker ends (for another tab's holder: the database moves). */
+  readonly diedListeners = new Set<() => void>();
   /** Incremented each time a worker dies; databases opened before are gone. */
   generation = 0;
   /** How long the current worker took to start and load the wasm (once it has). */
@@ -197,6 +199,7 @@ export class WorkerClient {
     this.pending.clear();
     this.committing.clear();
     port?.then((w) => w.terminate()).catch(() => {});
+    for (const listener of [...this.diedListeners]) callSafely(listener);
   }
 
   /**

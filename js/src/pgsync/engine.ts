@@ -382,13 +382,10 @@ export class Engine {
 
   private async uploads(signal: AbortSignal): Promise<void> {
     while (!signal.aborted) {
-      const next = await this.job(() => this.local.nextUpload(this.uploaded));
-      if (next) {
-        const answer = await this.post<UploadAnswer>(
-          "upload",
-          { client: this.client, seq: next.seq, prev: this.uploaded, writes: next.writes },
-          signal,
-        );
+      const transactions = await this.job(() => this.local.nextUpload(this.uploaded));
+      if (transactions) {
+        const upload = { client: this.client, prev: this.uploaded, transactions };
+        const answer = await this.post<UploadAnswer>("upload", upload, signal);
         this.uploaded = answer.seq;
         continue;
       }

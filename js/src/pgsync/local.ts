@@ -18,6 +18,7 @@ import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { SqlValue } from "../codec/params.js";
 import type {
   Batch,
+  LocalTransaction,
   Change,
   LocalWrite,
   Rejection,
@@ -27,6 +28,8 @@ import type {
 } from "./wire.js";
 
 export const OUTBOX = "_wsq_sync_outbox";
+/** About the most outbox rows one upload carries. */
+const UPLOAD_ROWS = 5000;
 const STATE = "_wsq_sync_state";
 
 const quote = (name: string) => `"${name.replace(/"/g, '""')}"`;
@@ -186,26 +189,35 @@ export class LocalSide {
   }
 
   /**
-   * The first local transaction after the last one uploaded, as the writes of an upload: seq
-   * is its last outbox id. null: nothing to upload.
+   * The local transactions after the last one uploaded, in order, as the transactions of one
+   * upload (about UPLOAD_ROWS outbox rows at most, but a larger transaction whole); seq is a
+   * transaction's last outbox id. null: nothing to upload.
    */
-  nextUpload(after: number): { seq: number; writes: LocalWrite[] } | null {
-    const rows = this.outbox(after, 10_000);
+  nextUpload(after: number): LocalTransaction[] | null {
+    const rows = this.outbox(after, UPLOAD_ROWS);
     if (rows.length === 0) return null;
-    const group = rows.filter((r) => r.txn === rows[0].txn);
-    // A transaction larger than one read: the rest of its rows follow in order.
-    let seq = group[group.length - 1].id;
-    if (group.length === rows.length && rows.length === 10_000) {
-      const more = this.db.selectValue(
-        `SELECT max(id) FROM ${OUTBOX} WHERE id > ? AND txn = ? AND id < coalesce((SELECT min(id) FROM ${OUTBOX} WHERE id > ? AND txn != ?), 9e18)`,
-        [after, rows[0].txn, after, rows[0].txn],
-      );
-      seq = Number(more);
-      group.push(...this.outbox(group[group.length - 1].id).filter((r) => r.id <= seq));
+    const groups: OutboxRow[][] = [];
+    for (const r of rows) {
+      const last = groups[groups.length - 1];
+      if (last && last[0].txn === r.txn) last.push(r);
+      else groups.push([r]);
     }
-    const writes: LocalWrite[] = [];
-    for (const r of group) writes.push(...this.writesOf(r));
-    return { seq, writes };
+    if (rows.length === UPLOAD_ROWS) {
+      // The last transaction may go on past this read: it goes next time; unless it is the
+      // only one, larger than a read: then the whole of it.
+      if (groups.length > 1) groups.pop();
+      else {
+        const end = this.db.selectValue(`SELECT min(id) FROM ${OUTBOX} WHERE id > ? AND txn != ?`, [
+          after,
+          rows[0].txn,
+        ]);
+        groups[0] = this.outbox(after).filter((r) => end === null || r.id < Number(end));
+      }
+    }
+    return groups.map((g) => ({
+      seq: g[g.length - 1].id,
+      writes: g.flatMap((r) => this.writesOf(r)),
+    }));
   }
 
   private keyOf(table: string, row: WireRow): WireRow {
@@ -350,7 +362,7 @@ export class LocalSide {
           );
           this.db.execute(`DELETE FROM ${OUTBOX} WHERE id <= ?`, [batch.ack.seq]);
           acked = batch.ack.seq;
-          if (gone > 0 && batch.ack.rejected) applied.rejected.push(batch.ack.rejected);
+          if (gone > 0) applied.rejected.push(...batch.ack.rejected);
         }
         if (batch.checkpoint !== undefined) applied.checkpoint = batch.checkpoint;
       }

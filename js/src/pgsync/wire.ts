@@ -102,21 +102,40 @@ export const localWrite = object({
 });
 export type LocalWrite = ReturnType<typeof localWrite>;
 
+/** One local transaction: seq names it (its last outbox id on the device, increasing). */
+export const localTransaction = object({ seq: sequence, writes: arrayOf(localWrite) });
+export type LocalTransaction = ReturnType<typeof localTransaction>;
+
 /**
- * upload: one local transaction. seq names it (its last outbox id on the device, increasing);
- * prev is the seq of the upload before it (0 for the first), so the server applies them in order
- * and once: a seq it has applied is answered again and changes nothing.
+ * upload: local transactions in order, each applied in Postgres all or nothing. prev is the seq
+ * of the transaction before the first (0 at first), so the server applies them in order and
+ * once: an upload whose last seq it has applied is answered again and changes nothing.
  */
-export const upload = object({
-  client: clientId,
-  seq: sequence,
-  prev: sequence,
-  writes: arrayOf(localWrite),
-});
+export const upload: Check<{
+  client: string;
+  prev: number;
+  transactions: ReturnType<typeof localTransaction>[];
+}> = (v, where) => {
+  const u = object({ client: clientId, prev: sequence, transactions: arrayOf(localTransaction) })(
+    v,
+    where,
+  );
+  if (u.transactions.length === 0) throw new BadRequest("'transactions' must not be empty");
+  let seq = u.prev;
+  for (const [i, t] of u.transactions.entries()) {
+    if (t.seq <= seq) {
+      throw new BadRequest(`'transactions[${i}].seq' must be greater than the one before it`);
+    }
+    seq = t.seq;
+  }
+  return u;
+};
 export type Upload = ReturnType<typeof upload>;
 
 /** A write Postgres (or the server's rules) refused: undone on the device, and reported. */
 export interface Rejection {
+  /** The local transaction it refused (all of it). */
+  seq: number;
   table: string;
   key: WireRow;
   /** Postgres's SQLSTATE (e.g. "23505"), or "FORBIDDEN" for the server's row filter. */
@@ -125,10 +144,11 @@ export interface Rejection {
 }
 
 export interface UploadAnswer {
+  /** The last transaction's seq. */
   seq: number;
   /** The upload was applied before (its first answer was lost): nothing changed now. */
   replay: boolean;
-  rejected: Rejection | null;
+  rejected: Rejection[];
 }
 
 /** pull: the changes after pos (long polling: waits up to wait ms for some to come). */
@@ -152,7 +172,7 @@ export type Change =
 export interface Batch {
   changes: Change[];
   /** The device's upload seq (and every one before it) is in Postgres, or was refused. */
-  ack?: { seq: number; rejected: Rejection | null };
+  ack?: { seq: number; rejected: Rejection[] };
   checkpoint?: number;
 }
 

@@ -193,7 +193,7 @@ export function makeGateway(options: GatewayOptions) {
           const row = c.row;
           if (!row || row.client_id !== client) continue;
           const result = typeof row.result === "string" ? JSON.parse(row.result) : null;
-          batch.ack = { seq: Number(row.last_seq), rejected: result?.rejected ?? null };
+          batch.ack = { seq: Number(row.last_seq), rejected: result?.rejected ?? [] };
           batch.checkpoint = Number(row.checkpoint);
           continue;
         }
@@ -277,7 +277,8 @@ export function makeGateway(options: GatewayOptions) {
     },
 
     async upload(user: SyncUser, args: Upload): Promise<UploadAnswer> {
-      for (const w of args.writes) checkWrite(w);
+      for (const t of args.transactions) for (const w of t.writes) checkWrite(w);
+      const seq = args.transactions[args.transactions.length - 1].seq;
       const db = await pool.connect();
       try {
         await db.query("BEGIN");
@@ -290,54 +291,56 @@ export function makeGateway(options: GatewayOptions) {
         if (user_id !== user.id)
           throw new Refusal(403, "FORBIDDEN", "this client id belongs to another user");
         const last = Number(last_seq);
-        if (args.seq === last && last > 0) {
+        if (seq === last && last > 0) {
           await db.query("COMMIT");
           const stored = result ? JSON.parse(result) : {};
-          return { seq: last, replay: true, rejected: stored.rejected ?? null };
+          return { seq: last, replay: true, rejected: stored.rejected ?? [] };
         }
-        if (args.seq < last) {
+        if (seq < last) {
           throw new Refusal(
             409,
             "STALE_UPLOAD",
-            `upload ${args.seq} is older than the last one applied (${last}); nothing was applied`,
+            `upload ${seq} is older than the last one applied (${last}); nothing was applied`,
           );
         }
         if (args.prev !== last) {
           throw new Refusal(
             409,
             "OUT_OF_ORDER",
-            `upload ${args.seq} follows ${args.prev}, but the last one applied is ${last}; nothing was applied`,
+            `the upload follows ${args.prev}, but the last one applied is ${last}; nothing was applied`,
           );
         }
-        let rejected: Rejection | null = null;
-        await db.query("SAVEPOINT writes");
-        for (const w of args.writes) {
-          try {
-            await apply(db, w, user);
-          } catch (e) {
-            const pgError = e as { code?: string; message?: string };
-            if (
-              !(e instanceof Refusal) &&
-              !(typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code))
-            ) {
-              throw e;
+        // Each local transaction all or nothing (a savepoint), all of them in one commit.
+        const rejected: Rejection[] = [];
+        for (const t of args.transactions) {
+          await db.query("SAVEPOINT local");
+          for (const w of t.writes) {
+            try {
+              await apply(db, w, user);
+            } catch (e) {
+              const pgError = e as { code?: string; message?: string };
+              const sqlstate =
+                typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code);
+              if (!(e instanceof Refusal) && !sqlstate) throw e;
+              rejected.push({
+                seq: t.seq,
+                table: w.t,
+                key: w.key,
+                code: e instanceof Refusal ? e.code : pgError.code!,
+                message: String(pgError.message),
+              });
+              await db.query("ROLLBACK TO SAVEPOINT local");
+              break;
             }
-            rejected = {
-              table: w.t,
-              key: w.key,
-              code: e instanceof Refusal ? e.code : pgError.code!,
-              message: String(pgError.message),
-            };
-            await db.query("ROLLBACK TO SAVEPOINT writes");
-            break;
           }
+          await db.query("RELEASE SAVEPOINT local");
         }
         await db.query(
           "UPDATE wsq_sync.clients SET last_seq = $2, result = $3 WHERE client_id = $1",
-          [args.client, args.seq, JSON.stringify({ rejected })],
+          [args.client, seq, JSON.stringify({ rejected })],
         );
         await db.query("COMMIT");
-        return { seq: args.seq, replay: false, rejected };
+        return { seq, replay: false, rejected };
       } catch (e) {
         await db.query("ROLLBACK").catch(() => undefined);
         throw e;
