@@ -224,6 +224,40 @@ describe("sync with PostgreSQL (Node devices)", () => {
     }
   });
 
+  it("a device away longer than the log keeps takes a new snapshot, its pending writes kept", async () => {
+    let server = await gateway({ retentionMs: 1000 });
+    const a = await device(server.url);
+    let back = null;
+    try {
+      await a.db.exec("INSERT INTO todos VALUES ('away1', 'before', 0)");
+      await a.sync.whenSynced(WAIT);
+      await a.sync.stop();
+      await sql.query("UPDATE todos SET title = 'changed while away' WHERE id = 'away1'");
+      await sql.query("INSERT INTO todos VALUES ('away2', 'made while away', false)");
+      await a.db.exec("INSERT INTO todos VALUES ('away3', 'pending on the device', 0)");
+      await new Promise((r) => setTimeout(r, 1500)); // past the retention
+      await server.close();
+      server = await gateway({ retentionMs: 1000 }); // its log writer prunes as it starts
+      const { rows: pruned } = await sql.query(
+        "SELECT value FROM wsq_sync.state WHERE key = 'pruned'",
+      );
+      assert.ok(Number(pruned[0].value) > 0, "the log was pruned");
+      back = await a.db.sync({ url: server.url, tables: ["todos"] });
+      await back.whenSynced(WAIT);
+      const mine = (await rows(a.db)).filter((r) => r.id.startsWith("away"));
+      assert.deepEqual(mine, [
+        { id: "away1", title: "changed while away", done: 0 },
+        { id: "away2", title: "made while away", done: 0 },
+        { id: "away3", title: "pending on the device", done: 0 },
+      ]);
+      assert.equal((await sql.query("SELECT 1 FROM todos WHERE id = 'away3'")).rowCount, 1);
+    } finally {
+      await back?.stop();
+      await a.db.close();
+      await server.close();
+    }
+  });
+
   it("two gateways serve one Postgres: devices on each converge", async () => {
     const one = await gateway();
     const two = await gateway();

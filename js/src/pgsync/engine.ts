@@ -16,7 +16,14 @@ import { isPersistent } from "../runtime/storages.js";
 import type { Dispatcher } from "../worker/dispatcher.js";
 import { type Storage, type SyncStatus, serializeError } from "../worker/protocol.js";
 import { type Applied, LocalSide, OUTBOX } from "./local.js";
-import type { CheckpointAnswer, PullAnswer, Rejection, UploadAnswer, WireRow } from "./wire.js";
+import type {
+  CheckpointAnswer,
+  PullAnswer,
+  Rejection,
+  SnapshotHead,
+  UploadAnswer,
+  WireRow,
+} from "./wire.js";
 
 export interface SyncConfig {
   url: string;
@@ -195,6 +202,9 @@ export class Engine {
   /** Runs fn on the database through the worker's queue, with capture off if asked. */
   private job<T>(fn: () => T, capture = true): Promise<T> {
     return this.w.exclusive(this.db, () => {
+      // A page that ended closed its databases without a word: they ask for the sync no more.
+      for (const id of this.users) if (!this.w.databases.isOpen(id)) this.users.delete(id);
+      if (this.users.size === 0 && this.db.connection.isOpen) void this.stop(-1);
       if (!this.db.connection.isOpen) throw new WebSqliteError("SYNC_STOPPED", "the sync stopped");
       if (capture) return fn();
       this.db.connection.capture(false);
@@ -257,7 +267,11 @@ export class Engine {
     if (!response.ok) {
       const { code, message } =
         (json as { error?: { code?: string; message?: string } }).error ?? {};
-      const again = code === "OUT_OF_ORDER" || code === "STALE_UPLOAD" || code === "UNKNOWN_CLIENT";
+      const again =
+        code === "OUT_OF_ORDER" ||
+        code === "STALE_UPLOAD" ||
+        code === "UNKNOWN_CLIENT" ||
+        code === "SNAPSHOT_NEEDED";
       throw new ServerError(
         code === "SCHEMA_MISMATCH" ? "SYNC_SCHEMA" : "SYNC_REFUSED",
         `the sync server refused ${endpoint} (${response.status} ${code ?? ""}): ${message ?? ""}`,
@@ -313,7 +327,7 @@ export class Engine {
     if ((await this.job(() => this.local.get("pos"))) !== null) return;
     const response = await this.post<Response>("snapshot", { client: this.client }, signal, true);
     const rows: { t: string; row: WireRow }[] = [];
-    let head: { pos: string; snapshot: string } | null = null;
+    let head: SnapshotHead | null = null;
     let ended = false;
     const decoder = new TextDecoder();
     let rest = "";
@@ -332,8 +346,8 @@ export class Engine {
     }
     take(rest);
     if (!head || !ended) throw new ServerError("OFFLINE", "the snapshot was cut short", true);
-    const { pos, snapshot } = head;
-    await this.apply(() => this.local.rebase([], pos, { snapshot, rows }));
+    const { pos, snapshot, ack } = head as SnapshotHead;
+    await this.apply(() => this.local.rebase([{ changes: [], ack }], pos, { snapshot, rows }));
   }
 
   /** Applies server changes (capture off), then tells the pages and moves the tickets on. */
@@ -373,7 +387,13 @@ export class Engine {
         "pull",
         { client: this.client, pos: String(pos), snapshot, wait: PULL_WAIT_MS },
         signal,
-      );
+      ).catch(async (e) => {
+        // Away longer than the server keeps its log: a new snapshot, under the pending writes.
+        if (e instanceof ServerError && e.serverCode === "SNAPSHOT_NEEDED") {
+          await this.job(() => this.local.set("pos", null));
+        }
+        throw e;
+      });
       if (answer.batches.length > 0)
         await this.apply(() => this.local.rebase(answer.batches, answer.pos));
       else if (answer.pos !== pos) await this.job(() => this.local.set("pos", answer.pos));

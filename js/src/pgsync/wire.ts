@@ -188,6 +188,8 @@ export const snapshotRequest = object({ client: clientId });
 export interface SnapshotHead {
   pos: string;
   snapshot: string;
+  /** The device's last upload the snapshot holds: its outbox up to it goes. */
+  ack: { seq: number; rejected: Rejection[] };
 }
 
 /** checkpoint: a mark in Postgres's stream; the device has everything before it once it sees it. */

@@ -351,6 +351,14 @@ export function makeGateway(options: GatewayOptions) {
 
     async pull(user: SyncUser, args: Pull): Promise<PullAnswer> {
       await owner(args.client, user);
+      const pruned = await pool.query("SELECT value FROM wsq_sync.state WHERE key = 'pruned'");
+      if (BigInt(args.pos) < BigInt(pruned.rows[0].value)) {
+        throw new Refusal(
+          410,
+          "SNAPSHOT_NEEDED",
+          `the log no longer holds the changes after ${args.pos} (kept for retentionMs): take a new snapshot`,
+        );
+      }
       const read = async () => {
         const params: unknown[] = [args.pos, PULL_ROWS];
         let sql = "SELECT pos::text, changes::text FROM wsq_sync.log WHERE pos > $1";
@@ -385,15 +393,21 @@ export function makeGateway(options: GatewayOptions) {
       const db = await pool.connect();
       try {
         await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
+        // In the snapshot too: which of the device's uploads its rows hold.
         const head = await db.query(
           `SELECT pg_current_snapshot()::text AS snapshot,
-                  (SELECT coalesce(max(pos), 0) FROM wsq_sync.log)::text AS pos`,
+                  (SELECT coalesce(max(pos), 0) FROM wsq_sync.log)::text AS pos,
+                  last_seq, result
+             FROM wsq_sync.clients WHERE client_id = $1`,
+          [args.client],
         );
         response.writeHead(200, {
           "content-type": "application/x-ndjson",
           "cache-control": "no-store",
         });
-        response.write(`${JSON.stringify(head.rows[0])}\n`);
+        const { snapshot, pos, last_seq, result } = head.rows[0];
+        const ack = { seq: Number(last_seq), rejected: result ? JSON.parse(result).rejected : [] };
+        response.write(`${JSON.stringify({ snapshot, pos, ack })}\n`);
         for (const table of tables.values()) {
           const params: unknown[] = [];
           const filter = filterOf(table.name, user);

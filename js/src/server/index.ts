@@ -48,6 +48,11 @@ export interface SyncServerOptions {
   filters?: Record<string, RowFilter>;
   /** The name of the publication and of the replication slot (default "wsq_sync"). */
   slot?: string;
+  /**
+   * How long the log of changes keeps a transaction, in ms (default 7 days): a device that was
+   * away longer takes a new snapshot (its pending writes kept).
+   */
+  retentionMs?: number;
   /** The largest request body, in bytes (default 8 MiB): larger ones get 413. */
   maxBodyBytes?: number;
   /** Where the server says what went wrong in the background (default console.error). */
@@ -109,7 +114,9 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     channel,
     authorize: options.authorize,
   });
-  const writer = new LogWriter({ config, slot, channel, log });
+  const retentionMs = options.retentionMs ?? 7 * 24 * 3600 * 1000;
+  if (!(retentionMs > 0)) throw new TypeError("createSyncServer: retentionMs must be > 0");
+  const writer = new LogWriter({ config, slot, channel, log, retentionMs });
   const maxBody = options.maxBodyBytes ?? 8 * 1024 * 1024;
   const cors = options.cors ?? false;
 

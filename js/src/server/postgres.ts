@@ -7,7 +7,7 @@
  *                      device learns from the stream itself that its upload is in Postgres.
  *   wsq_sync.log       Postgres's committed transactions on the synced tables, as read from the
  *                      replication slot, one row each, in commit order (pos), with their xid
- *   wsq_sync.state     the commit LSN the log is written up to
+ *   wsq_sync.state     the commit LSN the log is written up to, and the last position pruned
  *
  * plus a publication of the synced tables and wsq_sync.clients, and a logical replication slot
  * (pgoutput) of the same name (docs/ARCHITECTURE.md "Sync with PostgreSQL").
@@ -73,10 +73,11 @@ export async function prepare(
         pos bigserial PRIMARY KEY,
         xid xid8 NOT NULL,
         lsn pg_lsn NOT NULL,
-        changes jsonb NOT NULL
+        changes jsonb NOT NULL,
+        at timestamptz NOT NULL DEFAULT now()
       );
       CREATE TABLE IF NOT EXISTS wsq_sync.state (key text PRIMARY KEY, value text NOT NULL);
-      INSERT INTO wsq_sync.state VALUES ('lsn', '0/0') ON CONFLICT DO NOTHING;
+      INSERT INTO wsq_sync.state VALUES ('lsn', '0/0'), ('pruned', '0') ON CONFLICT DO NOTHING;
     `);
     for (const name of names) tables.set(name, await describe(client, name));
     for (const name of fullIdentity) {

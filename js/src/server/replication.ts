@@ -102,11 +102,21 @@ const APPEND = `
                FROM s, c RETURNING pos)
   SELECT pg_notify($4, pos::text) FROM l`;
 
+/** Removes the log's rows older than the retention, and notes the last position removed. */
+const PRUNE = `
+  WITH gone AS (DELETE FROM wsq_sync.log
+                 WHERE pos <= (SELECT max(pos) FROM wsq_sync.log WHERE at < now() - $1::interval)
+                 RETURNING pos)
+  UPDATE wsq_sync.state SET value = (SELECT max(pos) FROM gone)::text
+   WHERE key = 'pruned' AND EXISTS (SELECT 1 FROM gone)`;
+
 export interface WriterOptions {
   config: pg.ClientConfig;
   slot: string;
   /** The notification channel of new log rows. */
   channel: string;
+  /** How long the log keeps a transaction (ms); a device further behind takes a new snapshot. */
+  retentionMs: number;
   log: (message: string) => void;
 }
 
@@ -163,6 +173,12 @@ export class LogWriter {
     if (lock.rows[0].ok !== "t" || this.stopped) return;
     const state = await writer.query("SELECT value FROM wsq_sync.state WHERE key = 'lsn'");
     let written = parseLsn(state.rows[0].value);
+    // The writer prunes too, a minute apart (and at once).
+    const retention = `${Math.max(1, Math.round(this.options.retentionMs / 1000))} seconds`;
+    const prune = () => writer.query(PRUNE, [retention]).catch(() => undefined);
+    void prune();
+    const pruning = setInterval(prune, 60_000);
+    writer.on("end", () => clearInterval(pruning));
     const stream = await this.connect(true);
     const connection = (stream as unknown as { connection: Connection }).connection;
 

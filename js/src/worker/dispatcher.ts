@@ -180,6 +180,11 @@ class OpenDatabases extends Handles<SyncDatabase> {
     }
   }
 
+  /** Whether database id is open. */
+  isOpen(id: number): boolean {
+    return this.byId.has(id);
+  }
+
   /** Whether a persistent database of name is open here, for any client. */
   has(name: string): boolean {
     for (const db of this.byId.values())
