@@ -3,7 +3,12 @@
 import assert from "node:assert/strict";
 import { after, before, describe, it } from "node:test";
 
-import { startSession } from "./harness.mjs";
+import pg from "pg";
+
+import { createSyncServer } from "../js/dist/src/server/index.js";
+import { freshProfile, launch, removeProfile, startSession } from "./harness.mjs";
+import { startPostgres } from "./postgres.mjs";
+import { serve } from "./server.mjs";
 
 const session = await startSession({ port: 8815 });
 let first;
@@ -42,7 +47,7 @@ describe("the notes example in two tabs", () => {
       await db.close();
       return user_version;
     });
-    assert.equal(version, 2);
+    assert.equal(version, 3);
   });
 
   it("shows a note added in one tab in the other", async () => {
@@ -67,5 +72,57 @@ describe("the notes example in two tabs", () => {
     await second.reload();
     await second.waitForFunction(() => document.body.dataset.ready === "true");
     await shows(second, ["call Ada"]);
+  });
+});
+
+// The notes example as make demo serves it: syncing with PostgreSQL through the sync server
+// mounted at /sync/, in two browser profiles (two devices).
+describe("the notes example syncing with PostgreSQL in two browser profiles", () => {
+  let postgres;
+  let sync;
+  let web;
+  const profiles = [];
+  const contexts = [];
+  const pages = [];
+
+  before(async () => {
+    postgres = await startPostgres();
+    const sql = new pg.Client({ connectionString: postgres.url });
+    await sql.connect();
+    await sql.query(
+      "CREATE TABLE notes (id text PRIMARY KEY, body text NOT NULL, updated_at bigint NOT NULL DEFAULT 0)",
+    );
+    await sql.end();
+    sync = await createSyncServer({ postgres: postgres.url, tables: ["notes"] });
+    web = await serve({ port: 8821, routes: { "/sync/": sync.handler } });
+    for (let i = 0; i < 2; i++) {
+      profiles.push(freshProfile());
+      contexts.push(await launch(profiles[i]));
+      const page = await contexts[i].newPage();
+      await page.goto(`${web.url}/examples/notes/?sync=/sync`);
+      await page.waitForFunction(() => document.body.dataset.ready === "true");
+      pages.push(page);
+    }
+  });
+
+  after(async () => {
+    for (const c of contexts) await c.close();
+    for (const p of profiles) removeProfile(p);
+    await web?.close();
+    await sync?.close();
+    await postgres?.stop();
+  });
+
+  it("a note added on one device shows on the other, and an edit comes back", async () => {
+    const [laptop, phone] = pages;
+    await laptop.fill("#add input", "written on the laptop");
+    await laptop.click("#add button");
+    await shows(phone, ["written on the laptop"]);
+    await phone.fill("#notes textarea", "edited on the phone");
+    await phone.locator("#notes textarea").dispatchEvent("change");
+    await shows(laptop, ["edited on the phone"]);
+    await laptop.waitForFunction(() =>
+      /sync with PostgreSQL: online/.test(document.body.textContent),
+    );
   });
 });

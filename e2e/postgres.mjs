@@ -8,7 +8,7 @@
  *   await pg.stop();                         // and the directory is removed
  */
 import { execFileSync, spawn } from "node:child_process";
-import { chownSync, existsSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
+import { chownSync, existsSync, mkdirSync, mkdtempSync, rmSync, writeFileSync } from "node:fs";
 import { createServer } from "node:net";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
@@ -45,6 +45,7 @@ export async function startPostgres({ dir, log = false } = {}) {
   const user = owner();
   const temporary = dir === undefined;
   const root = dir ?? mkdtempSync(join(tmpdir(), "wsq-pg-"));
+  mkdirSync(root, { recursive: true });
   const data = join(root, "data");
   const as = user ? { uid: user.uid, gid: user.gid } : {};
   if (user) chownSync(root, user.uid, user.gid);

@@ -35,7 +35,8 @@ const PORT_OFFSET = { firefox: 100, webkit: 200 }[process.env.WSQ_ENGINE] ?? 0;
  * every response (a test may add a Content-Security-Policy). With fallback, a path that names no
  * file is answered with the root's index.html, as many hosts of single-page apps do. types maps
  * a file extension to the Content-Type served for it instead of the usual one.
- * /never-answers is accepted and never answered.
+ * /never-answers is accepted and never answered. routes maps a path prefix to a (req, res) handler
+ * of its own (make demo mounts the sync server at /sync/).
  */
 export async function serve({
   port,
@@ -44,12 +45,18 @@ export async function serve({
   headers = {},
   fallback,
   types = {},
+  routes = {},
 } = {}) {
   const typeOf = (file) =>
     ({ ...TYPES, ...types })[path.extname(file)] ?? "application/octet-stream";
   const server = http.createServer(async (req, res) => {
     try {
       const url = new URL(req.url, "http://127.0.0.1");
+      const route = Object.keys(routes).find((prefix) => url.pathname.startsWith(prefix));
+      if (route) {
+        routes[route](req, res);
+        return;
+      }
       if (redirects[url.pathname]) {
         res.writeHead(302, { Location: redirects[url.pathname] }).end();
         return;

@@ -1,6 +1,7 @@
 // A notes app on web-sqlite: the schema by db.migrate(), queries by Kysely (web-sqlite/kysely),
 // and the list by a live query (db.watch), so a note added, edited or deleted in one tab shows in
-// every other tab of the site at once. Open it in two tabs.
+// every other tab of the site at once. Open it in two tabs. With ?sync=<url of a sync server>
+// (make demo prints the link) the notes sync with PostgreSQL: open it in two browser profiles.
 import { Kysely } from "kysely";
 import { open } from "web-sqlite";
 import { WebSqliteDialect } from "web-sqlite/kysely";
@@ -14,7 +15,19 @@ const db = await open("notes.db");
 await db.migrate([
   "CREATE TABLE notes(id INTEGER PRIMARY KEY, body TEXT NOT NULL)",
   { name: "updated_at", sql: "ALTER TABLE notes ADD COLUMN updated_at INTEGER NOT NULL DEFAULT 0" },
+  {
+    // Ids made on many devices must never collide: text UUIDs.
+    name: "text ids",
+    sql: `CREATE TABLE notes_new(id TEXT PRIMARY KEY, body TEXT NOT NULL, updated_at INTEGER NOT NULL DEFAULT 0);
+          INSERT INTO notes_new SELECT lower(hex(randomblob(16))), body, updated_at FROM notes;
+          DROP TABLE notes;
+          ALTER TABLE notes_new RENAME TO notes;`,
+  },
 ]);
+const syncUrl = new URLSearchParams(location.search).get("sync");
+const sync = syncUrl ? await db.sync({ url: syncUrl, tables: ["notes"] }) : null;
+sync?.on("status", () => render(shown));
+sync?.on("rejected", (e) => console.warn(e.message));
 const notes = new Kysely({ dialect: new WebSqliteDialect({ database: db }) });
 
 // The list: the rows now, and again after every commit that changes notes, in any tab.
@@ -26,7 +39,9 @@ const newestFirst = notes
   .compile();
 await db.watch(newestFirst.sql, newestFirst.parameters, render);
 
+let shown = [];
 function render(rows) {
+  shown = rows;
   const items = new Map([...list.children].map((li) => [li.dataset.id, li]));
   list.replaceChildren(
     ...rows.map(({ id, body }) => {
@@ -37,7 +52,8 @@ function render(rows) {
       return li;
     }),
   );
-  status.textContent = `${rows.length} note${rows.length === 1 ? "" : "s"} (${db.storage}${db.shared ? ", shared by every tab" : ""})`;
+  const synced = sync ? `, sync with PostgreSQL: ${sync.status}` : "";
+  status.textContent = `${rows.length} note${rows.length === 1 ? "" : "s"} (${db.storage}${db.shared ? ", shared by every tab" : ""}${synced})`;
   document.body.dataset.ready = "true";
 }
 
@@ -64,6 +80,9 @@ form.addEventListener("submit", async (event) => {
   event.preventDefault();
   const body = form.elements.body.value.trim();
   if (!body) return;
-  await notes.insertInto("notes").values({ body, updated_at: Date.now() }).execute();
+  await notes
+    .insertInto("notes")
+    .values({ id: crypto.randomUUID(), body, updated_at: Date.now() })
+    .execute();
   form.reset();
 });

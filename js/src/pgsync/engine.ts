@@ -147,7 +147,12 @@ export class Engine {
     this.client = String(this.local.get("client"));
     // A commit of the app that wrote to the outbox: upload it.
     this.detach = w.onFeed((m) => {
-      if ("tables" in m && m.name === db.name && m.tables.includes(OUTBOX)) {
+      if (
+        "tables" in m &&
+        m.name === db.name &&
+        m.storage === db.storage &&
+        m.tables.includes(OUTBOX)
+      ) {
         this.tell(); // its pending count
         this.wakeUpload?.();
       }
