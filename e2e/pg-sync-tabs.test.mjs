@@ -69,7 +69,7 @@ describe("sync with PostgreSQL in many tabs (Chromium, OPFS)", () => {
     await second.evaluate(() =>
       window.db.exec("INSERT INTO todos VALUES ('t1', 'from the second tab')"),
     );
-    await second.evaluate(() => window.sync.whenSynced());
+    await second.evaluate(() => window.sync.whenSynced({ timeoutMs: 60000 }));
     assert.deepEqual((await sql.query("SELECT id, title FROM todos")).rows, [
       { id: "t1", title: "from the second tab" },
     ]);
@@ -92,8 +92,8 @@ describe("sync with PostgreSQL in many tabs (Chromium, OPFS)", () => {
     // The holding tab closes: the database, and its sync, move to another tab.
     await first.close();
     await third.evaluate(() => window.db.exec("INSERT INTO todos VALUES ('t3', 'after the move')"));
-    await third.evaluate(() => window.sync.whenSynced());
-    await second.evaluate(() => window.sync.whenSynced());
+    await third.evaluate(() => window.sync.whenSynced({ timeoutMs: 60000 }));
+    await second.evaluate(() => window.sync.whenSynced({ timeoutMs: 60000 }));
     assert.equal(
       (await sql.query("SELECT title FROM todos WHERE id = 't3'")).rows[0]?.title,
       "after the move",
@@ -101,7 +101,7 @@ describe("sync with PostgreSQL in many tabs (Chromium, OPFS)", () => {
     assert.ok(hellos.length >= 2, "the sync started again at the new holder");
     assert.equal(await second.evaluate(() => window.sync.status), "online");
     await sql.query("INSERT INTO todos VALUES ('t4', 'to the new holder')");
-    await second.evaluate(() => window.sync.whenSynced());
+    await second.evaluate(() => window.sync.whenSynced({ timeoutMs: 60000 }));
     assert.deepEqual(
       await second.evaluate(() => window.db.query("SELECT id FROM todos ORDER BY id")),
       [{ id: "t1" }, { id: "t2" }, { id: "t3" }, { id: "t4" }],
