@@ -24,6 +24,7 @@ await db.migrate([
           ALTER TABLE notes_new RENAME TO notes;`,
   },
 ]);
+let shown = []; // the rows on screen
 const syncUrl = new URLSearchParams(location.search).get("sync");
 const sync = syncUrl ? await db.sync({ url: syncUrl, tables: ["notes"] }) : null;
 sync?.on("status", () => render(shown));
@@ -39,7 +40,6 @@ const newestFirst = notes
   .compile();
 await db.watch(newestFirst.sql, newestFirst.parameters, render);
 
-let shown = [];
 function render(rows) {
   shown = rows;
   const items = new Map([...list.children].map((li) => [li.dataset.id, li]));
