@@ -31,6 +31,8 @@ let dir;
 const profiles = [];
 const contexts = [];
 let gatewayProcess = null;
+/** The Node device's process now, for after() to stop if the test ended early. */
+let deviceProcess = null;
 
 let state = SEED >>> 0 || 1;
 function random() {
@@ -85,6 +87,7 @@ function nodeDevice(file) {
       { stdio: ["pipe", "pipe", "inherit"] },
     );
     device.child = child;
+    deviceProcess = child;
     device.exited = new Promise((r) => child.once("exit", r));
     device.worked = new Promise((r) => (device.didWork = r));
     lines(child, (line) => {
@@ -161,6 +164,7 @@ before(async () => {
 });
 
 after(async () => {
+  if (deviceProcess?.exitCode === null) deviceProcess.kill("SIGKILL");
   await killGateway();
   for (const c of contexts) await c.close().catch(() => {});
   for (const p of profiles) removeProfile(p);
@@ -209,9 +213,20 @@ describe("sync with PostgreSQL under faults", () => {
       console.log(`faults: ${faults.join(", ")}`);
       for (const page of [a, b]) await page.evaluate(() => window.work);
       await c.worked;
+      console.log("the writes are done; syncing every device");
       // Everyone's writes up, then everyone's down.
+      const synced = (page) =>
+        page.evaluate(async () => {
+          try {
+            await window.sync.whenSynced({ timeoutMs: 120000 }); // generous: after the faults
+          } catch (e) {
+            throw new Error(
+              `${e.message}; pending ${window.sync.pending}, error ${window.sync.error?.message}`,
+            );
+          }
+        });
       for (let round = 0; round < 2; round++) {
-        for (const page of [a, b]) await page.evaluate(() => window.sync.whenSynced());
+        for (const page of [a, b]) await synced(page);
         await c.whenSynced();
       }
 

@@ -18,7 +18,12 @@ await workload(db, { name, seed: Number(seed), ms: Number(ms), done: say });
 say({ worked: true });
 for await (const line of createInterface({ input: process.stdin })) {
   if (line.trim() === "sync") {
-    await sync.whenSynced();
+    await sync.whenSynced({ timeoutMs: 120000 }).catch((e) => {
+      console.error(
+        `node device: ${e.message}; pending ${sync.pending}, ${sync.status}, ${sync.error?.message}`,
+      );
+      process.exit(1);
+    });
     say({ synced: true });
   } else if (line.trim() === "rows") {
     say({ rows: await db.query("SELECT id, title, n FROM todos ORDER BY id") });

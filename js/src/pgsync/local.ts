@@ -4,8 +4,9 @@
  *
  *   _wsq_sync_outbox  every local write to a synced table, written by the table's triggers in
  *                     the app's own transaction (so a crash keeps both or neither): its
- *                     transaction (wsq_sync_txn(), the core's capture id), the row before (old)
- *                     and after (new) as wire rows in JSON
+ *                     transaction (wsq_sync_txn(), the core's capture id), the row's key (before
+ *                     the write), and the row before (old) and after (new) as wire rows in JSON;
+ *                     old null: there was none (an insert), new null: there is none (a delete)
  *   _wsq_sync_state   the device's client id, its position in the server's log, the snapshot
  *                     it started from, and the last upload the server answered
  *
@@ -44,11 +45,12 @@ function wireOf(expr: string): string {
   );
 }
 
-/** A row of table as a JSON object of wire values, in SQL; prefix is "NEW.", "OLD." or "". */
-function rowJson(shape: TableShape, prefix: string): string {
-  return `json_object(${shape.columns
-    .map((c) => `${literal(c)}, ${wireOf(prefix + quote(c))}`)
-    .join(", ")})`;
+/**
+ * Columns of a row as a JSON object of wire values, in SQL; prefix is "NEW.", "OLD." or "".
+ * Every column, or only the key's.
+ */
+function rowJson(shape: TableShape, prefix: string, columns = shape.columns): string {
+  return `json_object(${columns.map((c) => `${literal(c)}, ${wireOf(prefix + quote(c))}`).join(", ")})`;
 }
 
 /** A wire value as a value SQLite binds. */
@@ -60,14 +62,18 @@ export function sqlValue(v: WireValue): SqlValue {
   return bytes;
 }
 
-const same = (a: WireValue | undefined, b: WireValue | undefined) =>
+const same = (a: WireValue | WireRow | undefined, b: WireValue | WireRow | undefined) =>
   JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
+/** Two keys of one table (their columns in the same order) are the same. */
+const sameKey = (a: WireRow, b: WireRow) => same(a, b);
 
 export interface OutboxRow {
   id: number;
   txn: number;
   tbl: string;
   op: "I" | "U" | "D";
+  /** The row's key before the write (an insert: its key). */
+  key: WireRow;
   old: WireRow | null;
   new: WireRow | null;
 }
@@ -120,15 +126,17 @@ export class LocalSide {
     this.db.transaction(() => {
       this.db.exec(`
         CREATE TABLE IF NOT EXISTS ${OUTBOX} (id INTEGER PRIMARY KEY AUTOINCREMENT,
-          txn INTEGER NOT NULL, tbl TEXT NOT NULL, op TEXT NOT NULL, old TEXT, new TEXT);
+          txn INTEGER NOT NULL, tbl TEXT NOT NULL, op TEXT NOT NULL, key TEXT NOT NULL,
+          old TEXT, new TEXT);
         CREATE TABLE IF NOT EXISTS ${STATE} (name TEXT PRIMARY KEY, value) WITHOUT ROWID;`);
       const first = this.get("client") === null;
       if (first) this.set("client", newClient());
       for (const [t, shape] of this.shapes) {
         const name = (op: string) => quote(`_wsq_sync_${t}_${op}`);
         const record = (op: string, old: string, row: string) =>
-          `INSERT INTO ${OUTBOX} (txn, tbl, op, old, new) ` +
-          `VALUES (wsq_sync_txn(), ${literal(t)}, '${op}', ${old}, ${row});`;
+          `INSERT INTO ${OUTBOX} (txn, tbl, op, key, old, new) ` +
+          `VALUES (wsq_sync_txn(), ${literal(t)}, '${op}', ` +
+          `${rowJson(shape, op === "I" ? "NEW." : "OLD.", shape.key)}, ${old}, ${row});`;
         for (const op of ["insert", "update", "delete"])
           this.db.exec(`DROP TRIGGER IF EXISTS ${name(op)}`);
         const when = "WHEN wsq_sync_txn() IS NOT NULL";
@@ -141,8 +149,9 @@ export class LocalSide {
             BEGIN ${record("D", rowJson(shape, "OLD."), "NULL")} END;`);
         if (first) {
           this.db.exec(
-            `INSERT INTO ${OUTBOX} (txn, tbl, op, old, new)
-             SELECT wsq_sync_txn(), ${literal(t)}, 'I', NULL, ${rowJson(shape, "")} FROM ${quote(t)}`,
+            `INSERT INTO ${OUTBOX} (txn, tbl, op, key, old, new)
+             SELECT wsq_sync_txn(), ${literal(t)}, 'I', ${rowJson(shape, "", shape.key)}, NULL,
+                    ${rowJson(shape, "")} FROM ${quote(t)}`,
           );
         }
       }
@@ -160,22 +169,14 @@ export class LocalSide {
 
   /** The outbox rows after id, in order (at most limit). */
   outbox(after = 0, limit = -1): OutboxRow[] {
-    const rows = this.db.selectObjects<{
-      id: number;
-      txn: number;
-      tbl: string;
-      op: OutboxRow["op"];
-      old: string | null;
-      new: string | null;
-    }>(`SELECT id, txn, tbl, op, old, new FROM ${OUTBOX} WHERE id > ? ORDER BY id LIMIT ?`, [
-      after,
-      limit,
-    ]);
-    return rows.map((r) => ({
-      ...r,
-      old: r.old === null ? null : JSON.parse(r.old),
-      new: r.new === null ? null : JSON.parse(r.new),
-    }));
+    type Stored = Omit<OutboxRow, "key" | "old" | "new"> &
+      Record<"key" | "old" | "new", string | null>;
+    const rows = this.db.selectObjects<Stored>(
+      `SELECT id, txn, tbl, op, key, old, new FROM ${OUTBOX} WHERE id > ? ORDER BY id LIMIT ?`,
+      [after, limit],
+    );
+    const parse = (text: string | null) => (text === null ? null : (JSON.parse(text) as WireRow));
+    return rows.map((r) => ({ ...r, key: parse(r.key)!, old: parse(r.old), new: parse(r.new) }));
   }
 
   /** Local transactions not acknowledged yet (in the outbox). */
@@ -224,25 +225,28 @@ export class LocalSide {
     return Object.fromEntries(this.shapes.get(table)!.key.map((k) => [k, row[k] ?? null]));
   }
 
+  /** The columns a write changed: those of new that differ from old (every one without old). */
+  private changed(r: OutboxRow): WireRow {
+    return Object.fromEntries(
+      Object.entries(r.new!).filter(([c, v]) => !r.old || !same(r.old[c], v)),
+    );
+  }
+
   /** An outbox row as the writes Postgres applies. */
   private writesOf(r: OutboxRow): LocalWrite[] {
-    if (r.op === "I")
-      return [{ t: r.tbl, op: "insert", key: this.keyOf(r.tbl, r.new!), values: r.new }];
-    if (r.op === "D")
-      return [{ t: r.tbl, op: "delete", key: this.keyOf(r.tbl, r.old!), values: null }];
-    const oldKey = this.keyOf(r.tbl, r.old!);
-    const newKey = this.keyOf(r.tbl, r.new!);
-    if (!same(JSON.stringify(oldKey), JSON.stringify(newKey))) {
+    const { tbl: t, key } = r;
+    if (r.op === "I") return [{ t, op: "insert", key, values: r.new }];
+    if (r.op === "D") return [{ t, op: "delete", key, values: null }];
+    const newKey = this.keyOf(t, r.new!);
+    if (!sameKey(key, newKey)) {
       return [
-        { t: r.tbl, op: "delete", key: oldKey, values: null },
-        { t: r.tbl, op: "insert", key: newKey, values: r.new },
+        { t, op: "delete", key, values: null },
+        { t, op: "insert", key: newKey, values: r.new },
       ];
     }
-    const changed = Object.fromEntries(
-      Object.entries(r.new!).filter(([c, v]) => !same(r.old![c], v)),
-    );
-    if (Object.keys(changed).length === 0) return [];
-    return [{ t: r.tbl, op: "update", key: newKey, values: changed }];
+    const values = this.changed(r);
+    for (const k of Object.keys(key)) delete values[k];
+    return Object.keys(values).length ? [{ t, op: "update", key, values }] : [];
   }
 
   /** The row of table at key as a wire row, or null. */
@@ -282,48 +286,28 @@ export class LocalSide {
 
   /** Puts the row of an outbox entry back as it was before it (old), or removes it. */
   private undo(r: OutboxRow): void {
-    const row = r.new ?? r.old!;
-    const oldKey = r.old && this.keyOf(r.tbl, r.old);
     const newKey = r.new && this.keyOf(r.tbl, r.new);
-    if (newKey && (!oldKey || !same(JSON.stringify(oldKey), JSON.stringify(newKey)))) {
-      this.remove(r.tbl, newKey);
-    }
+    if (newKey && !sameKey(newKey, r.key)) this.remove(r.tbl, newKey);
     if (r.old) this.upsert(r.tbl, r.old);
-    else if (!r.new) this.remove(r.tbl, this.keyOf(r.tbl, row));
+    else this.remove(r.tbl, r.key);
   }
 
   /** Makes an outbox entry's write again over what is there now, which becomes its old. */
   private redo(r: OutboxRow): void {
-    const set = (old: WireRow | null, row: WireRow | null) =>
-      this.db.execute(`UPDATE ${OUTBOX} SET old = ?, new = ? WHERE id = ?`, [
-        old && JSON.stringify(old),
-        row && JSON.stringify(row),
-        r.id,
-      ]);
-    if (r.op === "I") {
-      set(this.read(r.tbl, this.keyOf(r.tbl, r.new!)), r.new);
-      this.upsert(r.tbl, r.new!);
-      return;
+    const current = this.read(r.tbl, r.key);
+    let row = r.new;
+    if (r.op === "U" && current && sameKey(this.keyOf(r.tbl, r.new!), r.key)) {
+      // An update changes its columns of the row as it is now.
+      row = { ...current, ...this.changed(r) };
     }
-    const key = this.keyOf(r.tbl, r.old!);
-    const current = this.read(r.tbl, key);
-    if (r.op === "D") {
-      set(current, null);
-      if (current) this.remove(r.tbl, key);
-      return;
-    }
-    const newKey = this.keyOf(r.tbl, r.new!);
-    if (!same(JSON.stringify(key), JSON.stringify(newKey))) {
-      set(current ?? r.old, r.new);
-      if (current) this.remove(r.tbl, key);
-      this.upsert(r.tbl, r.new!);
-      return;
-    }
-    if (!current) return; // deleted by the server: the update has nothing to change
-    const changed = Object.entries(r.new!).filter(([c, v]) => !same(r.old![c], v));
-    const row = { ...current, ...Object.fromEntries(changed) };
-    set(current, row);
-    this.upsert(r.tbl, row);
+    this.db.execute(`UPDATE ${OUTBOX} SET old = ?, new = ? WHERE id = ?`, [
+      current && JSON.stringify(current),
+      row && JSON.stringify(row),
+      r.id,
+    ]);
+    if (r.op === "U" && !current && sameKey(this.keyOf(r.tbl, r.new!), r.key)) return; // deleted: nothing to update
+    if (!row || !sameKey(this.keyOf(r.tbl, row), r.key)) this.remove(r.tbl, r.key);
+    if (row) this.upsert(r.tbl, row);
   }
 
   /** A change of the server applied to the table. */
