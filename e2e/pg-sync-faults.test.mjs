@@ -169,6 +169,7 @@ after(async () => {
   for (const c of contexts) await c.close().catch(() => {});
   for (const p of profiles) removeProfile(p);
   await web?.close();
+  await sql?.end().catch(() => {});
   await postgres?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
