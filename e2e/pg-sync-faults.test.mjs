@@ -145,13 +145,15 @@ before(async () => {
   await sql.connect();
   await sql.query(`
     CREATE TABLE todos (id text PRIMARY KEY, title text, n integer);
-    CREATE TABLE audit (k bigserial, id text, op text, title text);
+    CREATE TABLE audit (k bigserial, id text, op text, title text,
+      xid xid8 DEFAULT pg_current_xact_id(), lsn pg_lsn DEFAULT pg_current_wal_insert_lsn());
     CREATE FUNCTION audit() RETURNS trigger LANGUAGE plpgsql AS $$
       BEGIN
-        INSERT INTO audit (id, op, title) VALUES (NEW.id, TG_OP, NEW.title);
+        INSERT INTO audit (id, op, title)
+          VALUES (coalesce(NEW.id, OLD.id), TG_OP, CASE TG_OP WHEN 'DELETE' THEN NULL ELSE NEW.title END);
         RETURN NULL;
       END $$;
-    CREATE TRIGGER audit AFTER INSERT OR UPDATE ON todos
+    CREATE TRIGGER audit AFTER INSERT OR UPDATE OR DELETE ON todos
       FOR EACH ROW EXECUTE FUNCTION audit();`);
   await sql.end(); // Postgres restarts during the run: the test connects again at the end
   web = await serve({ port: 8819 });
@@ -173,6 +175,36 @@ after(async () => {
   await postgres?.stop();
   if (dir) rmSync(dir, { recursive: true, force: true });
 });
+
+/** On a difference: the rows that differ, and what Postgres's audit and log say of them. */
+async function explain(name, rows, truth) {
+  const byId = (list) => new Map(list.map((r) => [r.id, JSON.stringify(r)]));
+  const mine = byId(rows);
+  const theirs = byId(truth);
+  const ids = [...new Set([...mine.keys(), ...theirs.keys()])].filter(
+    (id) => mine.get(id) !== theirs.get(id),
+  );
+  console.log(`device ${name}: ${ids.length} rows differ`);
+  for (const id of ids.slice(0, 5)) {
+    const { rows: audit } = await sql.query(
+      "SELECT k, op, title, xid::text, lsn::text FROM audit WHERE id = $1 ORDER BY k",
+      [id],
+    );
+    const { rows: log } = await sql.query(
+      `SELECT pos, xid::text, lsn::text, changes::text FROM wsq_sync.log
+        WHERE changes::text LIKE $1 ORDER BY pos`,
+      [`%"${id}"%`],
+    );
+    const report = {
+      id,
+      device: mine.get(id) ?? null,
+      postgres: theirs.get(id) ?? null,
+      audit,
+      log,
+    };
+    console.log(JSON.stringify(report, null, 1));
+  }
+}
 
 describe("sync with PostgreSQL under faults", () => {
   it(
@@ -245,10 +277,12 @@ describe("sync with PostgreSQL under faults", () => {
         ],
         ["node", await c.table()],
       ];
-      for (const [name, rows] of tables)
+      for (const [name, rows] of tables) {
+        if (JSON.stringify(rows) !== JSON.stringify(truth)) await explain(name, rows, truth);
         assert.deepEqual(rows, truth, `device ${name} differs from Postgres`);
+      }
 
-      const { rows: audit } = await sql.query("SELECT op, title FROM audit");
+      const { rows: audit } = await sql.query("SELECT op, title FROM audit WHERE op <> 'DELETE'");
       const seen = new Map();
       for (const { title } of audit) seen.set(title, (seen.get(title) ?? 0) + 1);
       const twice = [...seen].filter(([, n]) => n > 1);

@@ -45,6 +45,15 @@ async function device(url, options = {}) {
   return { db, sync, rejected };
 }
 
+/** The end of a test: the devices' syncs stopped, their databases closed, the server closed. */
+async function finish(server, ...devices) {
+  for (const d of devices) {
+    await d.sync.stop();
+    await d.db.close();
+  }
+  await server.close();
+}
+
 const rows = (db) => db.query("SELECT id, title, done FROM todos ORDER BY id");
 async function pgRows() {
   const { rows } = await sql.query("SELECT id, title, done FROM todos ORDER BY id");
@@ -112,11 +121,7 @@ describe("sync with PostgreSQL (Node devices)", () => {
       assert.equal(a.sync.pending, 0);
       assert.equal(a.sync.status, "online");
     } finally {
-      for (const d of [a, b]) {
-        await d.sync.stop();
-        await d.db.close();
-      }
-      await server.close();
+      await finish(server, a, b);
     }
   });
 
@@ -182,9 +187,7 @@ describe("sync with PostgreSQL (Node devices)", () => {
         ["INSERT"],
       );
     } finally {
-      await a.sync.stop();
-      await a.db.close();
-      await server.close();
+      await finish(server, a);
     }
   });
 
@@ -286,13 +289,88 @@ describe("sync with PostgreSQL (Node devices)", () => {
     }
   });
 
+  it("authorize names the user, and each user reads and writes only their rows", async () => {
+    await sql.query("CREATE TABLE notes (id text PRIMARY KEY, owner text NOT NULL, body text)");
+    await sql.query(
+      `INSERT INTO notes VALUES ('n-ann', 'ann', 'ann''s'), ('n-bob', 'bob', 'bob''s')`,
+    );
+    const server = await gateway({
+      tables: ["notes"],
+      authorize: (req) => {
+        const user = /^Bearer (ann|bob)$/.exec(req.headers.authorization ?? "")?.[1];
+        if (!user) throw new Error("a valid bearer token is needed");
+        return { id: user };
+      },
+      filters: { notes: (user) => ({ owner: user.id }) },
+    });
+    const as = async (user) => {
+      const db = await open(join(dir, `notes-${user}.db`));
+      await db.exec("CREATE TABLE notes (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT)");
+      const sync = await db.sync({
+        url: server.url,
+        tables: ["notes"],
+        headers: { authorization: `Bearer ${user}` },
+      });
+      const rejected = [];
+      sync.on("rejected", (e) => rejected.push(e));
+      return { db, sync, rejected };
+    };
+    const ann = await as("ann");
+    const bob = await as("bob");
+    try {
+      await ann.sync.whenSynced(WAIT);
+      await bob.sync.whenSynced(WAIT);
+      const ids = async (d) =>
+        (await d.db.query("SELECT id FROM notes ORDER BY id")).map((r) => r.id);
+      assert.deepEqual(await ids(ann), ["n-ann"]);
+      assert.deepEqual(await ids(bob), ["n-bob"]);
+
+      // Ann writes a row of Bob's: refused, undone on her device, Bob's row untouched.
+      await ann.db.exec("INSERT INTO notes VALUES ('n-bob', 'ann', 'taken over')");
+      await ann.db.exec("INSERT INTO notes VALUES ('n-ann2', 'ann', 'mine')");
+      await ann.sync.whenSynced(WAIT);
+      assert.equal(ann.rejected.length, 1);
+      assert.equal(ann.rejected[0].sqlstate, "FORBIDDEN");
+      assert.deepEqual(await ids(ann), ["n-ann", "n-ann2"]);
+      assert.equal(
+        (await sql.query("SELECT owner FROM notes WHERE id = 'n-bob'")).rows[0].owner,
+        "bob",
+      );
+
+      // A row given to Bob in Postgres leaves Ann's device and reaches Bob's.
+      await sql.query("UPDATE notes SET owner = 'bob' WHERE id = 'n-ann'");
+      await ann.sync.whenSynced(WAIT);
+      await bob.sync.whenSynced(WAIT);
+      assert.deepEqual(await ids(ann), ["n-ann2"]);
+      assert.deepEqual(await ids(bob), ["n-ann", "n-bob"]);
+
+      // Without a valid token: 401, and the sync fails saying so.
+      const stranger = await open(join(dir, "notes-stranger.db"));
+      await stranger.exec(
+        "CREATE TABLE notes (id TEXT PRIMARY KEY, owner TEXT NOT NULL, body TEXT)",
+      );
+      const refused = await stranger.sync({ url: server.url, tables: ["notes"] });
+      const e = await refused.whenSynced(WAIT).then(
+        () => null,
+        (e) => e,
+      );
+      assert.equal(e?.code, "SYNC_REFUSED");
+      assert.match(e.message, /401 UNAUTHORIZED.*bearer token/);
+      await refused.stop();
+      await stranger.close();
+    } finally {
+      await finish(server, ann, bob);
+    }
+  });
+
   it("values keep their type both ways", async () => {
     await sql.query(`CREATE TABLE kinds (id text PRIMARY KEY, i bigint, f double precision,
-      n numeric, t text, b bytea, ok boolean, at timestamptz, j jsonb)`);
+      n numeric, t text, b bytea, ok boolean, at timestamptz, j jsonb, s smallint, r real,
+      v varchar(10), u uuid, d date, ts timestamp)`);
     const server = await gateway({ tables: ["kinds"] });
     const db = await open(join(dir, "kinds.db"));
     await db.exec(`CREATE TABLE kinds (id TEXT PRIMARY KEY, i INTEGER, f REAL, n TEXT, t TEXT,
-      b BLOB, ok INTEGER, at TEXT, j TEXT)`);
+      b BLOB, ok INTEGER, at TEXT, j TEXT, s INTEGER, r REAL, v TEXT, u TEXT, d TEXT, ts TEXT)`);
     const sync = await db.sync({ url: server.url, tables: ["kinds"] });
     try {
       const big = 9223372036854775807n;
@@ -306,13 +384,24 @@ describe("sync with PostgreSQL (Node devices)", () => {
         ok: 1,
         at: "2026-12-06T10:00:00.123Z",
         j: '{"a": 1}',
+        s: -32768,
+        r: 0.5,
+        v: "ten chars.",
+        u: "0b6f4b4e-5f0c-4a57-9d3c-1d2e3f405162",
+        d: "2026-12-06",
+        ts: "2026-12-06T10:00:00.250",
       };
-      await db.exec("INSERT INTO kinds VALUES ($id, $i, $f, $n, $t, $b, $ok, $at, $j)", local);
+      await db.exec(
+        `INSERT INTO kinds VALUES ($id, $i, $f, $n, $t, $b, $ok, $at, $j, $s, $r, $v, $u, $d, $ts)`,
+        local,
+      );
       await sql.query(`INSERT INTO kinds VALUES ('postgres', -9007199254740993, 1e300, 0.5,
-        'ünïcode', '\\x00ff', false, '2026-12-06 10:00:00.5+00', '{"b": [1, 2]}')`);
+        'ünïcode', '\\x00ff', false, '2026-12-06 10:00:00.5+00', '{"b": [1, 2]}', 32767, 1.5,
+        'short', 'a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11', '1999-12-31', '2026-01-02 03:04:05')`);
       await sync.whenSynced(WAIT);
       const { rows: inPg } = await sql.query(
-        `SELECT i::text, f, n::text, t, encode(b, 'hex') AS b, ok, at, j::text FROM kinds WHERE id = 'device'`,
+        `SELECT i::text, f, n::text, t, encode(b, 'hex') AS b, ok, at, j::text, s, r, v, u::text,
+                d::text, ts::text FROM kinds WHERE id = 'device'`,
       );
       assert.deepEqual(inPg[0], {
         i: big.toString(),
@@ -323,6 +412,12 @@ describe("sync with PostgreSQL (Node devices)", () => {
         ok: true,
         at: new Date("2026-12-06T10:00:00.123Z"),
         j: '{"a": 1}',
+        s: -32768,
+        r: 0.5,
+        v: "ten chars.",
+        u: "0b6f4b4e-5f0c-4a57-9d3c-1d2e3f405162",
+        d: "2026-12-06",
+        ts: "2026-12-06 10:00:00.25",
       });
       const [fromPg] = await db.query("SELECT * FROM kinds WHERE id = 'postgres'");
       assert.equal(fromPg.i, -9007199254740993n);
@@ -333,6 +428,12 @@ describe("sync with PostgreSQL (Node devices)", () => {
       assert.equal(fromPg.ok, 0);
       assert.equal(fromPg.at, "2026-12-06T10:00:00.500Z");
       assert.equal(fromPg.j, '{"b": [1, 2]}');
+      assert.equal(fromPg.s, 32767);
+      assert.equal(fromPg.r, 1.5);
+      assert.equal(fromPg.v, "short");
+      assert.equal(fromPg.u, "a0eebc99-9c0b-4ef8-bb6d-6bb9bd380a11");
+      assert.equal(fromPg.d, "1999-12-31");
+      assert.equal(fromPg.ts, "2026-01-02T03:04:05.000");
       const [mine] = await db.query("SELECT i, b FROM kinds WHERE id = 'device'");
       assert.equal(mine.i, big);
       assert.deepEqual(mine.b, local.b);
@@ -427,9 +528,7 @@ describe("sync with PostgreSQL (Node devices)", () => {
       await a.sync.whenSynced(WAIT);
       assert.equal((await sql.query("SELECT 1 FROM todos WHERE id = 'bad2'")).rowCount, 1);
     } finally {
-      await a.sync.stop();
-      await a.db.close();
-      await server.close();
+      await finish(server, a);
     }
   });
 

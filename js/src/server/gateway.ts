@@ -5,6 +5,7 @@
  * the stream (checkpoint). Nothing here is kept in memory that another gateway would need.
  */
 import type { IncomingMessage, ServerResponse } from "node:http";
+import { createHash } from "node:crypto";
 import { once } from "node:events";
 import pg from "pg";
 import type {
@@ -21,7 +22,7 @@ import type {
   WireRow,
   WireValue,
 } from "../pgsync/wire.js";
-import { type PgTable, type Pool, quote } from "./postgres.js";
+import { type PgTable, type Pool, checkout, quote } from "./postgres.js";
 import { CLIENTS, type LogChange } from "./replication.js";
 import { fromPostgres, toPostgres } from "./values.js";
 
@@ -69,6 +70,41 @@ const unknownClient = () =>
     "UNKNOWN_CLIENT",
     "this client has not said hello to the server; send hello first",
   );
+
+/**
+ * SQLSTATE classes that say nothing about the write, only about this moment (a deadlock, a
+ * serialization failure, Postgres shutting down or out of resources, a lost connection): the
+ * upload fails and the device sends it again. Every other error of Postgres refuses the write.
+ */
+const TRANSIENT = /^(08|40|53|55|57|58|XX)/;
+
+/** A write's refusal as the device hears of it; anything else (Postgres away) is thrown. */
+function rejection(e: unknown, seq: number, w: LocalWrite): Rejection {
+  const pgError = e as { code?: string; message?: string };
+  const sqlstate =
+    typeof pgError.code === "string" &&
+    /^[0-9A-Z]{5}$/.test(pgError.code) &&
+    !TRANSIENT.test(pgError.code);
+  if (!(e instanceof Refusal) && !sqlstate) throw e;
+  return {
+    seq,
+    table: w.t,
+    key: w.key,
+    code: e instanceof Refusal ? e.code : pgError.code!,
+    message: String(pgError.message),
+  };
+}
+
+/** The name pg prepares a statement under, once per connection (the same text, the same name). */
+const names = new Map<string, string>();
+function named(text: string, values: unknown[]): pg.QueryConfig {
+  let name = names.get(text);
+  if (!name) {
+    name = `wsq_${createHash("sha1").update(text).digest("hex").slice(0, 20)}`;
+    if (names.size < 10_000) names.set(text, name);
+  }
+  return { name, text, values };
+}
 
 export function makeGateway(options: GatewayOptions) {
   const { pool, tables, filters } = options;
@@ -168,7 +204,7 @@ export function makeGateway(options: GatewayOptions) {
         : "DO NOTHING";
       const sql = `INSERT INTO ${quote(w.t)} (${cols.map(quote).join(", ")}) VALUES (${list})
                    ON CONFLICT (${table.key.map(quote).join(", ")}) ${update}`;
-      const done = await db.query(sql, params);
+      const done = await db.query(named(sql, params));
       if (done.rowCount === 0 && rest.length && filter) throw forbidden();
       return;
     }
@@ -177,10 +213,10 @@ export function makeGateway(options: GatewayOptions) {
       const cols = Object.keys(w.values!).filter((c) => !table.key.includes(c));
       if (cols.length === 0) return;
       const set = cols.map((c) => `${quote(c)} = ${param(c, w.values![c])}`).join(", ");
-      await db.query(`UPDATE ${quote(w.t)} SET ${set} WHERE ${where("")}`, params);
+      await db.query(named(`UPDATE ${quote(w.t)} SET ${set} WHERE ${where("")}`, params));
       return; // no row: deleted meanwhile (or not this user's): the delete stands
     }
-    await db.query(`DELETE FROM ${quote(w.t)} WHERE ${where("")}`, params);
+    await db.query(named(`DELETE FROM ${quote(w.t)} WHERE ${where("")}`, params));
   }
 
   /** The batches of log rows as one device sees them. */
@@ -279,73 +315,75 @@ export function makeGateway(options: GatewayOptions) {
     async upload(user: SyncUser, args: Upload): Promise<UploadAnswer> {
       for (const t of args.transactions) for (const w of t.writes) checkWrite(w);
       const seq = args.transactions[args.transactions.length - 1].seq;
-      const db = await pool.connect();
+      const db = await checkout(pool);
       try {
-        await db.query("BEGIN");
-        const found = await db.query(
-          "SELECT user_id, last_seq, result FROM wsq_sync.clients WHERE client_id = $1 FOR UPDATE",
-          [args.client],
-        );
-        if (!found.rowCount) throw unknownClient();
-        const { user_id, last_seq, result } = found.rows[0];
-        if (user_id !== user.id)
-          throw new Refusal(403, "FORBIDDEN", "this client id belongs to another user");
-        const last = Number(last_seq);
-        if (seq === last && last > 0) {
-          await db.query("COMMIT");
-          const stored = result ? JSON.parse(result) : {};
-          return { seq: last, replay: true, rejected: stored.rejected ?? [] };
-        }
-        if (seq < last) {
-          throw new Refusal(
-            409,
-            "STALE_UPLOAD",
-            `upload ${seq} is older than the last one applied (${last}); nothing was applied`,
+        // Each local transaction all or nothing, all of them in one commit: first straight
+        // through; if Postgres (or the filter) refuses one, again with a savepoint for each.
+        for (const careful of [false, true]) {
+          await db.query("BEGIN");
+          const found = await db.query(
+            "SELECT user_id, last_seq, result FROM wsq_sync.clients WHERE client_id = $1 FOR UPDATE",
+            [args.client],
           );
-        }
-        if (args.prev !== last) {
-          throw new Refusal(
-            409,
-            "OUT_OF_ORDER",
-            `the upload follows ${args.prev}, but the last one applied is ${last}; nothing was applied`,
-          );
-        }
-        // Each local transaction all or nothing (a savepoint), all of them in one commit.
-        const rejected: Rejection[] = [];
-        for (const t of args.transactions) {
-          await db.query("SAVEPOINT local");
-          for (const w of t.writes) {
-            try {
-              await apply(db, w, user);
-            } catch (e) {
-              const pgError = e as { code?: string; message?: string };
-              const sqlstate =
-                typeof pgError.code === "string" && /^[0-9A-Z]{5}$/.test(pgError.code);
-              if (!(e instanceof Refusal) && !sqlstate) throw e;
-              rejected.push({
-                seq: t.seq,
-                table: w.t,
-                key: w.key,
-                code: e instanceof Refusal ? e.code : pgError.code!,
-                message: String(pgError.message),
-              });
-              await db.query("ROLLBACK TO SAVEPOINT local");
-              break;
-            }
+          if (!found.rowCount) throw unknownClient();
+          const { user_id, last_seq, result } = found.rows[0];
+          if (user_id !== user.id) {
+            throw new Refusal(403, "FORBIDDEN", "this client id belongs to another user");
           }
-          await db.query("RELEASE SAVEPOINT local");
+          const last = Number(last_seq);
+          if (seq === last && last > 0) {
+            await db.query("COMMIT");
+            const stored = result ? JSON.parse(result) : {};
+            return { seq: last, replay: true, rejected: stored.rejected ?? [] };
+          }
+          if (seq < last) {
+            throw new Refusal(
+              409,
+              "STALE_UPLOAD",
+              `upload ${seq} is older than the last one applied (${last}); nothing was applied`,
+            );
+          }
+          if (args.prev !== last) {
+            throw new Refusal(
+              409,
+              "OUT_OF_ORDER",
+              `the upload follows ${args.prev}, but the last one applied is ${last}; nothing was applied`,
+            );
+          }
+          const rejected: Rejection[] = [];
+          let refused = false;
+          for (const t of args.transactions) {
+            if (careful) await db.query("SAVEPOINT local");
+            for (const w of t.writes) {
+              try {
+                await apply(db, w, user);
+              } catch (e) {
+                rejected.push(rejection(e, t.seq, w));
+                refused = true;
+                if (careful) await db.query("ROLLBACK TO SAVEPOINT local");
+                break;
+              }
+            }
+            if (!careful && refused) break;
+            if (careful) await db.query("RELEASE SAVEPOINT local");
+          }
+          if (!careful && refused) {
+            await db.query("ROLLBACK");
+            continue;
+          }
+          await db.query(
+            "UPDATE wsq_sync.clients SET last_seq = $2, result = $3 WHERE client_id = $1",
+            [args.client, seq, JSON.stringify({ rejected })],
+          );
+          await db.query("COMMIT");
+          return { seq, replay: false, rejected };
         }
-        await db.query(
-          "UPDATE wsq_sync.clients SET last_seq = $2, result = $3 WHERE client_id = $1",
-          [args.client, seq, JSON.stringify({ rejected })],
-        );
-        await db.query("COMMIT");
-        return { seq, replay: false, rejected };
+        throw new Error("unreachable");
       } catch (e) {
         await db.query("ROLLBACK").catch(() => undefined);
         throw e;
       } finally {
-        db.release();
+        db.done();
       }
     },
 
@@ -390,7 +428,7 @@ export function makeGateway(options: GatewayOptions) {
 
     async snapshot(user: SyncUser, args: { client: string }, response: ServerResponse) {
       await owner(args.client, user);
-      const db = await pool.connect();
+      const db = await checkout(pool);
       try {
         await db.query("BEGIN ISOLATION LEVEL REPEATABLE READ READ ONLY");
         // In the snapshot too: which of the device's uploads its rows hold.
@@ -444,7 +482,7 @@ export function makeGateway(options: GatewayOptions) {
         if (e instanceof Refusal) throw e;
         response.destroy(); // the device sees no end line, and asks again
       } finally {
-        db.release();
+        db.done();
       }
     },
 

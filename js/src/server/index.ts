@@ -123,8 +123,12 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
   const handler = (request: IncomingMessage, response: ServerResponse) => {
     serve(gateway, request, response, maxBody, cors).catch((e) => {
       log(`sync server: ${String(e)}`);
-      if (!response.headersSent) send(response, 500, error("INTERNAL", "the server failed"));
-      else response.destroy();
+      // An error with a code is Postgres's or the network's (away, restarting): try again.
+      const away = typeof (e as { code?: unknown })?.code === "string";
+      if (response.headersSent) response.destroy();
+      else if (away)
+        send(response, 503, error("UNAVAILABLE", "Postgres is not reachable now; try again"));
+      else send(response, 500, error("INTERNAL", "the server failed"));
     });
   };
   return {

@@ -8,6 +8,7 @@
  *   wsq_sync.log       Postgres's committed transactions on the synced tables, as read from the
  *                      replication slot, one row each, in commit order (pos), with their xid
  *   wsq_sync.state     the commit LSN the log is written up to, and the last position pruned
+ *   wsq_sync.heartbeat touched by the log writer every minute (published, never logged)
  *
  * plus a publication of the synced tables and wsq_sync.clients, and a logical replication slot
  * (pgoutput) of the same name (docs/ARCHITECTURE.md "Sync with PostgreSQL").
@@ -44,6 +45,23 @@ export function connectionConfig(postgres: string | pg.ClientConfig): pg.ClientC
 const LOCK = "hashtext('wsq_sync.setup')";
 
 /**
+ * A connection of the pool for a while: a connection lost meanwhile (Postgres restarting) fails
+ * the query in flight, and its 'error' event is heard here rather than ending the process.
+ */
+export async function checkout(pool: Pool): Promise<pg.PoolClient & { done(): void }> {
+  const client = await pool.connect();
+  let lost: Error | undefined;
+  const onError = (e: Error) => (lost = e);
+  client.on("error", onError);
+  return Object.assign(client, {
+    done() {
+      client.off("error", onError);
+      client.release(lost); // a lost connection leaves the pool
+    },
+  });
+}
+
+/**
  * Makes the server's tables, the publication and the slot, and reads the synced tables; throws
  * an Error that names what is wrong (a table missing, without a primary key).
  */
@@ -53,7 +71,7 @@ export async function prepare(
   slot: string,
   fullIdentity: Set<string>,
 ): Promise<Map<string, PgTable>> {
-  const client = await pool.connect();
+  const client = await checkout(pool);
   const tables = new Map<string, PgTable>();
   try {
     await client.query("BEGIN");
@@ -77,6 +95,8 @@ export async function prepare(
         at timestamptz NOT NULL DEFAULT now()
       );
       CREATE TABLE IF NOT EXISTS wsq_sync.state (key text PRIMARY KEY, value text NOT NULL);
+      CREATE TABLE IF NOT EXISTS wsq_sync.heartbeat (id int PRIMARY KEY, at timestamptz NOT NULL);
+      INSERT INTO wsq_sync.heartbeat VALUES (1, now()) ON CONFLICT DO NOTHING;
       INSERT INTO wsq_sync.state VALUES ('lsn', '0/0'), ('pruned', '0') ON CONFLICT DO NOTHING;
     `);
     for (const name of names) tables.set(name, await describe(client, name));
@@ -86,7 +106,7 @@ export async function prepare(
         tables.get(name)!.fullIdentity = true;
       }
     }
-    const list = [...names.map(quote), "wsq_sync.clients"].join(", ");
+    const list = [...names.map(quote), "wsq_sync.clients", "wsq_sync.heartbeat"].join(", ");
     const exists = await client.query("SELECT 1 FROM pg_publication WHERE pubname = $1", [slot]);
     await client.query(
       exists.rowCount
@@ -98,7 +118,7 @@ export async function prepare(
     await client.query("ROLLBACK").catch(() => undefined);
     throw e;
   } finally {
-    client.release();
+    client.done();
   }
   // A slot cannot be made in a transaction that has written.
   const found = await pool.query("SELECT 1 FROM pg_replication_slots WHERE slot_name = $1", [slot]);

@@ -21,6 +21,14 @@ export interface LogChange {
 
 /** The table whose rows tell a device of its uploads and checkpoints. */
 export const CLIENTS = "wsq_sync.clients";
+/**
+ * A published table the writer touches every minute: the slot's position moves on (and Postgres
+ * lets go of its WAL) even while nobody writes the synced tables. Its changes are not logged.
+ */
+export const HEARTBEAT = "wsq_sync.heartbeat";
+const BEAT = "UPDATE wsq_sync.heartbeat SET at = now() WHERE id = 1";
+const WRITTEN =
+  "UPDATE wsq_sync.state SET value = $1 WHERE key = 'lsn' AND value::pg_lsn < $1::pg_lsn";
 
 interface Relation {
   name: string;
@@ -173,12 +181,15 @@ export class LogWriter {
     if (lock.rows[0].ok !== "t" || this.stopped) return;
     const state = await writer.query("SELECT value FROM wsq_sync.state WHERE key = 'lsn'");
     let written = parseLsn(state.rows[0].value);
-    // The writer prunes too, a minute apart (and at once).
+    // Once a minute (and at once) the writer prunes the log and beats.
     const retention = `${Math.max(1, Math.round(this.options.retentionMs / 1000))} seconds`;
-    const prune = () => writer.query(PRUNE, [retention]).catch(() => undefined);
-    void prune();
-    const pruning = setInterval(prune, 60_000);
-    writer.on("end", () => clearInterval(pruning));
+    const minutely = () => {
+      writer.query(PRUNE, [retention]).catch(() => undefined);
+      writer.query(BEAT).catch(() => undefined);
+    };
+    minutely();
+    const timer = setInterval(minutely, 60_000);
+    writer.on("end", () => clearInterval(timer));
     const stream = await this.connect(true);
     const connection = (stream as unknown as { connection: Connection }).connection;
 
@@ -199,9 +210,19 @@ export class LogWriter {
       connection.sendCopyFromChunk(b);
     };
 
+    const trace = process.env.WSQ_SYNC_TRACE
+      ? (m: string) => console.error(`log writer: ${m}`)
+      : null;
+    trace?.(`start at ${formatLsn(written)}`);
     const append = async (xid: number, end: bigint, changes: LogChange[]) => {
+      trace?.(
+        `commit xid ${xid} end ${formatLsn(end)} (${changes.length} changes)${end <= written ? " skipped" : ""}`,
+      );
       if (end <= written) return; // written by an earlier writer: the slot sends it again
-      await writer.query(APPEND, [formatLsn(end), String(xid), JSON.stringify(changes), channel]);
+      const logged = changes.filter((c) => c.t !== HEARTBEAT);
+      if (logged.length === 0) await writer.query(WRITTEN, [formatLsn(end)]);
+      else
+        await writer.query(APPEND, [formatLsn(end), String(xid), JSON.stringify(logged), channel]);
       written = end;
       confirm(end);
     };
@@ -209,10 +230,9 @@ export class LogWriter {
     const handle = async (chunk: Buffer) => {
       if (chunk[0] === 0x6b /* k: keepalive */) {
         const end = chunk.readBigUInt64BE(1);
-        // Between transactions everything before the server's position is written: confirm
-        // it, so the slot does not keep WAL of tables nobody syncs.
-        if (open === null && end > written) written = end;
-        if (chunk[17] === 1 || open === null) confirm(written);
+        trace?.(`keepalive ${formatLsn(end)} open ${open !== null} written ${formatLsn(written)}`);
+        // Only what is written is confirmed; the heartbeat moves it on while all is quiet.
+        if (chunk[17] === 1) confirm(written);
         return;
       }
       if (chunk[0] !== 0x77 /* w: data */) return;
@@ -223,6 +243,7 @@ export class LogWriter {
           r.int64(); // the final LSN
           r.int64(); // the commit time
           open = { xid: r.uint32(), changes: [] };
+          trace?.(`begin xid ${open.xid}`);
           break;
         }
         case "C": {
@@ -232,6 +253,7 @@ export class LogWriter {
           const tx = open;
           open = null;
           if (tx && tx.changes.length > 0) await append(tx.xid, end, tx.changes);
+          else trace?.(`commit xid ${tx?.xid} end ${formatLsn(end)} without changes`);
           break;
         }
         case "R": {
@@ -269,6 +291,7 @@ export class LogWriter {
           };
           if (row) change.row = wire(relation, row);
           if (old) change.old = wire(relation, old);
+          if (!open) trace?.(`a change of ${relation.name} outside a transaction`);
           open?.changes.push(change);
           break;
         }
@@ -282,10 +305,15 @@ export class LogWriter {
           break;
         }
         default: // Y (type), O (origin), M (message): nothing the log keeps
+          trace?.(`message ${tag}`);
       }
     };
 
-    connection.on("copyData", ({ chunk }: { chunk: Buffer }) => {
+    connection.on("copyData", ({ chunk: borrowed }: { chunk: Buffer }) => {
+      // pg's parser lends a view of its own buffer, which the next bytes from the socket may
+      // overwrite: a message waiting its turn is copied (read later, it was another message's
+      // bytes: a transaction's BEGIN and changes lost, found by the faults run's trace).
+      const chunk = Buffer.from(borrowed);
       queued++;
       if (queued > 1000) connection.stream.pause();
       chain = chain
