@@ -85,6 +85,7 @@ export function engineOf(w: Dispatcher, id: number): Engine {
 
 /** Database id no longer asks for its sync (closed, or stopped): the engine stops after the last. */
 export async function stopSync(w: Dispatcher, id: number): Promise<null> {
+  if (!w.databases.isOpen(id)) return null; // closed already: closing twice is harmless
   const db = w.databases.get(id);
   await engines.get(w)?.get(`${db.storage}:${db.name}`)?.stop(id);
   return null;
