@@ -64,8 +64,6 @@ export function sqlValue(v: WireValue): SqlValue {
 
 const same = (a: WireValue | WireRow | undefined, b: WireValue | WireRow | undefined) =>
   JSON.stringify(a ?? null) === JSON.stringify(b ?? null);
-/** Two keys of one table (their columns in the same order) are the same. */
-const sameKey = (a: WireRow, b: WireRow) => same(a, b);
 
 export interface OutboxRow {
   id: number;
@@ -238,7 +236,7 @@ export class LocalSide {
     if (r.op === "I") return [{ t, op: "insert", key, values: r.new }];
     if (r.op === "D") return [{ t, op: "delete", key, values: null }];
     const newKey = this.keyOf(t, r.new!);
-    if (!sameKey(key, newKey)) {
+    if (!same(key, newKey)) {
       return [
         { t, op: "delete", key, values: null },
         { t, op: "insert", key: newKey, values: r.new },
@@ -287,7 +285,7 @@ export class LocalSide {
   /** Puts the row of an outbox entry back as it was before it (old), or removes it. */
   private undo(r: OutboxRow): void {
     const newKey = r.new && this.keyOf(r.tbl, r.new);
-    if (newKey && !sameKey(newKey, r.key)) this.remove(r.tbl, newKey);
+    if (newKey && !same(newKey, r.key)) this.remove(r.tbl, newKey);
     if (r.old) this.upsert(r.tbl, r.old);
     else this.remove(r.tbl, r.key);
   }
@@ -295,18 +293,16 @@ export class LocalSide {
   /** Makes an outbox entry's write again over what is there now, which becomes its old. */
   private redo(r: OutboxRow): void {
     const current = this.read(r.tbl, r.key);
-    let row = r.new;
-    if (r.op === "U" && current && sameKey(this.keyOf(r.tbl, r.new!), r.key)) {
-      // An update changes its columns of the row as it is now.
-      row = { ...current, ...this.changed(r) };
-    }
+    // An update in place (its key kept) changes its columns of the row as it is now.
+    const inPlace = r.op === "U" && same(this.keyOf(r.tbl, r.new!), r.key);
+    const row = inPlace && current ? { ...current, ...this.changed(r) } : r.new;
     this.db.execute(`UPDATE ${OUTBOX} SET old = ?, new = ? WHERE id = ?`, [
       current && JSON.stringify(current),
       row && JSON.stringify(row),
       r.id,
     ]);
-    if (r.op === "U" && !current && sameKey(this.keyOf(r.tbl, r.new!), r.key)) return; // deleted: nothing to update
-    if (!row || !sameKey(this.keyOf(r.tbl, row), r.key)) this.remove(r.tbl, r.key);
+    if (inPlace && !current) return; // deleted by the server: nothing to update
+    if (!row || !same(this.keyOf(r.tbl, row), r.key)) this.remove(r.tbl, r.key);
     if (row) this.upsert(r.tbl, row);
   }
 
@@ -341,12 +337,10 @@ export class LocalSide {
       for (const batch of batches) {
         for (const c of batch.changes) this.change(c);
         if (batch.ack && batch.ack.seq > acked) {
-          const gone = Number(
-            this.db.selectValue(`SELECT count(*) FROM ${OUTBOX} WHERE id <= ?`, [batch.ack.seq]),
-          );
-          this.db.execute(`DELETE FROM ${OUTBOX} WHERE id <= ?`, [batch.ack.seq]);
+          const gone = this.db.execute(`DELETE FROM ${OUTBOX} WHERE id <= ?`, [batch.ack.seq]);
           acked = batch.ack.seq;
-          if (gone > 0) applied.rejected.push(...batch.ack.rejected);
+          // Reported once: by the ack that took the writes out of the outbox.
+          if (gone.changes > 0) applied.rejected.push(...batch.ack.rejected);
         }
         if (batch.checkpoint !== undefined) applied.checkpoint = batch.checkpoint;
       }

@@ -18,6 +18,7 @@ import {
   type ErrorAnswer,
   checkpoint,
   hello,
+  identifier,
   pull,
   snapshotRequest,
   upload,
@@ -84,7 +85,9 @@ export async function createSyncServer(options: SyncServerOptions): Promise<Sync
     throw new TypeError("createSyncServer: tables must name at least one table");
   }
   for (const t of options.tables) {
-    if (typeof t !== "string" || !/^[A-Za-z_][A-Za-z0-9_]{0,62}$/.test(t)) {
+    try {
+      identifier(t, "tables");
+    } catch {
       throw new TypeError(`createSyncServer: "${String(t)}" is not a plain table name`);
     }
   }

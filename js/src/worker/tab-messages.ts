@@ -20,7 +20,7 @@ import {
   number,
   object,
   string,
-} from "./protocol.js";
+} from "../schema.js";
 
 const port = instance<MessagePort>(
   "a MessagePort",
