@@ -7,10 +7,9 @@
  */
 import type { SpawnWorker } from "./worker/protocol.js";
 import { LOADING_DOCS, WebSqliteError, movedByBundler } from "./errors.js";
-import { IdbStore, missingIdbCapability } from "./runtime/hosts/idb.js";
+import { IdbStore } from "./runtime/hosts/idb.js";
 import { OpfsStore, missingOpfsCapability } from "./runtime/hosts/opfs.js";
-import type { DatabaseStore } from "./runtime/store.js";
-import { Stores } from "./runtime/stores.js";
+import { type StoreMakers, type Stores, storesFrom } from "./runtime/stores.js";
 
 export const isNode: boolean = false;
 
@@ -98,28 +97,31 @@ function inDedicatedWorker(): boolean {
 }
 
 /**
- * The stores of this thread: OPFS (in a dedicated worker, where sync access handles exist) and
- * IndexedDB. Databases opened without a storage option go to OPFS where it can open files
- * synchronously, else to IndexedDB; on a page, only where asked for ("idb").
+ * How each storage of browsers is made, and where: OPFS in a dedicated worker, where sync access
+ * handles exist; IndexedDB wherever there is one. Databases opened without a storage option go
+ * to OPFS where it can open files synchronously, else to IndexedDB; on a page, only where asked
+ * for ("idb").
  */
-export function makeStores(options: { contentionMs?: number } = {}): Stores {
-  const worker = inDedicatedWorker();
-  const opfs = worker && missingOpfsCapability() === null ? new OpfsStore(options) : null;
-  const idb = typeof indexedDB !== "undefined" ? new IdbStore(options) : null;
-  const stores = [opfs, idb].filter((s): s is OpfsStore | IdbStore => s !== null);
-  return new Stores(stores, async (): Promise<DatabaseStore | string> => {
-    if (!worker) {
-      return (
-        "the synchronous API keeps databases in OPFS, which only a dedicated worker can open " +
-        'synchronously, and this is not one (on a page: { storage: "idb" } for IndexedDB, the ' +
-        "Promise API, or JsStorageDb)"
-      );
-    }
-    const why = opfs ? await opfs.unusable() : (missingOpfsCapability() ?? "no OPFS");
-    if (why === null) return opfs!;
-    const noIdb = missingIdbCapability();
-    return noIdb ? `${why}; and ${noIdb}` : idb!;
-  });
+const STORES: StoreMakers<"browser"> = {
+  opfs: {
+    missing: () =>
+      inDedicatedWorker()
+        ? missingOpfsCapability()
+        : "the synchronous API keeps databases in OPFS, which only a dedicated worker can open " +
+          'synchronously, and this is not one (on a page: { storage: "idb" } for IndexedDB, the ' +
+          "Promise API, or JsStorageDb)",
+    make: (options) => new OpfsStore(options),
+  },
+  idb: {
+    missing: () => (typeof indexedDB === "undefined" ? "there is no IndexedDB here" : null),
+    make: (options) => new IdbStore(options),
+    byDefault: inDedicatedWorker,
+  },
+};
+
+/** The stores of this thread. */
+export function threadStores(options: { contentionMs?: number } = {}): Stores {
+  return storesFrom(STORES, options);
 }
 
 /** Both builds export the same (a type error here says which one differs). */

@@ -11,7 +11,7 @@ import { Worker } from "node:worker_threads";
 
 import type { SpawnWorker } from "./worker/protocol.js";
 import { NodeStore } from "./runtime/hosts/node-fs.js";
-import { Stores } from "./runtime/stores.js";
+import { type StoreMakers, type Stores, storesFrom } from "./runtime/stores.js";
 
 export const isNode: boolean = true;
 
@@ -64,9 +64,12 @@ export function startBroker(): SharedWorker {
   throw new Error("there is no SharedWorker in Node");
 }
 
-/** Node keeps databases in files. */
-export function makeStores(options: { contentionMs?: number } = {}): Stores {
-  void options;
-  const files = new NodeStore();
-  return new Stores([files], () => files);
+/** How each storage of Node is made: databases are files. */
+const STORES: StoreMakers<"node"> = {
+  file: { missing: () => null, make: () => new NodeStore() },
+};
+
+/** The stores of this thread. */
+export function threadStores(options: { contentionMs?: number } = {}): Stores {
+  return storesFrom(STORES, options);
 }

@@ -9,7 +9,7 @@ import { Dispatcher } from "../src/worker/dispatcher.js";
 import { HANDLERS } from "../src/worker/handlers.js";
 import { PROTOCOL_VERSION } from "../src/worker/protocol.js";
 import { portOfStream, streamOfPort } from "../src/worker/stream-port.js";
-import { makeStores } from "../src/platform.js";
+import { threadStores } from "../src/platform.js";
 import { loadRuntime } from "../src/runtime/runtime.js";
 import { tempDir } from "./helpers.js";
 
@@ -121,7 +121,7 @@ describe("worker dispatcher", () => {
   it("answers malformed messages with an error and keeps serving", async () => {
     const dispatcher = new Dispatcher({
       handlers: HANDLERS,
-      stores: makeStores(),
+      stores: threadStores(),
       load: (host) => loadRuntime({ host, log: () => {} }),
     });
     const bad = [

@@ -3,7 +3,7 @@
  * per thread, with OPFS (in a dedicated worker) and IndexedDB in browsers, files in Node.
  */
 import { WebSqliteError } from "../errors.js";
-import { makeStores } from "../platform.js";
+import { threadStores } from "../platform.js";
 import type { Stores } from "../runtime/stores.js";
 import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
 import { hasWebStorage, webStorageKv } from "../runtime/hosts/web-storage.js";
@@ -25,7 +25,7 @@ let stores: Stores | null = null;
 export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {
   if (current && !current.runtime.dead) return Promise.resolve(current);
   loading ??= (async () => {
-    const s = (stores ??= makeStores());
+    const s = (stores ??= threadStores());
     // Chosen now, so that `new Database(name)` knows where a database without a storage goes.
     const preferred = s.preferred();
     const runtime = await loadRuntime({

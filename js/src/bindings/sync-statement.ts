@@ -1,7 +1,8 @@
 /**
  * The Statement of the synchronous API (exported as `Statement` from web-sqlite/sync): bind, step
- * a row at a time, read the current row. One wasm
- * call per step (never per cell): the row arrives decoded and get() reads from it.
+ * a row at a time, read the current row. One wasm call per step (never per cell): the row arrives
+ * decoded and row() / value() read from it. (The Promise API's `get` means "the first row"; here
+ * reading is of the row the last step() reached, so it has names of its own.)
  */
 import type { BindParams, Row, SqlValue } from "../codec/params.js";
 import { misuse } from "../errors.js";
@@ -17,7 +18,7 @@ export class SyncStatement<D extends StatementOwner = StatementOwner> {
   readonly db: D;
   readonly sql: string;
   private readonly prepared: PreparedStatement;
-  private row: SqlValue[] | null = null;
+  private current: SqlValue[] | null = null;
 
   /** @internal use db.prepare() */
   constructor(db: D, prepared: PreparedStatement) {
@@ -47,41 +48,54 @@ export class SyncStatement<D extends StatementOwner = StatementOwner> {
   bind(values: BindParams): this;
   bind(at: number | string, value: SqlValue): this;
   bind(a: BindParams | number | string, value?: SqlValue): this {
-    this.row = null;
+    this.current = null;
     if (typeof a === "number" || typeof a === "string") this.prepared.bindOne(a, value as SqlValue);
     else this.prepared.bind(a);
     return this;
   }
 
-  /** Steps to the next row; true when there is one (read it with get()), false at the end. */
+  /**
+   * Steps to the next row; true when there is one (read it with row() or value()), false at the
+   * end.
+   */
   step(): boolean {
     const r = this.prepared.step(1);
-    this.row = r.rows.length ? r.rows[0] : null;
-    return this.row !== null;
+    this.current = r.rows.length ? r.rows[0] : null;
+    return this.current !== null;
+  }
+
+  /** The row step() reached; SQLITE_MISUSE when there is none. */
+  private currentRow(): SqlValue[] {
+    if (this.current) return this.current;
+    throw misuse(
+      this.isFinalized
+        ? "the statement is finalized"
+        : "there is no current row: call step() first, and only while it returns true",
+    );
+  }
+
+  /** The value of column index (0-based) of the current row. */
+  value(index: number): SqlValue {
+    const row = this.currentRow();
+    if (!Number.isInteger(index) || index < 0 || index >= row.length) {
+      throw new RangeError(`column index ${index} is out of range (0 to ${row.length - 1})`);
+    }
+    return row[index];
   }
 
   /**
-   * Reads the current row: get(i) one column's value; get() or get([]) the row as an array;
-   * get({}) as an object keyed by column name.
+   * The current row: row() or row([]) as an array (filling the array given); row({}) as an
+   * object keyed by column name (filling the object given).
    */
-  get(): SqlValue[];
-  get(index: number): SqlValue;
-  get(target: SqlValue[]): SqlValue[];
-  get(target: Record<string, never>): Row;
-  get(target?: number | SqlValue[] | Record<string, never>): SqlValue | SqlValue[] | Row {
-    const row = this.row;
-    if (!row) {
-      throw misuse(
-        this.isFinalized
-          ? "the statement is finalized"
-          : "there is no current row: call step() first, and only while it returns true",
+  row(): SqlValue[];
+  row(target: SqlValue[]): SqlValue[];
+  row(target: Record<string, never>): Row;
+  row(target?: SqlValue[] | Record<string, never>): SqlValue[] | Row {
+    const row = this.currentRow();
+    if (target !== undefined && (typeof target !== "object" || target === null)) {
+      throw new TypeError(
+        `row() takes nothing, [] or {}, not ${typeof target}: value(index) reads one column`,
       );
-    }
-    if (typeof target === "number") {
-      if (!Number.isInteger(target) || target < 0 || target >= row.length) {
-        throw new RangeError(`column index ${target} is out of range (0 to ${row.length - 1})`);
-      }
-      return row[target];
     }
     if (target === undefined || Array.isArray(target)) {
       if (!target) return row.slice();
@@ -97,28 +111,28 @@ export class SyncStatement<D extends StatementOwner = StatementOwner> {
 
   /** Rewinds the statement to run again; with clearBindings, the parameters go back to NULL. */
   reset(clearBindings = false): this {
-    this.row = null;
+    this.current = null;
     this.prepared.reset();
     if (clearBindings) this.prepared.clearBindings();
     return this;
   }
 
   clearBindings(): this {
-    this.row = null;
+    this.current = null;
     this.prepared.clearBindings();
     return this;
   }
 
   /** Releases the statement; later use throws SQLITE_MISUSE. Finalizing twice is harmless. */
   finalize(): void {
-    this.row = null;
+    this.current = null;
     this.prepared.finalize();
   }
 
   /** The remaining rows as objects; the statement is reset when the loop ends. */
   *[Symbol.iterator](): IterableIterator<Row> {
     try {
-      while (this.step()) yield this.get({});
+      while (this.step()) yield this.row({});
     } finally {
       if (!this.isFinalized && this.db.isOpen) this.reset();
     }

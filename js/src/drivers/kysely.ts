@@ -265,7 +265,7 @@ class SyncConnection implements WebSqliteConnection {
       stmt.bind(params(query));
       let rows: R[] = [];
       while (stmt.step()) {
-        rows.push(stmt.get({}) as R);
+        rows.push(stmt.row({}) as R);
         if (rows.length === chunkSize) {
           yield { rows };
           rows = [];

@@ -1,17 +1,24 @@
 /**
  * The storages a database can live in, each described once: what it is called in messages, how
- * it opens, and what it keeps. Where each is available, and how its store is made, is the
- * platform's (platform.ts, platform.browser.ts: makeStores).
+ * it opens, what it keeps, and on which platform. A platform's persistent storages are tried in
+ * this order for a database opened without a storage option. How each is made, and whether it
+ * is available in a thread, is its platform's table (STORES in platform.ts, platform.browser.ts),
+ * which the compiler holds to this list.
  */
 export const STORAGE_KINDS = {
   /** OPFS files (a browser's dedicated worker, where sync access handles exist). */
-  opfs: { title: "OPFS", persistent: true, opensAsynchronously: true },
+  opfs: { title: "OPFS", persistent: true, opensAsynchronously: true, platform: "browser" },
   /** IndexedDB records, the files as blocks (browsers). */
-  idb: { title: "IndexedDB", persistent: true, opensAsynchronously: true },
+  idb: { title: "IndexedDB", persistent: true, opensAsynchronously: true, platform: "browser" },
   /** Files on disk (Node). */
-  file: { title: "the file system", persistent: true, opensAsynchronously: false },
+  file: {
+    title: "the file system",
+    persistent: true,
+    opensAsynchronously: false,
+    platform: "node",
+  },
   /** Wasm memory, until the database is closed. */
-  memory: { title: "memory", persistent: false, opensAsynchronously: false },
+  memory: { title: "memory", persistent: false, opensAsynchronously: false, platform: "any" },
 } as const;
 
 /**
@@ -24,6 +31,11 @@ export type Storage = keyof typeof STORAGE_KINDS;
 export type PersistentStorage = {
   [K in Storage]: (typeof STORAGE_KINDS)[K]["persistent"] extends true ? K : never;
 }[Storage];
+
+/** The persistent storages of a platform ("browser" or "node"). */
+export type PersistentStorageOf<P extends "browser" | "node"> = {
+  [K in PersistentStorage]: (typeof STORAGE_KINDS)[K]["platform"] extends P ? K : never;
+}[PersistentStorage];
 
 export const STORAGES = Object.keys(STORAGE_KINDS) as Storage[];
 export const PERSISTENT = STORAGES.filter(

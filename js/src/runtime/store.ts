@@ -6,6 +6,7 @@
 import { SQLiteError, WebSqliteError } from "../errors.js";
 import { ResultCode as RC } from "../generated/constants.js";
 import type { HostFileSystem } from "./host.js";
+import type { PersistentStorage } from "./storages.js";
 
 /** The files SQLite may keep beside a database, by suffix (removed with it, never a name). */
 export const SIDE_FILES = ["-journal", "-wal"] as const;
@@ -29,7 +30,20 @@ export function importScratchOf(file: string): { owner: string; name: string } |
   return m && { owner: m[1], name: m[2] };
 }
 
-import type { PersistentStorage } from "./storages.js";
+/** A random token (base 36): the owner of a scratch file written in a browser. */
+export function randomToken(): string {
+  return crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
+}
+
+/** A database's files: the database, then the side files SQLite may keep beside it. */
+export function filesOf(name: string): string[] {
+  return [name, ...SIDE_FILES.map((s) => name + s)];
+}
+
+/** Whether a file in a store is a database (not a side file, not a scratch file). */
+export function isDatabaseFile(file: string): boolean {
+  return !file.startsWith(SCRATCH_PREFIX) && !SIDE_FILES.some((s) => file.endsWith(s));
+}
 
 export type { PersistentStorage } from "./storages.js";
 
@@ -40,6 +54,11 @@ export interface DatabaseStore {
   readonly host: HostFileSystem;
   /** Checks a database name and returns the path the host opens for it. */
   path(name: string): string;
+  /**
+   * Why this store cannot keep databases here after all (a check that must open something),
+   * or null: asked before it becomes the default store. None: it can.
+   */
+  unusable?(): Promise<string | null>;
   /** Whether the host opens path (a file of a database acquired here). */
   holds(path: string): boolean;
   /**
@@ -68,6 +87,149 @@ export interface DatabaseStore {
   discard(scratch: string): Promise<void>;
   /** The host path of a scratch file of the library's own (listings skip it). */
   scratch(base: string): string;
+}
+
+/** Options every store takes. */
+export interface StoreOptions {
+  /**
+   * How long a database another tab or worker holds is retried before DATABASE_IN_USE: a page
+   * that just reloaded or a worker that was just terminated lets go late (up to seconds when it
+   * was busy).
+   */
+  contentionMs?: number;
+}
+
+/** A database acquired in a store: how many acquires hold it, and what opening its files made. */
+export interface Held<Files> {
+  refs: number;
+  files: Files;
+}
+
+/**
+ * What every store does the same way: acquires counted per database (one open of its files for
+ * any number of connections, concurrent acquires waiting for the one open, a conflict retried
+ * for contentionMs), refusing to remove an open database, and sweeping the scratch files of
+ * imports whose writer is gone (when the store is listed, a database removed or imported, and
+ * when the database they were for opens). A store says how its files open and close, what it
+ * lists, and how it tells an abandoned scratch file.
+ */
+export abstract class BaseStore<Files> implements DatabaseStore {
+  abstract readonly kind: PersistentStorage;
+  abstract readonly host: HostFileSystem;
+  /** The databases acquired here, by key(name). */
+  protected readonly held = new Map<string, Held<Files>>();
+  private readonly opening = new Map<string, Promise<void>>();
+  protected readonly contentionMs: number;
+
+  constructor(options: StoreOptions = {}, defaultContentionMs = 400) {
+    this.contentionMs = options.contentionMs ?? defaultContentionMs;
+  }
+
+  abstract path(name: string): string;
+  abstract holds(path: string): boolean;
+  abstract writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string>;
+  abstract replace(scratch: string, name: string): Promise<void>;
+  abstract discard(scratch: string): Promise<void>;
+
+  /**
+   * Opens the files of a database no acquire here holds (path(name) checked it); with create
+   * false, one that does not exist is SQLITE_CANTOPEN. DATABASE_IN_USE when another tab,
+   * worker or process holds it (retried for contentionMs).
+   */
+  protected abstract open(name: string, create: boolean): Promise<Files>;
+  /** Closes the files of a database the last acquire released (no longer in held). */
+  protected abstract close(name: string, files: Files): Promise<void>;
+  /** Removes a database that is not open here and its side files; false when there was none. */
+  protected abstract removeFiles(name: string): Promise<boolean>;
+  /** The databases in the store, in any order (after the sweep). */
+  protected abstract databases(): Promise<string[]>;
+  /** The files in the directory of a database (dirOf), scratch files included. */
+  protected abstract filesIn(dir: string): Promise<string[]>;
+  /** Removes the scratch file of an import if its owner (importScratchOf) is gone. */
+  protected abstract removeIfAbandoned(dir: string, file: string, owner: string): Promise<void>;
+
+  /** The key of a database in held (a name, or in Node its absolute path). */
+  protected key(name: string): string {
+    return name;
+  }
+
+  /**
+   * The directory of a database, or without one the store's own, as filesIn takes it ("" in a
+   * store of one directory).
+   */
+  protected dirOf(_name?: string): string {
+    return "";
+  }
+
+  isAcquired(name: string): boolean {
+    return this.held.has(this.key(name));
+  }
+
+  async acquire(name: string, options: { create?: boolean } = {}): Promise<void> {
+    const key = this.key(name);
+    for (;;) {
+      const held = this.held.get(key);
+      if (held) {
+        held.refs++;
+        return;
+      }
+      const pending = this.opening.get(key);
+      if (!pending) break;
+      await pending.catch(() => {});
+    }
+    const opening = retryWhileInUse(this.contentionMs, () =>
+      this.open(name, options.create ?? true),
+    ).then((files) => void this.held.set(key, { refs: 1, files }));
+    this.opening.set(key, opening);
+    try {
+      await opening;
+    } finally {
+      this.opening.delete(key);
+    }
+  }
+
+  async release(name: string): Promise<void> {
+    const key = this.key(name);
+    const held = this.held.get(key);
+    if (!held || --held.refs > 0) return;
+    await this.released(name, held);
+  }
+
+  /** The last acquire of a database was released: by default, its files close now. */
+  protected async released(name: string, held: Held<Files>): Promise<void> {
+    this.held.delete(this.key(name));
+    await this.close(name, held.files);
+  }
+
+  async list(): Promise<string[]> {
+    await this.sweep(this.dirOf());
+    return (await this.databases()).sort();
+  }
+
+  async remove(name: string): Promise<boolean> {
+    this.path(name);
+    if (this.isAcquired(name)) throw openHere(name, "delete");
+    await this.sweep(this.dirOf(name));
+    return this.removeFiles(name);
+  }
+
+  scratch(base: string): string {
+    return SCRATCH_PREFIX + base;
+  }
+
+  /**
+   * Removes the scratch files of imports that no tab, worker or process is writing any more: a
+   * writer killed during an import leaves one, as large as what it had written. With only,
+   * those of that database alone.
+   */
+  protected async sweep(dir: string, only?: string): Promise<void> {
+    for (const file of await this.filesIn(dir)) {
+      const scratch = importScratchOf(file);
+      if (scratch && (only === undefined || scratch.name === only)) {
+        await this.removeIfAbandoned(dir, file, scratch.owner);
+      }
+    }
+  }
 }
 
 /**

@@ -5,7 +5,8 @@
  */
 import { WebSqliteError, storageUnavailable } from "../errors.js";
 import type { HostFileSystem } from "./host.js";
-import type { DatabaseStore } from "./store.js";
+import type { DatabaseStore, StoreOptions } from "./store.js";
+import { PERSISTENT, type PersistentStorageOf } from "./storages.js";
 
 /** A host handle carries its store's index in its high bits (a store's own handles are small). */
 const STORE_SHIFT = 24;
@@ -37,6 +38,55 @@ function hostOver(stores: DatabaseStore[]): HostFileSystem {
       stores[Math.max(0, holder(path))].host.delete(path, syncDirectory),
     access: (path, flags) => stores[Math.max(0, holder(path))].host.access(path, flags),
   };
+}
+
+/** How a platform makes the store of a storage (platform.ts, platform.browser.ts: STORES). */
+export interface StoreMaker {
+  /** What this thread lacks for the storage (then it has no store of it), or null. */
+  missing(): string | null;
+  make(options: StoreOptions): DatabaseStore;
+  /**
+   * Whether a database opened without a storage option may go here (default true); the store
+   * is then the default if its unusable() says null.
+   */
+  byDefault?(): boolean;
+}
+
+/** A platform's table of makers: one for each of its persistent storages (STORAGE_KINDS). */
+export type StoreMakers<P extends "browser" | "node"> = {
+  readonly [K in PersistentStorageOf<P>]: StoreMaker;
+};
+
+/**
+ * The stores of this thread, made from a platform's table: one for each storage available here.
+ * The default store is the first, in STORAGE_KINDS's order, that may be and is usable; where
+ * there is none, the reasons of each.
+ */
+export function storesFrom(
+  makers: Partial<Record<string, StoreMaker>>,
+  options: StoreOptions = {},
+): Stores {
+  const reasons: string[] = [];
+  const stores: { store: DatabaseStore; byDefault: boolean }[] = [];
+  for (const kind of PERSISTENT) {
+    const maker = makers[kind];
+    if (!maker) continue;
+    const missing = maker.missing();
+    if (missing !== null) reasons.push(missing);
+    else stores.push({ store: maker.make(options), byDefault: maker.byDefault?.() ?? true });
+  }
+  return new Stores(
+    stores.map((s) => s.store),
+    async () => {
+      for (const { store, byDefault } of stores) {
+        if (!byDefault) continue;
+        const why = (await store.unusable?.()) ?? null;
+        if (why === null) return store;
+        reasons.push(why);
+      }
+      return reasons.join("; and ") || "no storage keeps databases here";
+    },
+  );
 }
 
 export class Stores {

@@ -3,7 +3,7 @@
  * the databases this worker holds, for the other tabs of the origin (election.ts, broker.ts).
  */
 import { isPersistent } from "../runtime/storages.js";
-import { makeStores } from "../platform.js";
+import { threadStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher, OWN_PAGE } from "./dispatcher.js";
 import { HANDLERS } from "./handlers.js";
@@ -57,7 +57,7 @@ const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher => {
     handlers: HANDLERS,
     // After the page's previous worker died, or the previous holder of a database shared between
     // tabs, its OPFS handles (or IndexedDB lock) may take seconds to be released.
-    stores: makeStores({ contentionMs: restart || election ? 5000 : 400 }),
+    stores: threadStores({ contentionMs: restart || election ? 5000 : 400 }),
     load: (host) =>
       loadRuntime({
         wasm: module ?? wasm,

@@ -1,7 +1,7 @@
 /** The worker_threads entry in Node: the dispatcher over files. */
 import { parentPort } from "node:worker_threads";
 
-import { makeStores } from "../platform.js";
+import { threadStores } from "../platform.js";
 import { loadRuntime } from "../runtime/runtime.js";
 import { Dispatcher } from "./dispatcher.js";
 import { HANDLERS } from "./handlers.js";
@@ -14,7 +14,7 @@ if (!port) throw new Error("node-worker.js must run in a worker thread");
 const start = ({ wasm, module }: WorkerSetup): Dispatcher => {
   const dispatcher = new Dispatcher({
     handlers: HANDLERS,
-    stores: makeStores(),
+    stores: threadStores(),
     load: (host) =>
       loadRuntime({
         wasm: module ?? wasm,

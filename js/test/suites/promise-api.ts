@@ -8,6 +8,7 @@
  * passes.
  */
 import type * as Library from "../../src/index.js";
+import type { PersistentStorage } from "../../src/runtime/storages.js";
 import { appCases } from "./app-tools.js";
 import { arrivals, eq, ok, rejects } from "./check.js";
 
@@ -15,7 +16,7 @@ export interface PromiseSuiteContext {
   /** The library under test. */
   wsq: typeof Library;
   /** The persistent storage of this host. */
-  storage: "opfs" | "idb" | "file";
+  storage: PersistentStorage;
   /** A database name of the case's own. */
   name(base: string): string;
   /** A URL whose server accepts the request and never answers (a wasm that never loads). */

@@ -6,13 +6,14 @@
  */
 import type * as Library from "../../src/sync.js";
 import type { SQLiteError, WebSqliteError } from "../../src/sync.js";
+import type { PersistentStorage } from "../../src/runtime/storages.js";
 import { eq, ok, throws } from "./check.js";
 
 export interface SuiteContext {
   /** The library under test. */
   sync: typeof Library;
   /** The persistent storage of this context. */
-  storage: "opfs" | "idb" | "file";
+  storage: PersistentStorage;
   /** A database name of its own for a case (a path in Node). */
   name(base: string): string;
 }
@@ -103,16 +104,31 @@ export const cases: Case[] = [
       eq(q.getColumnNames(), ["id", "name", "data"], "names");
       q.bind(":min", 1);
       ok(q.step(), "a first row");
-      eq(q.get(1), "ada", "get(index)");
-      eq(q.get([]), [1, "ada", new Uint8Array([1, 2])], "get([])");
-      eq(q.get({}), { id: 1, name: "ada", data: new Uint8Array([1, 2]) }, "get({})");
+      eq(q.value(1), "ada", "value(index)");
+      eq(q.row([]), [1, "ada", new Uint8Array([1, 2])], "row([])");
+      eq(q.row({}), { id: 1, name: "ada", data: new Uint8Array([1, 2]) }, "row({})");
+      throws(
+        () => q.value(3),
+        (e) => e instanceof RangeError && /0 to 2/.test((e as Error).message),
+        "value past the last column",
+      );
+      throws(
+        () => (q.row as (t: unknown) => unknown)(0),
+        (e) => e instanceof TypeError && /value\(index\)/.test((e as Error).message),
+        "row(number) says to use value",
+      );
       ok(q.step(), "a second row");
-      eq(q.get(), [2, "bob", null], "get()");
+      eq(q.row(), [2, "bob", null], "row()");
       ok(!q.step(), "the end");
       throws(
-        () => q.get(0),
+        () => q.value(0),
         (e) => code(e) === "SQLITE_MISUSE",
-        "get after the end",
+        "value after the end",
+      );
+      throws(
+        () => q.row(),
+        (e) => code(e) === "SQLITE_MISUSE",
+        "row after the end",
       );
       q.reset();
       eq(
@@ -249,6 +265,25 @@ export const cases: Case[] = [
         "read-only",
       );
       await ro.closeAsync();
+    },
+  ],
+  [
+    "opens one database twice at the same moment: both share its files, each closes alone",
+    async (ctx) => {
+      const name = ctx.name("twice.db");
+      const [a, b] = await Promise.all([
+        ctx.sync.Database.open(name, { storage: ctx.storage }),
+        ctx.sync.Database.open(name, { storage: ctx.storage }),
+      ]);
+      a.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('from a')");
+      eq(b.selectValue("SELECT v FROM t"), "from a", "b sees a's commit");
+      await a.closeAsync();
+      b.exec("INSERT INTO t VALUES ('from b')");
+      eq(b.selectValue("SELECT count(*) FROM t"), 2, "b goes on after a closed");
+      await b.closeAsync();
+      const c = await ctx.sync.Database.open(name, { storage: ctx.storage, mode: "readonly" });
+      eq(c.selectValue("SELECT count(*) FROM t"), 2, "both commits kept");
+      await c.closeAsync();
     },
   ],
   [

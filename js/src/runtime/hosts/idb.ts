@@ -26,14 +26,15 @@ import { lockManager } from "../locks.js";
 import type { HostFileSystem } from "../host.js";
 import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
-  type DatabaseStore,
-  SCRATCH_PREFIX,
-  importScratch,
-  SIDE_FILES,
+  BaseStore,
+  type StoreOptions,
   checkBrowserName,
+  filesOf,
+  importScratch,
   inUse,
+  isDatabaseFile,
   notFound,
-  openHere,
+  randomToken,
   retryWhileInUse,
 } from "../store.js";
 import { BLOCK_SIZE, type BlockChanges, BlockFile } from "./block-file.js";
@@ -60,8 +61,8 @@ interface IdbFile extends AcquiredFile {
   transient: boolean;
 }
 
-interface Held {
-  refs: number;
+/** An acquired database's files, and the release of its Web Lock. */
+interface Files {
   files: IdbFile[];
   unlock: () => void;
 }
@@ -147,13 +148,11 @@ async function loadFiles(
   return loaded;
 }
 
-export class IdbStore implements DatabaseStore {
+export class IdbStore extends BaseStore<Files> {
   readonly kind = "idb";
   readonly host: HostFileSystem;
   private idbPromise: Promise<IDBDatabase> | null = null;
   private idb: IDBDatabase | null = null;
-  private readonly held = new Map<string, Held>();
-  private readonly acquiring = new Map<string, Promise<void>>();
   /** The acquired files, and the host's handles on them (a file SQLite creates starts empty). */
   private readonly files = new AcquiredFiles<IdbFile>("IndexedDB", (f) => {
     f.file.truncate(0);
@@ -171,12 +170,10 @@ export class IdbStore implements DatabaseStore {
   private inFlight: Promise<void> | null = null;
   private queued: Promise<void> | null = null;
   private timer: ReturnType<typeof setTimeout> | null = null;
-  private readonly contentionMs: number;
 
-  /** @param contentionMs how long a database another worker holds is waited for (as OpfsStore). */
-  constructor(options: { contentionMs?: number } = {}) {
+  constructor(options: StoreOptions = {}) {
+    super(options);
     this.host = this.makeHost();
-    this.contentionMs = options.contentionMs ?? 400;
   }
 
   private database(): Promise<IDBDatabase> {
@@ -214,15 +211,16 @@ export class IdbStore implements DatabaseStore {
     return checkBrowserName(name);
   }
 
+  /** Why IndexedDB cannot keep databases here (no Web Locks to keep tabs apart), or null. */
+  async unusable(): Promise<string | null> {
+    return missingIdbCapability();
+  }
+
   holds(path: string): boolean {
     return this.files.byPath.has(path);
   }
 
-  isAcquired(name: string): boolean {
-    return this.held.has(name);
-  }
-
-  /** Takes the database's Web Lock, waiting contentionMs at most; returns its release. */
+  /** Takes the database's Web Lock; DATABASE_IN_USE when another tab or worker holds it. */
   private async lock(name: string): Promise<() => void> {
     const locks = lockManager();
     if (!locks) {
@@ -231,46 +229,24 @@ export class IdbStore implements DatabaseStore {
         `${missingIdbCapability()}; use { storage: "memory" }`,
       );
     }
-    return retryWhileInUse(this.contentionMs, async () => {
-      const release = await new Promise<(() => void) | null>((resolve, reject) => {
-        locks
-          .request(idbLock(name), { ifAvailable: true }, (lock) => {
-            if (!lock) return resolve(null);
-            return new Promise<void>((done) => resolve(done));
-          })
-          .catch(reject);
-      });
-      if (!release) throw inUse(name);
-      return release;
+    const release = await new Promise<(() => void) | null>((resolve, reject) => {
+      locks
+        .request(idbLock(name), { ifAvailable: true }, (lock) => {
+          if (!lock) return resolve(null);
+          return new Promise<void>((done) => resolve(done));
+        })
+        .catch(reject);
     });
+    if (!release) throw inUse(name);
+    return release;
   }
 
   /** Loads the database's files into memory; with create false, a missing one is CANTOPEN. */
-  async acquire(name: string, options: { create?: boolean } = {}): Promise<void> {
-    for (;;) {
-      const held = this.held.get(name);
-      if (held) {
-        held.refs++;
-        return;
-      }
-      const pending = this.acquiring.get(name);
-      if (!pending) break;
-      await pending.catch(() => {});
-    }
-    const acquiring = this.acquireOnce(name, options.create ?? true);
-    this.acquiring.set(name, acquiring);
-    try {
-      await acquiring;
-    } finally {
-      this.acquiring.delete(name);
-    }
-  }
-
-  private async acquireOnce(name: string, create: boolean): Promise<void> {
+  protected async open(name: string, create: boolean): Promise<Files> {
     const idb = await this.database();
     const unlock = await this.lock(name);
     try {
-      const paths = [name, ...SIDE_FILES.map((s) => name + s)];
+      const paths = filesOf(name);
       const scratch = this.scratches.get(name);
       let stored: Map<string, BlockFile | null>;
       try {
@@ -286,9 +262,9 @@ export class IdbStore implements DatabaseStore {
         return { path, file: file ?? new BlockFile(), exists, transient: !!scratch };
       });
       for (const f of files) this.files.byPath.set(f.path, f);
-      this.held.set(name, { refs: 1, files, unlock });
       // A new database is stored at once (listDatabases shows it), as is a file to store again.
       for (const f of files) if (f.exists && (!stored.get(f.path) || f.file.changed)) this.touch(f);
+      return { files, unlock };
     } catch (e) {
       unlock();
       throw e;
@@ -299,9 +275,7 @@ export class IdbStore implements DatabaseStore {
    * Lets the database go once its changes are stored. If they cannot be, it stays here (with
    * its lock) until a later save stores them, and the error says why: nothing is dropped.
    */
-  async release(name: string): Promise<void> {
-    const held = this.held.get(name);
-    if (!held || --held.refs > 0) return;
+  protected override async released(): Promise<void> {
     await this.save();
     this.letGo();
   }
@@ -309,11 +283,15 @@ export class IdbStore implements DatabaseStore {
   /** Drops the databases no one holds any more whose changes are all stored. */
   private letGo(): void {
     for (const [name, held] of this.held) {
-      if (held.refs > 0 || held.files.some((f) => this.changed.has(f))) continue;
+      if (held.refs > 0 || held.files.files.some((f) => this.changed.has(f))) continue;
       this.held.delete(name);
-      for (const f of held.files) this.files.byPath.delete(f.path);
-      held.unlock();
+      void this.close(name, held.files);
     }
+  }
+
+  protected async close(_name: string, { files, unlock }: Files): Promise<void> {
+    for (const f of files) this.files.byPath.delete(f.path);
+    unlock();
   }
 
   /**
@@ -414,14 +392,18 @@ export class IdbStore implements DatabaseStore {
     this.letGo(); // a database whose release could not store its changes before
   }
 
-  async list(): Promise<string[]> {
+  protected async databases(): Promise<string[]> {
+    return (await this.filesIn()).filter(isDatabaseFile);
+  }
+
+  protected async filesIn(): Promise<string[]> {
     const idb = await this.database();
     const tx = idb.transaction(FILES, "readonly");
-    const paths = (await requestOf(tx.objectStore(FILES).getAllKeys())) as string[];
-    return paths
-      .filter((p) => !p.startsWith(SCRATCH_PREFIX) && !SIDE_FILES.some((s) => p.endsWith(s)))
-      .sort();
+    return (await requestOf(tx.objectStore(FILES).getAllKeys())) as string[];
   }
+
+  /** An import's scratch file stays in this worker's memory: none is ever stored, or left. */
+  protected async removeIfAbandoned(): Promise<void> {}
 
   /** Runs fill on a write transaction that first drops name's files; resolves once committed. */
   private async rewrite(
@@ -429,14 +411,14 @@ export class IdbStore implements DatabaseStore {
     fill: (files: IDBObjectStore, blocks: IDBObjectStore) => void,
   ): Promise<boolean> {
     const idb = await this.database();
-    const unlock = await this.lock(name);
+    const unlock = await retryWhileInUse(this.contentionMs, () => this.lock(name));
     try {
       const tx = idb.transaction([FILES, BLOCKS], "readwrite", { durability: "strict" });
       const done = completion(tx);
       const files = tx.objectStore(FILES);
       const blocks = tx.objectStore(BLOCKS);
       const existed = requestOf(files.getKey(name)).then((key) => key !== undefined);
-      for (const path of [name, ...SIDE_FILES.map((s) => name + s)]) {
+      for (const path of filesOf(name)) {
         files.delete(path);
         blocks.delete(blocksOf(path));
       }
@@ -452,15 +434,12 @@ export class IdbStore implements DatabaseStore {
     }
   }
 
-  async remove(name: string): Promise<boolean> {
-    this.path(name);
-    if (this.isAcquired(name)) throw openHere(name, "delete");
+  protected removeFiles(name: string): Promise<boolean> {
     return this.rewrite(name, () => {});
   }
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
-    const token = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-    const scratch = importScratch(token, name);
+    const scratch = importScratch(randomToken(), name);
     const file = new BlockFile();
     for await (const chunk of chunks) file.write(chunk, file.size);
     this.scratches.set(scratch, file);
@@ -481,10 +460,6 @@ export class IdbStore implements DatabaseStore {
 
   async discard(scratch: string): Promise<void> {
     this.scratches.delete(scratch);
-  }
-
-  scratch(base: string): string {
-    return SCRATCH_PREFIX + base;
   }
 
   private makeHost(): HostFileSystem {

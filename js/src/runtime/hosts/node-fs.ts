@@ -8,12 +8,12 @@ import * as path from "node:path";
 import { HostFlag, OpenFlag, ResultCode as RC } from "../../generated/constants.js";
 import type { HostFileSystem } from "../host.js";
 import {
-  type DatabaseStore,
+  BaseStore,
   SCRATCH_PREFIX,
-  importScratch,
-  importScratchOf,
   SIDE_FILES,
   checkNotSideFile,
+  filesOf,
+  importScratch,
   inUse,
   invalidName,
   openHere,
@@ -141,31 +141,13 @@ function inAnotherProcess(name: string): Error {
  * gets DATABASE_IN_USE instead of writing the file at the same time; within the process, the
  * core's locks keep connections apart.
  */
-export class NodeStore implements DatabaseStore {
+export class NodeStore extends BaseStore<ProcessLock> {
   readonly kind = "file";
   readonly host = new NodeFileSystem();
-  /** The files open here: how many acquires each, and its process lock. */
-  private readonly held = new Map<string, { refs: number; lock: Promise<ProcessLock> }>();
-  /**
-   * Removes the scratch files of imports whose process is gone: a killed import leaves one, as
-   * large as what it had written. Those of live processes stay, this one's included (its other
-   * threads may be importing). With only, those of that database alone.
-   */
-  private async sweep(dir: string, only?: string): Promise<void> {
-    let files: string[];
-    try {
-      files = await fs.promises.readdir(dir);
-    } catch {
-      return; // no such directory: nothing to sweep
-    }
-    for (const file of files) {
-      const scratch = importScratchOf(file);
-      if (!scratch || !/^\d+$/.test(scratch.owner)) continue;
-      if (only !== undefined && scratch.name !== only) continue;
-      const pid = Number(scratch.owner);
-      if (pid === process.pid || processAlive(pid)) continue;
-      await fs.promises.rm(path.join(dir, file), { force: true });
-    }
+
+  /** Another process's lock is not waited for: DATABASE_IN_USE at once. */
+  constructor() {
+    super({}, 0);
   }
 
   path(name: string): string {
@@ -178,9 +160,14 @@ export class NodeStore implements DatabaseStore {
     return path.resolve(name);
   }
 
-  /** The file of a name this store already checked (a database, or a scratch file of its own). */
-  private file(name: string): string {
+  /** A database is held by its file (a name this store already checked, or a scratch file). */
+  protected override key(name: string): string {
     return path.resolve(name);
+  }
+
+  /** The directory of a database's file; the store's is the working directory. */
+  protected override dirOf(name?: string): string {
+    return name === undefined ? "." : path.dirname(path.resolve(name));
   }
 
   /** Node's host opens any file by its path: it is the only store of its runtime. */
@@ -188,37 +175,35 @@ export class NodeStore implements DatabaseStore {
     return true;
   }
 
-  isAcquired(name: string): boolean {
-    return this.held.has(this.file(name));
+  protected async open(name: string): Promise<ProcessLock> {
+    const p = this.key(name);
+    const lock = await lockFile(p);
+    if (!lock) throw inAnotherProcess(name);
+    await this.sweep(path.dirname(p), path.basename(p));
+    return lock;
   }
 
-  async acquire(name: string): Promise<void> {
-    const p = this.file(name);
-    let entry = this.held.get(p);
-    if (!entry) {
-      const lock = lockFile(p).then(async (l) => {
-        if (!l) throw inAnotherProcess(name);
-        await this.sweep(path.dirname(p), path.basename(p));
-        return l;
-      });
-      entry = { refs: 0, lock };
-      this.held.set(p, entry);
-    }
-    entry.refs++;
+  protected async close(_name: string, lock: ProcessLock): Promise<void> {
+    lock.release();
+  }
+
+  protected async filesIn(dir: string): Promise<string[]> {
     try {
-      await entry.lock;
-    } catch (e) {
-      if (--entry.refs === 0 && this.held.get(p) === entry) this.held.delete(p);
-      throw e;
+      return await fs.promises.readdir(dir);
+    } catch {
+      return []; // no such directory: nothing in it
     }
   }
 
-  async release(name: string): Promise<void> {
-    const p = this.file(name);
-    const entry = this.held.get(p);
-    if (!entry || --entry.refs > 0) return;
-    this.held.delete(p);
-    (await entry.lock).release();
+  /**
+   * An import's scratch file is abandoned when its process is gone. Those of live processes
+   * stay, this one's included (its other threads may be importing).
+   */
+  protected async removeIfAbandoned(dir: string, file: string, owner: string): Promise<void> {
+    if (!/^\d+$/.test(owner)) return;
+    const pid = Number(owner);
+    if (pid === process.pid || processAlive(pid)) return;
+    await fs.promises.rm(path.join(dir, file), { force: true });
   }
 
   /** Runs fn on a database that is not open here, holding its file lock (so no process has it). */
@@ -233,8 +218,7 @@ export class NodeStore implements DatabaseStore {
   }
 
   /** The SQLite databases in the working directory (files that start with SQLite's header). */
-  async list(): Promise<string[]> {
-    await this.sweep(".");
+  protected async databases(): Promise<string[]> {
     const names: string[] = [];
     for (const entry of await fs.promises.readdir(".", { withFileTypes: true })) {
       if (!entry.isFile() || entry.name.startsWith(SCRATCH_PREFIX)) continue;
@@ -247,16 +231,14 @@ export class NodeStore implements DatabaseStore {
       }
       if (header.toString("latin1") === SQLITE_HEADER) names.push(entry.name);
     }
-    return names.sort();
+    return names;
   }
 
-  async remove(name: string): Promise<boolean> {
-    const p = this.path(name);
-    if (this.held.has(p)) throw openHere(name, "delete");
-    await this.sweep(path.dirname(p));
+  protected async removeFiles(name: string): Promise<boolean> {
+    const p = this.key(name);
     return this.exclusively(name, async () => {
       let existed = true;
-      for (const file of [p, ...SIDE_FILES.map((s) => p + s)]) {
+      for (const file of filesOf(p)) {
         try {
           await fs.promises.unlink(file);
         } catch (e) {
@@ -294,7 +276,7 @@ export class NodeStore implements DatabaseStore {
     });
   }
 
-  scratch(base: string): string {
+  override scratch(base: string): string {
     return path.resolve(SCRATCH_PREFIX + base);
   }
 

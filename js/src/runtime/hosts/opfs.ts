@@ -20,16 +20,17 @@ import type { HostFileSystem } from "../host.js";
 import { lockManager } from "../locks.js";
 import { type AcquiredFile, AcquiredFiles } from "./acquired.js";
 import {
-  type DatabaseStore,
+  BaseStore,
   SCRATCH_PREFIX,
-  importScratch,
-  importScratchOf,
   SIDE_FILES,
+  type StoreOptions,
   checkBrowserName,
+  filesOf,
+  importScratch,
   inUse,
+  isDatabaseFile,
   notFound,
-  openHere,
-  retryWhileInUse,
+  randomToken,
 } from "../store.js";
 
 /** The part of FileSystemSyncAccessHandle used here (in lib.webworker, not lib.dom). */
@@ -60,11 +61,6 @@ interface DirectoryHandle {
 
 interface OpfsFile extends AcquiredFile {
   handle: SyncAccessHandle;
-}
-
-interface Held {
-  refs: number;
-  files: Map<string, OpfsFile>;
 }
 
 function isNamed(e: unknown, ...names: string[]): boolean {
@@ -114,26 +110,18 @@ function noSyncHandles(e: unknown): string {
   );
 }
 
-export class OpfsStore implements DatabaseStore {
+export class OpfsStore extends BaseStore<Map<string, OpfsFile>> {
   readonly kind = "opfs";
   readonly host: HostFileSystem;
   private rootPromise: Promise<DirectoryHandle> | null = null;
-  private readonly held = new Map<string, Held>();
   /** The acquired files, and the host's handles on them (a file SQLite creates is emptied). */
   private readonly files = new AcquiredFiles<OpfsFile>("OPFS", (f) => f.handle.truncate(0));
   /** Releases the Web Lock of each scratch file an import of this worker is writing. */
   private readonly writing = new Map<string, () => void>();
 
-  private readonly contentionMs: number;
-
-  /**
-   * @param contentionMs how long a conflicting handle is retried before DATABASE_IN_USE: a page
-   *   that just reloaded or a worker that was just terminated releases its handles late (up to
-   *   seconds when it was busy).
-   */
-  constructor(options: { contentionMs?: number } = {}) {
+  constructor(options: StoreOptions = {}) {
+    super(options);
     this.host = this.makeHost();
-    this.contentionMs = options.contentionMs ?? 400;
   }
 
   private root(): Promise<DirectoryHandle> {
@@ -172,7 +160,7 @@ export class OpfsStore implements DatabaseStore {
     } catch (e) {
       return (e as Error).message;
     }
-    const probe = `${SCRATCH_PREFIX}probe-${crypto.getRandomValues(new Uint32Array(1))[0].toString(36)}`;
+    const probe = `${SCRATCH_PREFIX}probe-${randomToken()}`;
     try {
       const access = await (
         await dir.getFileHandle(probe, { create: true })
@@ -190,24 +178,9 @@ export class OpfsStore implements DatabaseStore {
     return this.files.byPath.has(path);
   }
 
-  isAcquired(name: string): boolean {
-    return this.held.has(name);
-  }
-
-  /** With create false, a database that does not exist is SQLITE_CANTOPEN (nothing is created). */
-  async acquire(name: string, options: { create?: boolean } = {}): Promise<void> {
-    const held = this.held.get(name);
-    if (held) {
-      held.refs++;
-      return;
-    }
-    // A conflict is retried for a while before it counts as another tab (see constructor).
-    await retryWhileInUse(this.contentionMs, () => this.acquireOnce(name, options.create ?? true));
-  }
-
-  private async acquireOnce(name: string, create: boolean): Promise<void> {
+  protected async open(name: string, create: boolean): Promise<Map<string, OpfsFile>> {
     const dir = await this.root();
-    await this.sweep(dir, name);
+    await this.sweep("", name);
     if (!create) {
       try {
         await dir.getFileHandle(name);
@@ -219,7 +192,7 @@ export class OpfsStore implements DatabaseStore {
     const files = new Map<string, OpfsFile>();
     try {
       // Both side files SQLite may open (the journal, the WAL): handles open only asynchronously.
-      for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
+      for (const file of filesOf(name)) {
         let exists = true;
         let handle: FileHandle;
         try {
@@ -240,16 +213,13 @@ export class OpfsStore implements DatabaseStore {
       throw e;
     }
     for (const [file, f] of files) this.files.byPath.set(file, f);
-    this.held.set(name, { refs: 1, files });
+    return files;
   }
 
-  async release(name: string): Promise<void> {
-    const held = this.held.get(name);
-    if (!held || --held.refs > 0) return;
-    this.held.delete(name);
+  protected async close(name: string, files: Map<string, OpfsFile>): Promise<void> {
+    for (const file of files.keys()) this.files.byPath.delete(file);
     const dir = await this.root();
-    for (const [file, f] of held.files) {
-      this.files.byPath.delete(file);
+    for (const [file, f] of files) {
       const absent = !f.exists || (file !== name && f.handle.getSize() === 0);
       f.handle.close();
       // An absent side file is removed; so is the file itself if it was deleted (the self-test
@@ -258,45 +228,30 @@ export class OpfsStore implements DatabaseStore {
     }
   }
 
-  /**
-   * Removes the scratch files of imports that no tab or worker is writing (its Web Lock is free):
-   * a tab closed or killed during an import leaves one, as large as what it had written. With
-   * only, those of that database alone.
-   */
-  private async sweep(dir: DirectoryHandle, only?: string): Promise<void> {
+  protected async filesIn(): Promise<string[]> {
+    const files: string[] = [];
+    for await (const file of (await this.root()).keys()) files.push(file);
+    return files;
+  }
+
+  /** An import's scratch file is abandoned when its Web Lock is free (the writer is gone). */
+  protected async removeIfAbandoned(_dir: string, file: string): Promise<void> {
     const locks = lockManager();
     if (!locks) return;
-    const stale: string[] = [];
-    for await (const file of dir.keys()) {
-      const scratch = importScratchOf(file);
-      if (scratch && (only === undefined || scratch.name === only)) stale.push(file);
-    }
-    for (const file of stale) {
-      await locks.request(scratchLock(file), { ifAvailable: true }, async (lock) => {
-        if (lock) await dir.removeEntry(file).catch(() => {});
-      });
-    }
+    const dir = await this.root();
+    await locks.request(scratchLock(file), { ifAvailable: true }, async (lock) => {
+      if (lock) await dir.removeEntry(file).catch(() => {});
+    });
   }
 
-  async list(): Promise<string[]> {
-    const dir = await this.root();
-    await this.sweep(dir);
-    const names: string[] = [];
-    for await (const file of dir.keys()) {
-      if (file.startsWith(SCRATCH_PREFIX)) continue;
-      if (SIDE_FILES.some((s) => file.endsWith(s))) continue;
-      names.push(file);
-    }
-    return names.sort();
+  protected async databases(): Promise<string[]> {
+    return (await this.filesIn()).filter(isDatabaseFile);
   }
 
-  async remove(name: string): Promise<boolean> {
-    this.path(name);
-    if (this.isAcquired(name)) throw openHere(name, "delete");
+  protected async removeFiles(name: string): Promise<boolean> {
     const dir = await this.root();
-    await this.sweep(dir);
     let existed = true;
-    for (const file of [name, ...SIDE_FILES.map((s) => name + s)]) {
+    for (const file of filesOf(name)) {
       try {
         await dir.removeEntry(file);
       } catch (e) {
@@ -313,9 +268,8 @@ export class OpfsStore implements DatabaseStore {
 
   async writeScratch(name: string, chunks: AsyncIterable<Uint8Array>): Promise<string> {
     const dir = await this.root();
-    await this.sweep(dir);
-    const token = crypto.getRandomValues(new Uint32Array(1))[0].toString(36);
-    const scratch = importScratch(token, name);
+    await this.sweep("");
+    const scratch = importScratch(randomToken(), name);
     await this.lockScratch(scratch);
     let access: SyncAccessHandle;
     try {
@@ -389,10 +343,6 @@ export class OpfsStore implements DatabaseStore {
     if (old) await dir.removeEntry(backup).catch(() => {});
     this.writing.get(scratch)?.();
     this.writing.delete(scratch);
-  }
-
-  scratch(base: string): string {
-    return SCRATCH_PREFIX + base;
   }
 
   async discard(scratch: string): Promise<void> {
