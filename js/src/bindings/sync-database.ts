@@ -14,7 +14,12 @@ import {
 } from "../codec/results.js";
 import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
-import { type PersistentStorage, STORAGE_KINDS, type Storage } from "../runtime/storages.js";
+import {
+  type PersistentStorage,
+  STORAGE_KINDS,
+  type Storage,
+  isPersistent,
+} from "../runtime/storages.js";
 import type { Choice } from "../runtime/stores.js";
 import {
   type ApplyOptions,
@@ -62,7 +67,7 @@ export async function selfTest(
   const environment = options.environment ?? (await sharedEnvironment(options.wasm));
   const preferred = storage ? null : await environment.stores.preferred();
   const kind = storage ?? (typeof preferred === "object" ? preferred!.kind : "memory");
-  if (kind === "memory") {
+  if (!isPersistent(kind)) {
     const steps = runSelfTest(environment.runtime, VFS.memory, "self-test");
     return { ok: steps.every((s) => s.ok), storage: kind, steps };
   }
@@ -170,8 +175,14 @@ export interface ExecOptions {
   returnValue?: "this" | "resultRows";
 }
 
-/** The Web Storage areas of JsStorageDb, beside the storages of the other databases. */
-const webStorageKinds = new Set<string>(["local", "session"]);
+/**
+ * The VFS of a database's storage: a persistent storage's files through its store (the host),
+ * memory, or the Web Storage areas of JsStorageDb ("local", "session").
+ */
+function vfsOf(storage: SyncDatabase["storage"]): (typeof VFS)[keyof typeof VFS] {
+  if (storage === "local" || storage === "session") return VFS.keyValue;
+  return isPersistent(storage) ? VFS.host : VFS.memory;
+}
 
 const FLAGS = {
   create: OpenFlag.SQLITE_OPEN_READWRITE | OpenFlag.SQLITE_OPEN_CREATE,
@@ -211,7 +222,7 @@ export class SyncDatabase {
     const stores = environment.stores;
     const asked = options.webStorage ?? options.storage;
     const storage = storageOf(name, options, asked ? null : await stores.preferred());
-    if (storage === "memory" || storage === "local" || storage === "session") {
+    if (!isPersistent(storage)) {
       return new SyncDatabase(name, { ...options, environment });
     }
     const store = stores.get(storage);
@@ -238,7 +249,8 @@ export class SyncDatabase {
     const mode = options.mode ?? "create";
     if (!(mode in FLAGS))
       throw new TypeError('Database: mode must be "create", "readwrite" or "readonly"');
-    const kind = webStorageKinds.has(storage) ? null : STORAGE_KINDS[storage as Storage];
+    const vfs = vfsOf(storage);
+    const kind = vfs === VFS.keyValue ? null : STORAGE_KINDS[storage as Storage];
     if (kind?.opensAsynchronously && !acquired) {
       throw new WebSqliteError(
         "UNSUPPORTED",
@@ -246,16 +258,12 @@ export class SyncDatabase {
           "`await Database.open(name)` instead of `new Database()`",
       );
     }
-    const webStorage = storage === "local" || storage === "session";
-    const store = storage === "memory" || webStorage ? null : environment.stores.get(storage);
+    const store = isPersistent(storage) ? environment.stores.get(storage) : null;
     const path = store ? store.path(name) : name;
-    const connection = Connection.open(environment.runtime, path, {
-      vfs: webStorage ? VFS.keyValue : storage === "memory" ? VFS.memory : VFS.host,
-      flags: FLAGS[mode],
-    });
+    const connection = Connection.open(environment.runtime, path, { vfs, flags: FLAGS[mode] });
     try {
       // One call: the journal mode of persistent databases, and the durability.
-      const persistent = !webStorage && storage !== "memory" && mode !== "readonly";
+      const persistent = store !== null && mode !== "readonly";
       const synchronous = SYNCHRONOUS[options.durability ?? "full"];
       connection.exec(persistent ? `${PERSISTENT_PRAGMAS}; ${synchronous}` : synchronous);
     } catch (e) {

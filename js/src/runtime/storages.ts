@@ -43,6 +43,9 @@ export const PERSISTENT = STORAGES.filter(
 ) as PersistentStorage[];
 
 /** Whether a storage keeps its databases (every one but memory). */
-export function isPersistent(storage: Storage): storage is PersistentStorage {
-  return (STORAGE_KINDS as Partial<typeof STORAGE_KINDS>)[storage]?.persistent === true;
+export function isPersistent(storage: string): storage is PersistentStorage {
+  return (
+    (STORAGE_KINDS as Partial<Record<string, { persistent: boolean }>>)[storage]?.persistent ===
+    true
+  );
 }
