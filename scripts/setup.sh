@@ -6,7 +6,9 @@
 #   npm:  the pinned dev dependencies (npm ci): Binaryen's wasm-opt for the build, the bundlers the
 #         package is tested in, Kysely and Drizzle (its drivers are tested with them), the peers
 #         the benchmarks run
-#   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256
+#   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256; and
+#         the encryption build's amalgamation: SQLite3 Multiple Ciphers' cipher layer over that
+#         same SQLite (fetch_cipher, below), verified by sha256
 set -euo pipefail
 
 cd "$(dirname "$0")/.."
@@ -18,13 +20,26 @@ SQLITE_C_SHA256=75a4760a7b9727a4c4c877aec92eacf39e52a8f2921ce00bd33be6d3a8e8e254
 SQLITE_H_SHA256=d6c84557261893439b341d2e6c35187ae3ea24fbfd843ad94616f72d89242b8c
 SQLITE_DIR="$ROOT/build/deps/sqlite-$SQLITE_VERSION"
 
+# SQLite3 Multiple Ciphers (MIT): its amalgamation is SQLite 3.53.4 with a few edits (the hooks of
+# its codec) followed by the cipher layer. Our builds keep one SQLite, $SQLITE_VERSION: the edits
+# are taken as the difference between its SQLite part and the SQLite it started from (3.53.4, in
+# better-sqlite3 13.0.2), applied to ours, and the cipher layer follows (docs/ARCHITECTURE.md,
+# "Encryption").
+CIPHER_VERSION=2.4.0
+CIPHER_NPM_PACKAGE=better-sqlite3-multiple-ciphers@13.0.3
+CIPHER_C_SHA256=ad84d2c24540cf62ea27ee414911a32963390769bd031f39a50aec0ad90614a0
+CIPHER_BASE_NPM_PACKAGE=better-sqlite3@13.0.2
+CIPHER_BASE_C_SHA256=6a2805f8c1ef020a7086e62258519323cf98b219e9fe87a42065d916cfebaefc
+CIPHER_OUT_SHA256=4edc2d7e2f1da36443b6d8b51243495691d80b5554df51cdfbf2431b6d6dcc20
+CIPHER_DIR="$ROOT/build/deps/sqlite3mc-$CIPHER_VERSION-sqlite-$SQLITE_VERSION"
+
 APT_PACKAGES=(
   clang-14 lld-14 cmake ninja-build make pkg-config
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   libgtest-dev clang-format-14 libclang-rt-14-dev nodejs npm
   chromium fonts-liberation
   firefox-esr webkit2gtk-driver xvfb
-  postgresql
+  postgresql patch
 )
 
 log() { printf 'setup: %s\n' "$*"; }
@@ -86,7 +101,53 @@ fetch_sqlite() {
   cp "$tmp/package/deps/sqlite3/sqlite3.c" "$tmp/package/deps/sqlite3/sqlite3.h" "$SQLITE_DIR/"
 }
 
+# The amalgamation of the encryption build (needs fetch_sqlite's): SQLite3MC's text before its
+# SQLite part, our SQLite with SQLite3MC's edits, SQLite3MC's text after its SQLite part.
+fetch_cipher() {
+  if [[ -f $CIPHER_DIR/sqlite3.c ]] && sha_ok "$CIPHER_DIR/sqlite3.c" "$CIPHER_OUT_SHA256" &&
+    sha_ok "$CIPHER_DIR/sqlite3.h" "$SQLITE_H_SHA256"; then
+    return
+  fi
+  log "making SQLite3 Multiple Ciphers $CIPHER_VERSION over SQLite $SQLITE_VERSION"
+  local tmp
+  tmp=$(mktemp -d)
+  trap 'rm -rf "$tmp"' RETURN
+  mkdir "$tmp/mc" "$tmp/base"
+  (cd "$tmp/mc" && npm pack --silent "$CIPHER_NPM_PACKAGE" >/dev/null)
+  (cd "$tmp/base" && npm pack --silent "$CIPHER_BASE_NPM_PACKAGE" >/dev/null)
+  tar -xzf "$tmp"/mc/*.tgz -C "$tmp/mc" package/deps/sqlite3/sqlite3.c
+  tar -xzf "$tmp"/base/*.tgz -C "$tmp/base" package/deps/sqlite3/sqlite3.c
+  local mc=$tmp/mc/package/deps/sqlite3/sqlite3.c base=$tmp/base/package/deps/sqlite3/sqlite3.c
+  if ! sha_ok "$mc" "$CIPHER_C_SHA256" || ! sha_ok "$base" "$CIPHER_BASE_C_SHA256"; then
+    echo "setup: sha256 mismatch for $CIPHER_NPM_PACKAGE or $CIPHER_BASE_NPM_PACKAGE" >&2
+    exit 1
+  fi
+  local begin end
+  begin=$(grep -n -m1 '^/\*\*\* Begin of #include "sqlite3patched.c" \*\*\*/$' "$mc" | cut -d: -f1)
+  end=$(grep -n -m1 '^/\*\*\* End of #include "sqlite3patched.c" \*\*\*/$' "$mc" | cut -d: -f1)
+  sed -n "$((begin + 1)),$((end - 1))p" "$mc" >"$tmp/mc-sqlite.c"
+  diff -u "$base" "$tmp/mc-sqlite.c" >"$tmp/edits.diff" && {
+    echo "setup: no edits found in $CIPHER_NPM_PACKAGE's SQLite" >&2
+    exit 1
+  }
+  patch --quiet --forward -o "$tmp/sqlite.c" "$SQLITE_DIR/sqlite3.c" <"$tmp/edits.diff"
+  {
+    sed -n "1,${begin}p" "$mc"
+    cat "$tmp/sqlite.c"
+    sed -n "${end},\$p" "$mc"
+  } >"$tmp/sqlite3.c"
+  if ! sha_ok "$tmp/sqlite3.c" "$CIPHER_OUT_SHA256"; then
+    echo "setup: the encryption build's amalgamation is not the one expected" \
+      "(sha256 $(sha256sum "$tmp/sqlite3.c" | cut -c1-64))" >&2
+    exit 1
+  fi
+  mkdir -p "$CIPHER_DIR"
+  cp "$tmp/sqlite3.c" "$CIPHER_DIR/"
+  cp "$SQLITE_DIR/sqlite3.h" "$CIPHER_DIR/"
+}
+
 install_apt
 install_npm
 fetch_sqlite
+fetch_cipher
 log "ok"

@@ -34,7 +34,7 @@ extern "C" int LLVMFuzzerTestOneInput(const uint8_t* data, size_t size) {
     const char path[] = "fuzz";
     const char vfs[] = "wsq-memory";
     wsq_open(path, sizeof path - 1, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs, sizeof vfs - 1,
-             &c);
+             nullptr, 0, WSQ_KEY_NONE, &c);
     return c;
   }();
   // The input is "SQL \0 params": the first NUL splits the two.

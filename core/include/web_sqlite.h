@@ -133,10 +133,33 @@ const char* wsq_sqlite_version(void);
 /// The symbolic name of a (possibly extended) result code, e.g. "SQLITE_CONSTRAINT_UNIQUE".
 const char* wsq_code_name(int32_t code);
 
-/// Opens a connection. flags are SQLITE_OPEN_* bits; vfs names a VFS ("" for the default).
-/// On success *out holds the handle; on failure the response holds the error.
+/// What the bytes of a key are (wsq_open, wsq_rekey).
+enum wsq_key_kind {
+  WSQ_KEY_NONE = 0,        /// no key: a database that is not encrypted (rekey: decrypts)
+  WSQ_KEY_PASSPHRASE = 1,  /// a passphrase (UTF-8), through the cipher's key derivation
+  WSQ_KEY_RAW = 2          /// the 32 bytes of the key itself
+};
+
+/// Result codes of keys, extended codes of SQLITE_NOTADB (the file cannot be read as it is).
+enum wsq_key_result {
+  WSQ_KEY_WRONG = 26 | (101 << 8),      /// the key does not decrypt the database
+  WSQ_KEY_REQUIRED = 26 | (102 << 8),   /// the database is encrypted and no key was given
+  WSQ_NOT_ENCRYPTED = 26 | (103 << 8),  /// a key was given for a database that is not encrypted
+  WSQ_NO_CIPHER = 26 | (104 << 8)       /// a key was given to a build without encryption
+};
+
+/// Opens a connection. flags are SQLITE_OPEN_* bits; vfs names a VFS ("" for the default). With
+/// a key (key_kind not WSQ_KEY_NONE) the database is encrypted, or created encrypted; the key is
+/// proven before the call returns (WSQ_KEY_WRONG), and a database that is encrypted cannot be
+/// opened without one (WSQ_KEY_REQUIRED). On success *out holds the handle; on failure the
+/// response holds the error.
 int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs, size_t vfs_len,
-                 wsq_conn* out);
+                 const uint8_t* key, size_t key_len, int32_t key_kind, wsq_conn* out);
+/// Changes the key of the connection's main database, in one transaction: a key encrypts a
+/// database that is not, WSQ_KEY_NONE decrypts one. WSQ_NO_CIPHER in a build without encryption.
+int32_t wsq_rekey(wsq_conn conn, const uint8_t* key, size_t key_len, int32_t key_kind);
+/// 1 in the encryption build (web-sqlite-cipher.wasm), 0 in the other.
+int32_t wsq_has_cipher(void);
 /// Closes a connection, finalizing its statements first.
 int32_t wsq_close(wsq_conn conn);
 /// Sets the busy timeout in milliseconds.

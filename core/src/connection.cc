@@ -34,16 +34,22 @@ int TooBig(Error* error) { return error->Set(SQLITE_TOOBIG, "the SQL text is lon
 
 }  // namespace
 
-int Connection::Open(const std::string& path, int flags, const std::string& vfs,
+int Connection::Open(const std::string& path, int flags, const std::string& vfs, const Key& key,
                      std::unique_ptr<Connection>* out, Error* error) {
   sqlite3* db = nullptr;
+  const std::string via = CipherVfs(vfs);
   int rc = sqlite3_open_v2(path.c_str(), &db, flags | SQLITE_OPEN_EXRESCODE,
-                           vfs.empty() ? nullptr : vfs.c_str());
+                           via.empty() ? nullptr : via.c_str());
   if (rc != SQLITE_OK) {
     error->FromDb(db, rc);
     if (db == nullptr) error->message = "out of memory opening '" + path + "'";
     sqlite3_close(db);
     return error->code;
+  }
+  rc = Unlock(db, path, key, error);
+  if (rc != SQLITE_OK) {
+    sqlite3_close(db);
+    return rc;
   }
   sqlite3_extended_result_codes(db, 1);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
@@ -57,6 +63,8 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
                              &Connection::CaptureTxn, nullptr, nullptr, nullptr);
   return SQLITE_OK;
 }
+
+int Connection::Rekey(const Key& key, Error* error) { return wsq::Rekey(db_, key, error); }
 
 void Connection::CaptureTxn(sqlite3_context* ctx, int, sqlite3_value**) {
   auto* c = static_cast<Connection*>(sqlite3_user_data(ctx));

@@ -17,7 +17,8 @@ class CAbiTest : public ::testing::Test {
  protected:
   void SetUp() override {
     ASSERT_EQ(wsq_init(), SQLITE_OK);
-    ASSERT_EQ(wsq_open(":memory:", 8, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", 0, &conn_),
+    ASSERT_EQ(wsq_open(":memory:", 8, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", 0, nullptr, 0,
+                       WSQ_KEY_NONE, &conn_),
               SQLITE_OK);
   }
   void TearDown() override {

@@ -24,7 +24,7 @@ int main(void) {
   CHECK(wsq_init() == 0);
   CHECK(strcmp(wsq_sqlite_version(), "3.54.1") == 0);
   CHECK(strcmp(wsq_code_name(2067), "SQLITE_CONSTRAINT_UNIQUE") == 0);
-  CHECK(wsq_open(path, strlen(path), 0x6, "", 0, &conn) == 0 && conn != 0);
+  CHECK(wsq_open(path, strlen(path), 0x6, "", 0, NULL, 0, WSQ_KEY_NONE, &conn) == 0 && conn != 0);
   CHECK(wsq_exec(conn, sql, strlen(sql), NULL, 0, WSQ_RUN_ROWS) == 0);
   response = wsq_last_response();
   CHECK(response->status == 0 && response->len > 32);

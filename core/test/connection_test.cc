@@ -3,6 +3,7 @@
 
 #include <gtest/gtest.h>
 
+#include <fstream>
 #include <string>
 #include <vector>
 
@@ -257,6 +258,39 @@ TEST_F(ConnectionTest, CommittedTablesAreListedOnceAndOnlyAfterTheCommit) {
       << error_.message;
   EXPECT_EQ(Committed(conn_.get()), (Names{"w", "t", "aux.x"}))
       << "WITHOUT ROWID, a whole-table DELETE, an attached database";
+}
+
+}  // namespace
+}  // namespace wsq
+
+namespace wsq {
+namespace {
+
+// The build without encryption refuses a key, and says that a file in the cipher's format is
+// encrypted rather than "file is not a database".
+TEST(PlainBuildTest, RefusesKeysAndNamesEncryptedFiles) {
+  test::TempDir dir;
+  const std::string path = dir.path() + "/sealed.db";
+  std::unique_ptr<Connection> c;
+  Error error;
+  const std::string pass = "k";
+  const Key key{WSQ_KEY_PASSPHRASE, reinterpret_cast<const uint8_t*>(pass.data()), pass.size()};
+  EXPECT_EQ(Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "", key, &c, &error),
+            WSQ_NO_CIPHER);
+  EXPECT_NE(error.message.find("web-sqlite-cipher.wasm"), std::string::npos);
+  EXPECT_EQ(wsq_has_cipher(), 0);
+  // A page in the cipher's format: a salt where SQLite writes its name, the header's bytes 16-23
+  // as SQLite wrote them (4096-byte pages, 32 reserved bytes).
+  std::string page(4096, '\x5a');
+  const unsigned char tail[] = {0x10, 0x00, 1, 1, 32, 64, 32, 32};
+  page.replace(16, sizeof tail, reinterpret_cast<const char*>(tail), sizeof tail);
+  {
+    std::ofstream out(path, std::ios::binary);
+    out << page;
+  }
+  error.Clear();
+  EXPECT_EQ(Connection::Open(path, SQLITE_OPEN_READWRITE, "", &c, &error), WSQ_KEY_REQUIRED);
+  EXPECT_NE(error.message.find("open it with its key"), std::string::npos);
 }
 
 }  // namespace

@@ -109,6 +109,13 @@ int main() {
          {"REPLACE", WSQ_CONFLICT_REPLACE},
          {"ABORT", WSQ_CONFLICT_ABORT}});
   Table(nullptr, "ErrorFlag", {{"AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT}});
+  Table(nullptr, "KeyKind",
+        {{"NONE", WSQ_KEY_NONE}, {"PASSPHRASE", WSQ_KEY_PASSPHRASE}, {"RAW", WSQ_KEY_RAW}});
+  Table(nullptr, "KeyResult",
+        {{"WRONG_KEY", WSQ_KEY_WRONG},
+         {"KEY_REQUIRED", WSQ_KEY_REQUIRED},
+         {"NOT_ENCRYPTED", WSQ_NOT_ENCRYPTED},
+         {"NO_CIPHER", WSQ_NO_CIPHER}});
   Table(nullptr, "ConnFlag",
         {{"IN_TRANSACTION", WSQ_CONN_IN_TRANSACTION}, {"CHANGES", WSQ_CONN_CHANGES}});
 
@@ -127,7 +134,10 @@ int main() {
   WSQ_EXPORT(wsq_free, "p")
   WSQ_EXPORT(wsq_sqlite_version)
   WSQ_EXPORT(wsq_code_name, "code")
-  WSQ_EXPORT(wsq_open, "path", "pathLen", "flags", "vfs", "vfsLen", "out")
+  WSQ_EXPORT(wsq_open, "path", "pathLen", "flags", "vfs", "vfsLen", "key", "keyLen", "keyKind",
+             "out")
+  WSQ_EXPORT(wsq_rekey, "conn", "key", "keyLen", "keyKind")
+  WSQ_EXPORT(wsq_has_cipher)
   WSQ_EXPORT(wsq_close, "conn")
   WSQ_EXPORT(wsq_busy_timeout, "conn", "ms")
   WSQ_EXPORT(wsq_exec, "conn", "sql", "sqlLen", "params", "paramsLen", "flags")

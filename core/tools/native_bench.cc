@@ -32,9 +32,9 @@ int main(int argc, char** argv) {
   std::string vfs = argc > 3 ? argv[3] : "wsq-memory";
   Check(wsq_init(), "init");
   wsq_conn conn = 0;
-  Check(
-      wsq_open(path.data(), path.size(), 0x6 /* READWRITE|CREATE */, vfs.data(), vfs.size(), &conn),
-      "open");
+  Check(wsq_open(path.data(), path.size(), 0x6 /* READWRITE|CREATE */, vfs.data(), vfs.size(),
+                 nullptr, 0, WSQ_KEY_NONE, &conn),
+        "open");
   auto exec = [&](const char* sql) {
     Check(wsq_exec(conn, sql, std::strlen(sql), nullptr, 0, 0), sql);
   };

@@ -12,6 +12,7 @@
 
 #include "web_sqlite/byte_writer.h"
 #include "web_sqlite/changeset.h"
+#include "web_sqlite/cipher.h"
 #include "web_sqlite/error.h"
 #include "web_sqlite/sqlite.h"
 #include "web_sqlite/statement.h"
@@ -21,10 +22,18 @@ namespace wsq {
 
 class Connection {
  public:
-  /// Opens path with SQLITE_OPEN_* flags through vfs (empty: the default VFS). Extended result
-  /// codes and SQLITE_DBCONFIG_DEFENSIVE are switched on.
-  static int Open(const std::string& path, int flags, const std::string& vfs,
+  /// Opens path with SQLITE_OPEN_* flags through vfs (empty: the default VFS), with key (none:
+  /// a database that is not encrypted; web_sqlite/cipher.h). Extended result codes and
+  /// SQLITE_DBCONFIG_DEFENSIVE are switched on.
+  static int Open(const std::string& path, int flags, const std::string& vfs, const Key& key,
                   std::unique_ptr<Connection>* out, Error* error);
+  static int Open(const std::string& path, int flags, const std::string& vfs,
+                  std::unique_ptr<Connection>* out, Error* error) {
+    return Open(path, flags, vfs, Key{}, out, error);
+  }
+
+  /// Changes the key of the main database (none: decrypts it).
+  int Rekey(const Key& key, Error* error);
 
   Connection(const Connection&) = delete;
   Connection& operator=(const Connection&) = delete;

@@ -10,6 +10,19 @@ int wsq_os_init_(void) { return sqlite3KvvfsInit(); }
 int wsq_os_end_(void) { return SQLITE_OK; }
 #endif
 
+#if defined(__wasm__) && WSQ_CIPHER
+// The encryption build's salts and nonces come from getentropy() (SQLite3MC's source of
+// randomness in wasm): the host's, as for SQLite's own randomness (crypto.getRandomValues in
+// browsers and in Node), instead of WASI's random_get, which the runtime does not provide.
+__attribute__((import_module("env"), import_name("wsq_host_random"))) void wsq_host_random(
+    unsigned char* buffer, unsigned int n);
+int getentropy(void* buffer, size_t n) {
+  if (n > 256) return -1;
+  wsq_host_random((unsigned char*)buffer, (unsigned int)n);
+  return 0;
+}
+#endif
+
 int wsq_kvvfs_install(int (*read)(const char*, const char*, char*, int),
                       int (*write)(const char*, const char*, const char*),
                       int (*remove)(const char*, const char*)) {

@@ -213,19 +213,28 @@ WSQ_EXPORT("wsq_code_name") const char* wsq_code_name(int32_t code) {
 
 WSQ_EXPORT("wsq_open")
 int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* vfs, size_t vfs_len,
-                 wsq_conn* out) {
+                 const uint8_t* key, size_t key_len, int32_t key_kind, wsq_conn* out) {
   State& s = Begin();
   *out = 0;
   if (!s.initialized) return NotInitialized();
   std::unique_ptr<Connection> connection;
   int rc = Connection::Open(std::string(path, path_len), flags, std::string(vfs, vfs_len),
-                            &connection, &s.error);
+                            wsq::Key{key_kind, key, key_len}, &connection, &s.error);
   if (rc != SQLITE_OK) return Respond(rc);
   if (++s.next_connection == 0) ++s.next_connection;
   s.connections.emplace(s.next_connection, std::move(connection));
   *out = s.next_connection;
   return Respond(SQLITE_OK);
 }
+
+WSQ_EXPORT("wsq_rekey")
+int32_t wsq_rekey(wsq_conn conn, const uint8_t* key, size_t key_len, int32_t key_kind) {
+  return OnConnection(conn, [&](Connection& c, State& s) {
+    return c.Rekey(wsq::Key{key_kind, key, key_len}, &s.error);
+  });
+}
+
+WSQ_EXPORT("wsq_has_cipher") int32_t wsq_has_cipher(void) { return wsq::HasCipher() ? 1 : 0; }
 
 // The one call that destroys its connection, so it does not go through OnConnection.
 WSQ_EXPORT("wsq_close") int32_t wsq_close(wsq_conn conn) {

@@ -11,6 +11,7 @@ import {
   decodeResult,
 } from "../codec/results.js";
 import {
+  KeyKind,
   type CoreExports,
   OpenFlag,
   PrepareFlag,
@@ -105,7 +106,17 @@ export class Connection {
       const [ptr, len] = runtime.copyIn(text);
       // Both strings are staged together: split at the UTF-8 length of path.
       const pathLen = new TextEncoder().encode(path).length;
-      const rc = x.wsq_open(ptr, pathLen, flags, ptr + pathLen, len - pathLen, runtime.outPtr);
+      const rc = x.wsq_open(
+        ptr,
+        pathLen,
+        flags,
+        ptr + pathLen,
+        len - pathLen,
+        0,
+        0,
+        KeyKind.NONE,
+        runtime.outPtr,
+      );
       if (rc !== 0) throw runtime.error();
       return new Connection(runtime, runtime.u32At(runtime.outPtr), path);
     });

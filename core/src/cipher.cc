@@ -1,0 +1,181 @@
+// Encryption at rest (web_sqlite/cipher.h): compiled with WSQ_CIPHER=1 into the encryption build,
+// whose SQLite carries SQLite3 Multiple Ciphers, and with WSQ_CIPHER=0 into the other, which
+// refuses keys.
+#include "web_sqlite/cipher.h"
+
+#include <cstring>
+
+#include "web_sqlite.h"
+
+static_assert(SQLITE_NOTADB == 26, "wsq_key_result codes extend SQLITE_NOTADB");
+
+#if WSQ_CIPHER
+// SQLite3 Multiple Ciphers' interface (its sqlite3mc.h, not part of sqlite3.h).
+extern "C" {
+int sqlite3_key_v2(sqlite3* db, const char* zDbName, const void* pKey, int nKey);
+int sqlite3_rekey_v2(sqlite3* db, const char* zDbName, const void* pKey, int nKey);
+}
+#endif
+
+namespace wsq {
+
+namespace {
+
+/// What the first bytes of a database file say it is.
+enum class Looks { kEmpty, kPlain, kEncrypted, kOther };
+
+/// Reads the first 24 bytes of db's main file through its VFS, as they are on disk (no key is
+/// applied yet), and tells a plain SQLite file from one in the cipher's format: its first 16
+/// bytes are a random salt instead of "SQLite format 3", and bytes 16-23 stay as SQLite wrote
+/// them, with the reserved bytes of every page (20) the cipher's nonce and tag.
+Looks Look(sqlite3* db) {
+  sqlite3_file* file = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
+      file == nullptr || file->pMethods == nullptr) {
+    return Looks::kOther;
+  }
+  sqlite3_int64 size = 0;
+  if (file->pMethods->xFileSize(file, &size) != SQLITE_OK) return Looks::kOther;
+  if (size == 0) return Looks::kEmpty;
+  unsigned char header[24];
+  if (size < static_cast<sqlite3_int64>(sizeof header) ||
+      file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK) {
+    return Looks::kOther;
+  }
+  if (std::memcmp(header, "SQLite format 3", 16) == 0) return Looks::kPlain;
+  const unsigned page = (header[16] << 8) | header[17];
+  const bool page_ok = page == 1 || (page >= 512 && (page & (page - 1)) == 0);
+  const bool versions_ok = header[18] >= 1 && header[18] <= 2 && header[19] >= 1 && header[19] <= 2;
+  const bool fractions_ok = header[21] == 64 && header[22] == 32 && header[23] == 32;
+  return page_ok && versions_ok && fractions_ok && header[20] > 0 ? Looks::kEncrypted
+                                                                  : Looks::kOther;
+}
+
+int KeyRequired(const std::string& path, Error* error) {
+  return error->Set(WSQ_KEY_REQUIRED, "'" + path +
+                                          "' is encrypted: open it with its key ({ key }), or "
+                                          "delete it to start again");
+}
+
+#if WSQ_CIPHER
+
+/// The bytes SQLite3MC takes for a key: a passphrase as it is; raw key bytes after "raw:", which
+/// skips the key derivation. Zeroed when it goes: no copy of a key outlives the call.
+class KeyBytes {
+ public:
+  explicit KeyBytes(const Key& key) {
+    if (!key.given()) return;
+    if (key.kind == WSQ_KEY_RAW) bytes_ = "raw:";
+    bytes_.append(reinterpret_cast<const char*>(key.data), key.size);
+  }
+  ~KeyBytes() {
+    volatile char* p = bytes_.data();
+    for (size_t i = 0; i < bytes_.size(); i++) p[i] = 0;
+  }
+  KeyBytes(const KeyBytes&) = delete;
+  KeyBytes& operator=(const KeyBytes&) = delete;
+
+  const char* data() const { return bytes_.empty() ? nullptr : bytes_.data(); }
+  int size() const { return static_cast<int>(bytes_.size()); }
+
+ private:
+  std::string bytes_;
+};
+
+/// Reads the schema, which decrypts page 1 (and proves the key).
+int ReadSchema(sqlite3* db) {
+  return sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
+}
+
+#endif
+
+}  // namespace
+
+#if WSQ_CIPHER
+
+bool HasCipher() { return true; }
+
+std::string CipherVfs(const std::string& vfs) {
+  static const std::string kPrefix = "multipleciphers-";
+  std::string base = vfs;
+  if (base.empty()) {
+    sqlite3_vfs* fallback = sqlite3_vfs_find(nullptr);
+    if (fallback == nullptr) return vfs;
+    base = fallback->zName;
+  }
+  return base.rfind(kPrefix, 0) == 0 ? base : kPrefix + base;
+}
+
+int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
+  const Looks looks = Look(db);
+  if (!key.given()) return looks == Looks::kEncrypted ? KeyRequired(path, error) : SQLITE_OK;
+  if (looks == Looks::kPlain) {
+    return error->Set(
+        WSQ_NOT_ENCRYPTED,
+        "'" + path + "' is not encrypted: open it without a key, and rekey(key) encrypts it");
+  }
+  const KeyBytes bytes(key);
+  int rc = sqlite3_key_v2(db, "main", bytes.data(), bytes.size());
+  if (rc != SQLITE_OK) return error->FromDb(db, rc);
+  if (looks == Looks::kEmpty) return SQLITE_OK;  // a new database, encrypted from its first page
+  rc = ReadSchema(db);
+  if ((rc & 0xff) == SQLITE_NOTADB && looks == Looks::kEncrypted) {
+    return error->Set(WSQ_KEY_WRONG, "the key of '" + path +
+                                         "' is wrong: it does not decrypt the database (nothing "
+                                         "was changed)");
+  }
+  return rc == SQLITE_OK ? SQLITE_OK : error->FromDb(db, rc);
+}
+
+int Rekey(sqlite3* db, const Key& key, Error* error) {
+  if (sqlite3_get_autocommit(db) == 0) {
+    return error->Set(SQLITE_MISUSE, "rekey cannot run inside a transaction: commit it first");
+  }
+  const KeyBytes bytes(key);
+  // SQLite3MC encrypts a database that is not encrypted yet only in a rollback journal mode: the
+  // database leaves WAL for the rekey (one transaction, with the rollback journal) and returns.
+  char** rows = nullptr;
+  int n = 0;
+  int rc = sqlite3_get_table(db, "PRAGMA main.journal_mode", &rows, &n, nullptr, nullptr);
+  const bool wal = rc == SQLITE_OK && n == 1 && rows[1] && std::strcmp(rows[1], "wal") == 0;
+  sqlite3_free_table(rows);
+  if (rc != SQLITE_OK) return error->FromDb(db, rc);
+  if (wal) {
+    rc = sqlite3_exec(db, "PRAGMA main.journal_mode = DELETE", nullptr, nullptr, nullptr);
+    if (rc != SQLITE_OK) return error->FromDb(db, rc);
+  }
+  rc = sqlite3_rekey_v2(db, "main", bytes.data(), bytes.size());
+  if (rc != SQLITE_OK) error->FromDb(db, rc);
+  if (wal) {
+    const int back = sqlite3_exec(db, "PRAGMA main.journal_mode = WAL", nullptr, nullptr, nullptr);
+    if (rc == SQLITE_OK && back != SQLITE_OK) return error->FromDb(db, back);
+  }
+  return rc;
+}
+
+#else
+
+bool HasCipher() { return false; }
+
+std::string CipherVfs(const std::string& vfs) { return vfs; }
+
+namespace {
+
+int NoCipher(Error* error) {
+  return error->Set(WSQ_NO_CIPHER,
+                    "this build of web-sqlite has no encryption: a key needs "
+                    "web-sqlite-cipher.wasm, which open() loads when it is given a key");
+}
+
+}  // namespace
+
+int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
+  if (key.given()) return NoCipher(error);
+  return Look(db) == Looks::kEncrypted ? KeyRequired(path, error) : SQLITE_OK;
+}
+
+int Rekey(sqlite3*, const Key&, Error* error) { return NoCipher(error); }
+
+#endif
+
+}  // namespace wsq
