@@ -29,21 +29,22 @@ wasm: setup
 	cmake --build $(WASM)
 
 # The constants shared with C are generated from the headers, then the TypeScript is compiled
-# (js/dist/src, for Node) and the browser bundles built (js/dist/web), beside the one wasm both
-# use (js/dist/web/web-sqlite.wasm).
+# (js/dist/src, for Node) and the browser bundles built (js/dist/web), beside the wasm both use
+# (js/dist/web/web-sqlite.wasm, and web-sqlite-cipher.wasm, the encryption build, for keys).
 # Skipped when nothing it reads changed since the last build ($(DIST)/.built).
 js: native wasm
 	@mkdir -p $(dir $(GENERATED))
 	@$(NATIVE)/wsq_gen_constants > $(NATIVE)/constants.ts
 	@cmp -s $(NATIVE)/constants.ts $(GENERATED) || cp $(NATIVE)/constants.ts $(GENERATED)
 	@if [ -f $(DIST)/.built ] && [ -z "$$(find js/src js/test js/tsconfig.json scripts/bundle.mjs \
-		$(WASM)/web-sqlite.wasm package-lock.json -newer $(DIST)/.built -print -quit)" ]; then \
+		$(WASM)/web-sqlite.wasm $(WASM)/web-sqlite-cipher.wasm package-lock.json \
+		-newer $(DIST)/.built -print -quit)" ]; then \
 		echo "js: up to date"; \
 	else \
 		rm -rf $(DIST) && \
 		npx tsc -p js/tsconfig.json && \
 		mkdir -p $(DIST)/web && \
-		cp $(WASM)/web-sqlite.wasm $(DIST)/web/web-sqlite.wasm && \
+		cp $(WASM)/web-sqlite.wasm $(WASM)/web-sqlite-cipher.wasm $(DIST)/web/ && \
 		node scripts/bundle.mjs && \
 		touch $(DIST)/.built; \
 	fi

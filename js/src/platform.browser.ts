@@ -23,6 +23,11 @@ export function defaultWasmUrl(): URL {
   return new URL("./web-sqlite.wasm", import.meta.url);
 }
 
+/** The package's encryption build, beside the bundles; loaded only for a database with a key. */
+export function defaultCipherWasmUrl(): URL {
+  return new URL("./web-sqlite-cipher.wasm", import.meta.url);
+}
+
 /**
  * Compiles the wasm on the page while its worker starts, so that the two overlap (docs/
  * PERFORMANCE.md, "Cold start"); null if that fails: the worker then loads the wasm from its URL

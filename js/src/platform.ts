@@ -25,6 +25,11 @@ export function defaultWasmUrl(): URL {
   return new URL("../web/web-sqlite.wasm", import.meta.url);
 }
 
+/** The package's encryption build (js/dist/web/web-sqlite-cipher.wasm), loaded for keys alone. */
+export function defaultCipherWasmUrl(): URL {
+  return new URL("../web/web-sqlite-cipher.wasm", import.meta.url);
+}
+
 /** The bytes of a file: URL. */
 export function readLocalFile(url: URL): Promise<Uint8Array> {
   return readFile(url);

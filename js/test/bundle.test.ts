@@ -15,6 +15,8 @@ const WORKER =
 const BROKER =
   'new SharedWorker(new URL("./broker.js",import.meta.url),{type:"module",name:"web-sqlite-broker"})';
 const WASM = 'new URL("./web-sqlite.wasm",import.meta.url)';
+/** The encryption build, which bundlers emit too (an app downloads it only to open a key). */
+const CIPHER_WASM = 'new URL("./web-sqlite-cipher.wasm",import.meta.url)';
 
 /** How often needle occurs in haystack. */
 const count = (haystack: string, needle: string) => haystack.split(needle).length - 1;
@@ -29,21 +31,23 @@ describe("browser bundles", () => {
     });
   }
 
-  it("index.js starts worker.js and broker.js, and names the wasm, as bundlers follow them", () => {
+  it("index.js starts worker.js and broker.js, and names both wasms, as bundlers follow them", () => {
     const index = read("index.js");
     assert.equal(count(index, WORKER), 1);
     assert.equal(count(index, BROKER), 1);
     assert.equal(count(index, WASM), 1);
+    assert.equal(count(index, CIPHER_WASM), 1);
     // Any other use of import.meta.url would be rewritten (webpack: to a path on the build machine).
-    assert.equal(count(index, "import.meta.url"), 3);
-    for (const file of ["worker.js", "broker.js", "web-sqlite.wasm"]) {
+    assert.equal(count(index, "import.meta.url"), 4);
+    for (const file of ["worker.js", "broker.js", "web-sqlite.wasm", "web-sqlite-cipher.wasm"]) {
       assert.ok(existsSync(path.join(web, file)), file);
     }
   });
 
-  it("sync.js names only the wasm (no worker of its own in an app's worker bundle)", () => {
+  it("sync.js names only the wasms (no worker of its own in an app's worker bundle)", () => {
     const sync = read("sync.js");
     assert.equal(count(sync, WASM), 1);
-    assert.equal(count(sync, "import.meta.url"), 1);
+    assert.equal(count(sync, CIPHER_WASM), 1);
+    assert.equal(count(sync, "import.meta.url"), 2);
   });
 });

@@ -10,8 +10,8 @@ import {
   decodeNames,
   decodeResult,
 } from "../codec/results.js";
+import { type Key, keyBytes, keyError } from "../codec/key.js";
 import {
-  KeyKind,
   type CoreExports,
   OpenFlag,
   PrepareFlag,
@@ -81,45 +81,89 @@ export interface ConnectionOptions {
   flags?: number;
   /** "wsq-host" (files through the host) or "wsq-memory". Default: the host. */
   vfs?: string;
+  /** The key of an encrypted database (codec/key.ts). */
+  key?: Key | null;
 }
 
 export class Connection {
   readonly runtime: Runtime;
   readonly path: string;
+  readonly vfs: string;
   private handle: number;
   private deadlineMs = 0;
   private readonly statements = new Set<PreparedStatement>();
   private readonly functionIds: number[] = [];
 
-  private constructor(runtime: Runtime, handle: number, path: string) {
+  private constructor(runtime: Runtime, handle: number, path: string, vfs: string) {
     this.runtime = runtime;
     this.handle = handle;
     this.path = path;
+    this.vfs = vfs;
   }
 
-  /** Opens (by default creating) a database. */
+  /**
+   * Opens (by default creating) a database; with a key, an encrypted one (the runtime must be
+   * the encryption build: Runtime.hasCipher), whose key is proven here (WRONG_KEY).
+   */
   static open(runtime: Runtime, path: string, options: ConnectionOptions = {}): Connection {
     const flags = options.flags ?? OpenFlag.SQLITE_OPEN_READWRITE | OpenFlag.SQLITE_OPEN_CREATE;
     const vfs = options.vfs ?? VFS.host;
     return runtime.invoke((x) => {
-      const text = path + vfs;
-      const [ptr, len] = runtime.copyIn(text);
-      // Both strings are staged together: split at the UTF-8 length of path.
+      // Both strings are staged together, the key's bytes after them: split at the UTF-8
+      // length of path.
+      const key = keyBytes(options.key ?? null);
+      const [ptr, len, keyPtr, keyLen] = runtime.copyIn(path + vfs, key.bytes);
       const pathLen = new TextEncoder().encode(path).length;
-      const rc = x.wsq_open(
-        ptr,
-        pathLen,
-        flags,
-        ptr + pathLen,
-        len - pathLen,
-        0,
-        0,
-        KeyKind.NONE,
-        runtime.outPtr,
-      );
-      if (rc !== 0) throw runtime.error();
-      return new Connection(runtime, runtime.u32At(runtime.outPtr), path);
+      let rc: number;
+      try {
+        rc = x.wsq_open(
+          ptr,
+          pathLen,
+          flags,
+          ptr + pathLen,
+          len - pathLen,
+          keyPtr,
+          keyLen,
+          key.kind,
+          runtime.outPtr,
+        );
+      } finally {
+        runtime.u8().fill(0, keyPtr, keyPtr + keyLen);
+      }
+      if (rc !== 0) throw keyError(runtime.error());
+      const c = new Connection(runtime, runtime.u32At(runtime.outPtr), path, vfs);
+      runtime.opened(c.file, +1);
+      return c;
     });
+  }
+
+  /**
+   * Changes the key of the database (null: decrypts it), in one transaction; the runtime must
+   * be the encryption build.
+   */
+  rekey(key: Key | null): void {
+    const handle = this.live();
+    this.runtime.invoke((x) => {
+      const k = keyBytes(key);
+      const [, , keyPtr, keyLen] = this.runtime.copyIn("", k.bytes);
+      let rc: number;
+      try {
+        rc = x.wsq_rekey(handle, keyPtr, keyLen, k.kind);
+      } finally {
+        this.runtime.u8().fill(0, keyPtr, keyPtr + keyLen);
+      }
+      if (rc !== 0) throw keyError(this.runtime.error());
+    });
+  }
+
+  /** The file as the runtime knows it: its VFS and path (Runtime.opened). */
+  get file(): string {
+    return `${this.vfs}:${this.path}`;
+  }
+
+  /** Whether statements or functions of this connection are alive (what a reopen would lose). */
+  get busy(): boolean {
+    return this.statements.size > 0 || this.functionIds.length > 0;
   }
 
   get isOpen(): boolean {
@@ -359,6 +403,8 @@ export class Connection {
     for (const stmt of this.statements) stmt.forget();
     this.statements.clear();
     for (const id of this.functionIds) this.runtime.removeFunction(id);
+    this.functionIds.length = 0;
+    this.runtime.opened(this.file, -1);
     if (!this.runtime.dead) this.runtime.invoke((x) => x.wsq_close(handle));
   }
 

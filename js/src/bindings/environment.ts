@@ -1,15 +1,17 @@
 /**
- * The runtime and the stores the synchronous API uses when it is not given its own: loaded once
+ * The runtimes and the stores the synchronous API uses when it is not given its own: loaded once
  * per thread, with OPFS (in a dedicated worker) and IndexedDB in browsers, files in Node.
  */
-import { WebSqliteError } from "../errors.js";
 import { threadStores } from "../platform.js";
 import type { Stores } from "../runtime/stores.js";
-import { type Runtime, type WasmSource, loadRuntime } from "../runtime/runtime.js";
+import { type WasmSource, loadRuntime } from "../runtime/runtime.js";
+import { cipherWasmOf } from "../runtime/cipher-wasm.js";
+import { Runtimes, notLoaded } from "../runtime/runtimes.js";
 import { hasWebStorage, webStorageKv } from "../runtime/hosts/web-storage.js";
 
 export interface Environment {
-  runtime: Runtime;
+  /** SQLite as it is, and the encryption build once a key asked for it (runtimes.ts). */
+  runtimes: Runtimes;
   /** Where persistent databases live (OPFS, IndexedDB, files), and which is preferred. */
   stores: Stores;
 }
@@ -17,46 +19,46 @@ export interface Environment {
 /** SQLite's log lines of the shared runtime go to every listener. */
 export const logListeners = new Set<(code: number, message: string) => void>();
 
-let loading: Promise<Environment> | null = null;
 let current: Environment | null = null;
-let stores: Stores | null = null;
 
-/** Loads (once) the shared runtime; a runtime that crashed is replaced by a fresh one. */
-export function sharedEnvironment(wasm?: WasmSource): Promise<Environment> {
-  if (current && !current.runtime.dead) return Promise.resolve(current);
-  loading ??= (async () => {
-    const s = (stores ??= threadStores());
-    // Chosen now, so that `new Database(name)` knows where a database without a storage goes.
-    const preferred = s.preferred();
-    const runtime = await loadRuntime({
-      wasm,
-      host: s.host,
-      kv: hasWebStorage() ? webStorageKv : undefined,
-      log: (code, message) => {
-        for (const listener of logListeners) {
-          try {
-            listener(code, message);
-          } catch {
-            // A failing log callback must not break SQLite.
-          }
+/**
+ * The shared environment, its runtime without encryption loaded (so that `new Database()` can
+ * open synchronously); with cipher, the encryption build too. A runtime that crashed is replaced
+ * by a fresh one.
+ */
+export async function sharedEnvironment(wasm?: WasmSource, cipher = false): Promise<Environment> {
+  if (!current) {
+    const stores = threadStores();
+    const log = (code: number, message: string) => {
+      for (const listener of logListeners) {
+        try {
+          listener(code, message);
+        } catch {
+          // A failing log callback must not break SQLite.
         }
-      },
-    });
-    await preferred;
-    current = { runtime, stores: s };
-    return current;
-  })().finally(() => (loading = null));
-  return loading;
+      }
+    };
+    const runtimes = new Runtimes((withCipher) =>
+      loadRuntime({
+        wasm: withCipher ? cipherWasmOf(wasm) : wasm,
+        host: stores.host,
+        kv: hasWebStorage() ? webStorageKv : undefined,
+        log,
+      }),
+    );
+    current = { runtimes, stores };
+  }
+  const environment = current;
+  // Chosen now, so that `new Database(name)` knows where a database without a storage goes.
+  const preferred = environment.stores.preferred();
+  await environment.runtimes.ready(false);
+  if (cipher) await environment.runtimes.ready(true);
+  await preferred;
+  return environment;
 }
 
 /** The loaded shared environment, for synchronous constructors. */
 export function loadedEnvironment(): Environment {
-  if (!current || current.runtime.dead) {
-    throw new WebSqliteError(
-      "NOT_LOADED",
-      "web-sqlite's wasm is not loaded in this thread yet: `await Database.ready()` once first " +
-        "(or use `await Database.open(...)`, which loads it)",
-    );
-  }
+  if (!current || current.runtimes.loaded().length === 0) throw notLoaded();
   return current;
 }

@@ -5,6 +5,7 @@
  * through SyncDatabase.open too, so both APIs share one way of opening and configuring them.
  */
 import { type BindParams, type Row, type SqlValue, encodeParams } from "../codec/params.js";
+import { type Key, checkKey } from "../codec/key.js";
 import { FunctionCall, FunctionFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import {
   type ExecuteResult,
@@ -68,14 +69,14 @@ export async function selfTest(
   const preferred = storage ? null : await environment.stores.preferred();
   const kind = storage ?? (typeof preferred === "object" ? preferred!.kind : "memory");
   if (!isPersistent(kind)) {
-    const steps = runSelfTest(environment.runtime, VFS.memory, "self-test");
+    const steps = runSelfTest(await environment.runtimes.ready(false), VFS.memory, "self-test");
     return { ok: steps.every((s) => s.ok), storage: kind, steps };
   }
   const store = environment.stores.get(kind);
   const path = store.scratch("self-test");
   await store.acquire(path);
   try {
-    const steps = runSelfTest(environment.runtime, VFS.host, path);
+    const steps = runSelfTest(await environment.runtimes.ready(false), VFS.host, path);
     return { ok: steps.every((s) => s.ok), storage: kind, steps };
   } finally {
     await store.release(path);
@@ -107,6 +108,11 @@ export interface DatabaseOptions {
   mode?: "create" | "readwrite" | "readonly";
   /** "full" (default) or "relaxed", as in the Promise API (docs/API.md). */
   durability?: "full" | "relaxed";
+  /**
+   * The key of an encrypted database: a passphrase (string) or the key's 32 bytes (Uint8Array);
+   * a new database is created encrypted. Proven at open (WRONG_KEY). docs/API.md, "Encryption".
+   */
+  key?: Key | null;
   /** Where web-sqlite.wasm is, for the first load in this thread. */
   wasm?: WasmSource;
 }
@@ -196,10 +202,18 @@ export class SyncDatabase {
   /** The path SQLite opened (Node: absolute), or the name. */
   readonly filename: string;
   /** @internal the connection under this database (the worker reads raw buffers from it). */
-  readonly connection: Connection;
+  connection: Connection;
   private readonly environment: Environment;
   /** @internal the transactions of this database (the worker runs the Promise API's here). */
-  readonly transactions: TransactionController;
+  transactions: TransactionController;
+  /** How the connection opens (again, when rekey moves it to the encryption build). */
+  private readonly opening: { vfs: string; flags: number; persistent: boolean };
+  private readonly durability: "full" | "relaxed";
+  /**
+   * @internal the key the database is open with, in this thread's memory alone (the sync engine
+   * opens its own connection with it; never stored, never sent).
+   */
+  key: Key | null = null;
   /** Whether the store holds files for this database (released on close). */
   private acquired: boolean;
   private readonly baseline: IoStats;
@@ -218,7 +232,9 @@ export class SyncDatabase {
    * acquired here, before SQLite opens the database synchronously.
    */
   static async open(name: string, options: InternalOptions = {}): Promise<SyncDatabase> {
+    const key = checkKey(options.key);
     const environment = options.environment ?? (await sharedEnvironment(options.wasm));
+    await environment.runtimes.ready(key !== null);
     const stores = environment.stores;
     const asked = options.webStorage ?? options.storage;
     const storage = storageOf(name, options, asked ? null : await stores.preferred());
@@ -260,24 +276,65 @@ export class SyncDatabase {
     }
     const store = isPersistent(storage) ? environment.stores.get(storage) : null;
     const path = store ? store.path(name) : name;
-    const connection = Connection.open(environment.runtime, path, { vfs, flags: FLAGS[mode] });
+    this.name = name;
+    this.storage = storage;
+    this.filename = path;
+    this.environment = environment;
+    this.opening = { vfs, flags: FLAGS[mode], persistent: store !== null && mode !== "readonly" };
+    this.durability = options.durability ?? "full";
+    this.connection = this.connect(checkKey(options.key));
+    this.acquired = acquired;
+    this.transactions = new TransactionController(this.connection);
+    this.baseline = this.connection.stats();
+  }
+
+  /** Opens the connection, in the runtime that opens this database (Runtimes.pick). */
+  private connect(key: Key | null): Connection {
+    const { vfs, flags, persistent } = this.opening;
+    const runtime = this.environment.runtimes.pick(
+      `${vfs}:${this.filename}`,
+      key !== null,
+      this.name,
+    );
+    const connection = Connection.open(runtime, this.filename, { vfs, flags, key });
     try {
       // One call: the journal mode of persistent databases, and the durability.
-      const persistent = store !== null && mode !== "readonly";
-      const synchronous = SYNCHRONOUS[options.durability ?? "full"];
+      const synchronous = SYNCHRONOUS[this.durability];
       connection.exec(persistent ? `${PERSISTENT_PRAGMAS}; ${synchronous}` : synchronous);
     } catch (e) {
       connection.close();
       throw e;
     }
-    this.name = name;
-    this.storage = storage;
-    this.filename = path;
-    this.connection = connection;
-    this.environment = environment;
-    this.acquired = acquired;
-    this.transactions = new TransactionController(connection);
-    this.baseline = connection.stats();
+    this.key = key;
+    return connection;
+  }
+
+  /**
+   * Changes the key of the database: a key encrypts a database that is not encrypted, or
+   * replaces its key; null decrypts it. One transaction: a crash leaves the database with its
+   * old key or its new one. Needs the database to itself: no transaction, no statement or
+   * function of this Database, no other connection to it (another Database, another tab).
+   */
+  async rekey(key: Key | null): Promise<void> {
+    const next = checkKey(key, "rekey's key");
+    const c = this.connection;
+    if (!c.isOpen) throw misuse(`the database '${this.name}' is closed`);
+    if (c.busy || !c.state().autocommit || c.runtime.openCount(c.file) > 1) {
+      throw new WebSqliteError(
+        "DATABASE_OPEN",
+        `rekey needs '${this.name}' to itself: finalize its statements, end its transaction ` +
+          "and close its other connections (other Database objects, other tabs) first",
+      );
+    }
+    if (!c.runtime.hasCipher) {
+      // The database moves to the encryption build: closed here, opened there as it is.
+      await this.environment.runtimes.ready(true);
+      c.close();
+      this.connection = this.connect(this.key);
+      this.transactions = new TransactionController(this.connection);
+    }
+    this.connection.rekey(next);
+    this.key = next;
   }
 
   /**

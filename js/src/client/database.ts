@@ -6,6 +6,7 @@
  */
 import { type Sync, type SyncOptions, startSync } from "./pg-sync.js";
 import type { BindParams, Row } from "../codec/params.js";
+import { type Key, checkKey } from "../codec/key.js";
 import type { IoStats, SelfTestReport } from "../bindings/sync-database.js";
 import {
   type Migration,
@@ -100,6 +101,7 @@ export async function open(name: string, options: OpenOptions = {}): Promise<Dat
     storage,
     durability: options.durability ?? "full",
     busyTimeoutMs: options.busyTimeoutMs ?? null,
+    key: checkKey(options.key),
   };
   const key = newKey();
   // Start-up (the worker, web-sqlite.wasm) counts against timeoutMs too; a timeout says which
@@ -359,6 +361,18 @@ export class Database extends Queryable {
   async stats(): Promise<IoStats> {
     const db = this.core.check(null, "stats", true);
     return this.core.request("stats", { db });
+  }
+
+  /**
+   * Changes the key of the database: a key encrypts a database that is not encrypted or
+   * replaces its key; null decrypts it. One transaction: a crash leaves the old or the new, each
+   * readable with its key. The database must be open once only (no other tab, no statement of
+   * this page's). Later opens need the new key. docs/API.md, "Encryption".
+   */
+  async rekey(key: Key | null): Promise<void> {
+    const k = checkKey(key, "rekey's key");
+    const db = this.core.check(null, "rekey");
+    await this.core.request("rekey", { db, key: k });
   }
 
   /** The database file as bytes (for a download or importDatabase). Not inside a transaction. */

@@ -2,6 +2,7 @@
  * The options and result types of the Promise API (client/database.ts).
  */
 import type { BindParams, Row, SqlValue } from "../codec/params.js";
+import type { Key } from "../codec/key.js";
 import type { TransactionMode } from "../bindings/transaction.js";
 import type { PersistentStorage } from "../runtime/store.js";
 import type { Durability, Storage } from "../worker/protocol.js";
@@ -36,7 +37,17 @@ export interface OpenOptions {
   busyTimeoutMs?: number;
   /** Receives SQLite's log (sqlite3_log) while this database is open. Default: not logged. */
   log?: (code: number, message: string) => void;
-  /** Where the worker finds web-sqlite.wasm; another location is another worker. */
+  /**
+   * The key of an encrypted database: a passphrase (a string, through the cipher's key
+   * derivation) or the key itself (32 bytes, a Uint8Array). A new database is created
+   * encrypted; a wrong key is WRONG_KEY at open. The first open with a key loads the encryption
+   * build (web-sqlite-cipher.wasm) in the worker. docs/API.md, "Encryption".
+   */
+  key?: Key;
+  /**
+   * Where the worker finds web-sqlite.wasm (web-sqlite-cipher.wasm, for keys, beside it);
+   * another location is another worker.
+   */
   wasm?: string | URL;
 }
 

@@ -5,6 +5,7 @@
  */
 import { isPersistent } from "../runtime/storages.js";
 import { baseUrl, compileWasm, defaultWasmUrl, isNode, spawnWorker } from "../platform.js";
+import { cipherWasmOf } from "../runtime/cipher-wasm.js";
 import type { Result } from "../worker/handlers.js";
 import type { Storage } from "../worker/protocol.js";
 import type { Args } from "../worker/requests.js";
@@ -45,6 +46,7 @@ export function workerOf(wasm?: string | URL): WorkerClient {
       acks: !isNode,
       changes: tellChanges,
       wasm: new URL(wasm ?? defaultWasmUrl(), baseUrl()).href,
+      cipherWasm: cipherWasmOf(wasm).toString(),
       compile: compileWasm,
     });
     clients.set(key, c);

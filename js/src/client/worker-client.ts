@@ -106,6 +106,8 @@ export class WorkerClient {
    * worker; none for a port to a worker another tab set up.
    */
   private readonly wasm: string | undefined;
+  /** Where the worker finds the encryption build (loaded there at the first open with a key). */
+  private readonly cipherWasm: string;
 
   /** Compiles the wasm on this side while a worker starts (platform.ts compileWasm); once. */
   private readonly compile: () => Promise<WebAssembly.Module | null>;
@@ -117,11 +119,13 @@ export class WorkerClient {
       acks?: boolean;
       changes?: (message: FeedMessage) => void;
       wasm?: string;
+      cipherWasm?: string;
       compile?: (url: string) => Promise<WebAssembly.Module | null>;
     } = {},
   ) {
     this.spawn = spawn;
     this.wasm = options.wasm;
+    this.cipherWasm = options.cipherWasm ?? "";
     let compiled: Promise<WebAssembly.Module | null> | undefined;
     this.compile = () => (compiled ??= options.compile?.(this.wasm!) ?? Promise.resolve(null));
     this.join = options.join ?? (() => null);
@@ -141,7 +145,13 @@ export class WorkerClient {
       },
     }).then(async (worker) => {
       if (this.wasm !== undefined) {
-        worker.postMessage(setupMessage({ wasm: this.wasm, module: await module, restart }), []);
+        const setup = {
+          wasm: this.wasm,
+          cipherWasm: this.cipherWasm,
+          module: await module,
+          restart,
+        };
+        worker.postMessage(setupMessage(setup), []);
       }
       return worker;
     });

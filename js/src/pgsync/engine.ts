@@ -60,8 +60,12 @@ export async function startSync(w: Dispatcher, id: number, config: SyncConfig) {
         "a memory database cannot sync (its outbox would not outlive the page): open it on a persistent storage",
       );
     }
-    const environment = { runtime: await w.runtime(), stores: w.stores };
-    const own = await SyncDatabase.open(db.name, { storage, environment });
+    // The engine's own connection, with the key the database is open with here.
+    const own = await SyncDatabase.open(db.name, {
+      storage,
+      key: db.key,
+      environment: w.environment,
+    });
     try {
       engine = new Engine(w, own, config, () => all!.delete(key));
     } catch (e) {

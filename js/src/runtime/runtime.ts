@@ -9,21 +9,14 @@
 import { type CoreExports, FunctionCall, ResultCode as RC } from "../generated/constants.js";
 import { type SqlValue, encodeParams } from "../codec/params.js";
 import { decodeError, decodeResult } from "../codec/results.js";
-import {
-  LOADING_DOCS,
-  SQLiteError,
-  WebSqliteError,
-  carryAutocommit,
-  misuse,
-  movedByBundler,
-} from "../errors.js";
-import { baseUrl, defaultWasmUrl, readLocalFile } from "../platform.js";
+import { SQLiteError, WebSqliteError, carryAutocommit, misuse } from "../errors.js";
+import { defaultWasmUrl } from "../platform.js";
+import { type WasmSource, compile, stage } from "./compile.js";
 import { type HostFileSystem, noFileSystem } from "./host.js";
 
 export type { CoreExports };
 
-/** Where the wasm comes from: a URL or path, its bytes, or an already compiled module. */
-export type WasmSource = string | URL | ArrayBuffer | Uint8Array | WebAssembly.Module;
+export type { LoadStage, WasmSource } from "./compile.js";
 
 /**
  * The key-value records behind SQLite's kvvfs (JsStorageDb): Web Storage in a page. Values are
@@ -52,9 +45,6 @@ export interface RuntimeOptions {
  * Its return value is the SQL result (ignored for STEP); a throw fails the statement.
  */
 export type HostFunction = (call: number, group: number, args: SqlValue[]) => unknown;
-
-export type LoadStage =
-  "locate" | "fetch" | "compile" | "instantiate" | "initialize" | "sqlite-init";
 
 const encoder = new TextEncoder();
 const decoder = new TextDecoder();
@@ -86,6 +76,10 @@ export class Runtime {
   committing: (() => void) | null = null;
   /** 16 bytes of wasm memory for out-parameters, allocated once. */
   readonly outPtr: number;
+  /** Whether this is the encryption build (web-sqlite-cipher.wasm): it opens keys. */
+  readonly hasCipher: boolean;
+  /** The files open here (a VFS and a path), with how many connections each (runtimes.ts). */
+  private readonly files = new Map<string, number>();
 
   private readonly memory: WebAssembly.Memory;
   private buffer: ArrayBuffer;
@@ -121,6 +115,24 @@ export class Runtime {
     this.deadlinePtr = exports.wsq_deadline_slot();
     this.outPtr = exports.wsq_alloc(16);
     this.sqliteVersion = this.cString(exports.wsq_sqlite_version());
+    this.hasCipher = exports.wsq_has_cipher() === 1;
+  }
+
+  /** Counts a connection to file (Connection's "vfs:path") opened (+1) or closed (-1). */
+  opened(file: string, delta: 1 | -1): void {
+    const n = (this.files.get(file) ?? 0) + delta;
+    if (n > 0) this.files.set(file, n);
+    else this.files.delete(file);
+  }
+
+  /** Whether a connection to file is open here. */
+  holds(file: string): boolean {
+    return this.files.has(file);
+  }
+
+  /** How many connections to file are open here. */
+  openCount(file: string): number {
+    return this.files.get(file) ?? 0;
   }
 
   /** A view of wasm memory, renewed after the memory grew (growth detaches old views). */
@@ -470,88 +482,6 @@ function imports(
       },
     },
   };
-}
-
-async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promise<T> {
-  try {
-    return await fn();
-  } catch (e) {
-    if (e instanceof WebSqliteError) throw e;
-    const what = e instanceof Error ? e.message : String(e);
-    throw new WebSqliteError(
-      "LOAD_FAILED",
-      `web-sqlite failed to load at stage '${name}': ${what}`,
-      {
-        cause: e,
-      },
-    );
-  }
-}
-
-/** What to do about a wasm that is not at url. */
-function notDeployed(url: URL): string {
-  return `${movedByBundler(url.href) ?? "Is web-sqlite.wasm deployed there?"} ${LOADING_DOCS}`;
-}
-
-/** What came back instead of the wasm (its Content-Type and first bytes), said so it can be fixed. */
-function notTheWasm(url: URL, type: string | null, bytes: Uint8Array): Error {
-  const start = new TextDecoder().decode(bytes.subarray(0, 24)).replace(/[^\x21-\x7e]+/g, " ");
-  const page = /html/i.test(type ?? "") || /^\s*</.test(start);
-  return new Error(
-    `${url} is not the wasm: got ${type ?? "no Content-Type"}, starting ${JSON.stringify(start)}` +
-      (page
-        ? `: ${url.protocol === "file:" ? "the file holds" : "the server answered with"} a page, not the wasm.`
-        : ".") +
-      ` ${notDeployed(url)}`,
-  );
-}
-
-const WASM_MAGIC = "\0asm";
-
-function checkWasm(url: URL, type: string | null, bytes: Uint8Array): Uint8Array {
-  if (String.fromCharCode(...bytes.subarray(0, 4)) !== WASM_MAGIC) {
-    throw notTheWasm(url, type, bytes);
-  }
-  return bytes;
-}
-
-async function compile(source: WasmSource): Promise<WebAssembly.Module> {
-  if (source instanceof WebAssembly.Module) return source;
-  if (source instanceof ArrayBuffer || source instanceof Uint8Array) {
-    return stage("compile", () => WebAssembly.compile(source as BufferSource));
-  }
-  const url = await stage("locate", () =>
-    source instanceof URL ? source : new URL(source, baseUrl()),
-  );
-  // The bytes, or a response served as wasm (compiled while it streams in).
-  const fetched = await stage("fetch", async (): Promise<Uint8Array | Response> => {
-    if (url.protocol === "file:") return checkWasm(url, null, await readLocalFile(url));
-    let r: Response;
-    try {
-      r = await fetch(url);
-    } catch (e) {
-      throw new Error(
-        `${url} could not be fetched (${e instanceof Error ? e.message : e}): is the address ` +
-          `right, and does the page's Content-Security-Policy allow it (connect-src)?`,
-      );
-    }
-    if (!r.ok) {
-      throw new Error(`${url} answered HTTP ${r.status} ${r.statusText}. ${notDeployed(url)}`);
-    }
-    const type = r.headers.get("content-type");
-    if (
-      type?.startsWith("application/wasm") &&
-      typeof WebAssembly.compileStreaming === "function"
-    ) {
-      return r;
-    }
-    return checkWasm(url, type, new Uint8Array(await r.arrayBuffer()));
-  });
-  return stage("compile", () =>
-    fetched instanceof Uint8Array
-      ? WebAssembly.compile(fetched as BufferSource)
-      : WebAssembly.compileStreaming(fetched),
-  );
 }
 
 /** Loads and initializes the core. */

@@ -52,15 +52,15 @@ const election: Election | undefined = locks
 
 /** The dispatcher, made when the page's setup (the first message) came. */
 let dispatcher: Dispatcher;
-const start = ({ wasm, module, restart }: WorkerSetup): Dispatcher => {
+const start = ({ wasm, cipherWasm, module, restart }: WorkerSetup): Dispatcher => {
   dispatcher = new Dispatcher({
     handlers: HANDLERS,
     // After the page's previous worker died, or the previous holder of a database shared between
     // tabs, its OPFS handles (or IndexedDB lock) may take seconds to be released.
     stores: threadStores({ contentionMs: restart || election ? 5000 : 400 }),
-    load: (host) =>
+    load: (host, cipher) =>
       loadRuntime({
-        wasm: module ?? wasm,
+        wasm: cipher ? cipherWasm : (module ?? wasm),
         host,
         log: (code, message) => scope.postMessage(logEvent(code, message)),
       }),

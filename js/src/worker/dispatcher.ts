@@ -12,15 +12,16 @@
  * own locks, as in one page.
  */
 import { isPersistent } from "../runtime/storages.js";
-import { Connection, type PreparedStatement, VFS } from "../bindings/connection.js";
+import type { Connection, PreparedStatement } from "../bindings/connection.js";
 import type { SyncDatabase } from "../bindings/sync-database.js";
 import type { TransactionController } from "../bindings/transaction.js";
 import { SQLiteError, WebSqliteError, carryAutocommit, misuse } from "../errors.js";
-import { ConnFlag, OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { ConnFlag, ResultCode as RC } from "../generated/constants.js";
 import type { HostFileSystem } from "../runtime/host.js";
 import type { Runtime } from "../runtime/runtime.js";
+import { Runtimes } from "../runtime/runtimes.js";
+import type { Environment } from "../bindings/environment.js";
 import type { Election } from "./election.js";
-import type { DatabaseStore } from "../runtime/store.js";
 import type { Stores } from "../runtime/stores.js";
 import {
   BadRequest,
@@ -41,8 +42,11 @@ export type HandlerTable = Record<RequestType, (worker: Dispatcher, args: never)
 export interface DispatcherOptions {
   /** The handlers of the requests (handlers.ts). */
   handlers: HandlerTable;
-  /** Loads a runtime over host; called on the first open, and again after an instance died. */
-  load: (host: HostFileSystem) => Promise<Runtime>;
+  /**
+   * Loads a runtime over host, the encryption build with cipher (runtimes.ts); called on the
+   * first open (with a key: the first open with one), and again after an instance died.
+   */
+  load: (host: HostFileSystem, cipher: boolean) => Promise<Runtime>;
   /** Where persistent databases live. */
   stores: Stores;
   /** Where databases are shared between tabs: which this worker holds (browsers). */
@@ -275,8 +279,10 @@ export class Dispatcher {
   readonly options: DispatcherOptions;
   readonly databases = new OpenDatabases(this);
   readonly statements = new OpenStatements(this);
-  private current: Runtime | null = null;
-  private loading: Promise<Runtime> | null = null;
+  /** SQLite as it is, and the encryption build once a key asked for it. */
+  readonly runtimes: Runtimes;
+  /** The runtimes and stores the synchronous API's databases of this worker open with. */
+  readonly environment: Environment;
   /**
    * Ids start at a random point, so that an id of another worker (a database that moved to
    * this one) names nothing here instead of something else.
@@ -289,6 +295,16 @@ export class Dispatcher {
   constructor(options: DispatcherOptions) {
     this.stores = options.stores;
     this.options = options;
+    // A dead instance takes what was open in it: every database here is dropped (the pages
+    // open theirs again).
+    this.runtimes = new Runtimes(
+      (cipher) => options.load(this.stores.host, cipher),
+      async () => {
+        await this.databases.drop();
+        this.statements.forget();
+      },
+    );
+    this.environment = { runtimes: this.runtimes, stores: this.stores };
   }
 
   /**
@@ -477,16 +493,15 @@ export class Dispatcher {
       // A request that waited in the queue past its deadline does not start: the client has
       // already reported TIMEOUT, and what it reports must be what happened.
       if (deadline > 0 && Date.now() >= deadline) throw timedOut(null, deadline);
-      const runtime = this.current;
+      const runtimes = this.runtimes.loaded();
       let told = false;
-      if (runtime) {
-        runtime.committing = committing
-          ? () => {
-              if (!told) committing(id);
-              told = true;
-            }
-          : null;
-      }
+      const onCommit = committing
+        ? () => {
+            if (!told) committing(id);
+            told = true;
+          }
+        : null;
+      for (const runtime of runtimes) runtime.committing = onCommit;
       try {
         const run = this.options.handlers[type] as (w: Dispatcher, args: unknown) => unknown;
         const result = await run(this, args);
@@ -500,7 +515,7 @@ export class Dispatcher {
       } catch (e) {
         throw timedOut(e, deadline);
       } finally {
-        if (runtime) runtime.committing = null;
+        for (const runtime of runtimes) runtime.committing = null;
       }
     } catch (e) {
       return failure(message, e);
@@ -531,21 +546,12 @@ export class Dispatcher {
     return this.nextId++;
   }
 
-  /** The runtime, loaded on first use and again after the instance died. */
-  async runtime(): Promise<Runtime> {
-    if (this.current && !this.current.dead) return this.current;
-    if (this.current?.dead) {
-      await this.databases.drop();
-      this.statements.forget();
-      this.current = null;
-    }
-    this.loading ??= this.options.load(this.stores.host);
-    try {
-      this.current = await this.loading;
-    } finally {
-      this.loading = null;
-    }
-    return this.current;
+  /**
+   * A runtime for work on no database of the app's (the version, import checks, changesets):
+   * loaded on first use, and again after its instance died.
+   */
+  runtime(): Promise<Runtime> {
+    return this.runtimes.ready(false);
   }
 
   /** The connection of database id, with the request's deadline set. */
@@ -566,29 +572,5 @@ export class Dispatcher {
     const s = this.statements.get(id);
     s.connection.deadline(deadline);
     return s;
-  }
-
-  /** Opens scratch with SQLite and checks it: an import never replaces a database with junk. */
-  async checkImport(runtime: Runtime, store: DatabaseStore, scratch: string): Promise<void> {
-    await store.acquire(scratch);
-    try {
-      const c = Connection.open(runtime, scratch, {
-        vfs: VFS.host,
-        flags: OpenFlag.SQLITE_OPEN_READWRITE,
-      });
-      try {
-        const { rows } = c.exec("PRAGMA quick_check", null, { rows: true });
-        if (rows.length !== 1 || rows[0][0] !== "ok") {
-          throw new SQLiteError(
-            RC.SQLITE_CORRUPT,
-            `importDatabase: the database is corrupt (quick_check: ${String(rows[0]?.[0])})`,
-          );
-        }
-      } finally {
-        c.close();
-      }
-    } finally {
-      await store.release(scratch);
-    }
   }
 }

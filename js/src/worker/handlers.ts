@@ -13,9 +13,10 @@ import {
 import { SQLiteError, misuse } from "../errors.js";
 import { applyChangeset, itemFailed, migrate } from "../bindings/changes.js";
 import { engineOf, startSync, stopSync } from "../pgsync/engine.js";
-import { invertChangeset } from "../bindings/connection.js";
-import { ResultCode as RC } from "../generated/constants.js";
-import { checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
+import { Connection, VFS, invertChangeset } from "../bindings/connection.js";
+import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { type DatabaseStore, checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
+import type { Runtime } from "../runtime/runtime.js";
 import { streamOfPort } from "./stream-port.js";
 import type { Dispatcher } from "./dispatcher.js";
 import { notHolder } from "./election.js";
@@ -42,23 +43,27 @@ export const HANDLERS = {
     w.options.election?.unfollow(name, key);
     return null;
   },
-  open: async (w, { name, storage, durability, busyTimeoutMs, shared }) => {
+  open: async (w, { name, storage, durability, busyTimeoutMs, shared, key }) => {
     const election = w.options.election;
     if (shared && election && !election.holds(name)) throw notHolder(name);
-    const runtime = await w.runtime();
     const where = storage && !isPersistent(storage) ? storage : (await w.stores.of(storage)).kind;
     const db = await SyncDatabase.open(name, {
       storage: where,
       durability,
-      environment: { runtime, stores: w.stores },
+      key,
+      environment: w.environment,
     });
     if (busyTimeoutMs !== null) db.connection.busyTimeout(busyTimeoutMs);
     return {
       db: w.databases.addFor(db, w.client),
       storage: where,
       path: db.connection.path,
-      sqliteVersion: runtime.sqliteVersion,
+      sqliteVersion: db.connection.runtime.sqliteVersion,
     };
+  },
+  rekey: async (w, { db, key }) => {
+    await w.databases.get(db).rekey(key);
+    return null;
   },
   close: async (w, { db }) => {
     await stopSync(w, db);
@@ -137,7 +142,7 @@ export const HANDLERS = {
       const total = { bytes: 0 };
       try {
         scratch = await store.writeScratch(name, databaseBytes(chunksOf(bytes, deadline), total));
-        await w.checkImport(runtime, store, scratch);
+        await checkImport(runtime, store, scratch);
         if (store.isAcquired(name)) throw openHere(name, "import over");
         await store.replace(scratch, name);
       } catch (e) {
@@ -153,11 +158,33 @@ export const HANDLERS = {
   delete: async (w, { name, storage }) => (await w.stores.of(storage)).remove(name),
   stats: (w, { db }): IoStats => w.databases.get(db).stats(),
   selfTest: async (w, { storage }): Promise<SelfTestReport> =>
-    selfTest(storage ?? undefined, {
-      environment: { runtime: await w.runtime(), stores: w.stores },
-    }),
+    selfTest(storage ?? undefined, { environment: w.environment }),
   list: async (w, { storage }) => (await w.stores.of(storage)).list(),
 } satisfies Handlers;
+
+/** Opens scratch with SQLite and checks it: an import never replaces a database with junk. */
+async function checkImport(runtime: Runtime, store: DatabaseStore, scratch: string): Promise<void> {
+  await store.acquire(scratch);
+  try {
+    const c = Connection.open(runtime, scratch, {
+      vfs: VFS.host,
+      flags: OpenFlag.SQLITE_OPEN_READWRITE,
+    });
+    try {
+      const { rows } = c.exec("PRAGMA quick_check", null, { rows: true });
+      if (rows.length !== 1 || rows[0][0] !== "ok") {
+        throw new SQLiteError(
+          RC.SQLITE_CORRUPT,
+          `importDatabase: the database is corrupt (quick_check: ${String(rows[0]?.[0])})`,
+        );
+      }
+    } finally {
+      c.close();
+    }
+  } finally {
+    await store.release(scratch);
+  }
+}
 
 /** What a request's handler answers (the client's type of its result). */
 export type Result<K extends RequestType> = Awaited<ReturnType<(typeof HANDLERS)[K]>>;

@@ -11,13 +11,13 @@ const port = parentPort;
 if (!port) throw new Error("node-worker.js must run in a worker thread");
 
 /** The dispatcher, made when the setup (the first message) came. */
-const start = ({ wasm, module }: WorkerSetup): Dispatcher => {
+const start = ({ wasm, cipherWasm, module }: WorkerSetup): Dispatcher => {
   const dispatcher = new Dispatcher({
     handlers: HANDLERS,
     stores: threadStores(),
-    load: (host) =>
+    load: (host, cipher) =>
       loadRuntime({
-        wasm: module ?? wasm,
+        wasm: cipher ? cipherWasm : (module ?? wasm),
         host,
         log: (code, message) => port.postMessage(logEvent(code, message)),
       }),

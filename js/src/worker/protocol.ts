@@ -189,12 +189,15 @@ export function logEvent(code: number, message: string): WorkerEvent {
  */
 export interface WorkerSetup {
   wasm: string;
+  /** The encryption build, loaded at the first open with a key (runtime/runtimes.ts). */
+  cipherWasm: string;
   module: WebAssembly.Module | null;
   restart: boolean;
 }
 
 const checkSetup: Check<WorkerSetup> = object({
   wasm: string,
+  cipherWasm: string,
   module: nullable(
     instance<WebAssembly.Module>("a WebAssembly.Module", (v) => v instanceof WebAssembly.Module),
   ),

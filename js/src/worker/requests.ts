@@ -10,7 +10,9 @@
  * Its handler, under the same name, is in handlers.ts (the compiler asks for one per request).
  */
 import { ON_CONFLICT } from "../bindings/changes.js";
+import { type Key, checkKey } from "../codec/key.js";
 import {
+  BadRequest,
   type Check,
   DURABILITIES,
   type Infer,
@@ -72,6 +74,15 @@ function declare<S extends Shape>(
 }
 
 const params = nullable(bytes);
+
+/** A key (codec/key.ts: a passphrase or 32 bytes) or none. */
+const key: Check<Key | null> = (v, where) => {
+  try {
+    return checkKey(v, `'${where}'`);
+  } catch (e) {
+    throw new BadRequest((e as Error).message);
+  }
+};
 export const isPort = (v: unknown): v is MessagePort =>
   typeof MessagePort !== "undefined" && v instanceof MessagePort;
 
@@ -108,7 +119,10 @@ export const REQUESTS = {
     durability: oneOf(DURABILITIES),
     busyTimeoutMs: nullable(number),
     shared: boolean,
+    key,
   }),
+  /** Changes the key of an open database (null: decrypts it). */
+  rekey: declare({ db: databaseId, key }),
   close: declare({ db: databaseId }),
   /** Runs a script; the result buffer holds rows when rows is set. */
   exec: declare(
