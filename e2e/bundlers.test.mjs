@@ -158,6 +158,9 @@ describe("Vite 7's dev server without the setting", () => {
   });
 });
 
+/** The wasm an app loads first, as Vite names it (web-sqlite-cipher-*.wasm is the other). */
+const PLAIN_WASM = /^web-sqlite-(?!cipher-).*\.wasm$/;
+
 describe("a deployment that lacks a file says which, and what came back", () => {
   /** The Vite 8 build of the app without the files named, served as given. */
   async function deployedWithout(pattern, port, serveOptions) {
@@ -180,7 +183,7 @@ describe("a deployment that lacks a file says which, and what came back", () => 
   }
 
   it("the wasm, on a host that answers every path with the app's page", async () => {
-    const { result, url } = await deployedWithout(/\.wasm$/, 8807, { fallback: true });
+    const { result, url } = await deployedWithout(PLAIN_WASM, 8807, { fallback: true });
     const said =
       `LOAD_FAILED: web-sqlite failed to load at stage 'fetch': ${url} is not the wasm: got ` +
       `text/html; charset=utf-8, starting "<!doctype html> <html> ": the server answered with a ` +
@@ -190,7 +193,7 @@ describe("a deployment that lacks a file says which, and what came back", () => 
   });
 
   it("the wasm, on a host that answers 404", async () => {
-    const { result, url } = await deployedWithout(/\.wasm$/, 8808);
+    const { result, url } = await deployedWithout(PLAIN_WASM, 8808);
     const said =
       `LOAD_FAILED: web-sqlite failed to load at stage 'fetch': ${url} answered HTTP 404 Not ` +
       `Found. Is web-sqlite.wasm deployed there?`;
@@ -216,8 +219,9 @@ describe("the npm package", () => {
     installed = path.join(newApp("package"), "node_modules/web-sqlite");
   });
 
-  it("holds both builds, one wasm, the types, the docs, README and LICENSE, and nothing else", () => {
+  it("holds both builds, the two wasms, the types, the docs, README and LICENSE, and nothing else", () => {
     const expected = ["package.json", "README.md", "LICENSE", "js/dist/web/web-sqlite.wasm"];
+    expected.push("js/dist/web/web-sqlite-cipher.wasm");
     for (const doc of readdirSync(path.join(ROOT, "docs"))) expected.push(`docs/${doc}`);
     for (const bundle of ["index", "sync", "worker", "broker"]) {
       expected.push(`js/dist/web/${bundle}.js`, `js/dist/web/${bundle}.js.map`);

@@ -153,6 +153,57 @@ int Rekey(sqlite3* db, const Key& key, Error* error) {
   return rc;
 }
 
+int ExportEncrypted(sqlite3* db, unsigned char** data, int64_t* size, Error* error) {
+  *data = nullptr;
+  *size = 0;
+  // Every committed page into the file (a database in WAL mode), so that the file is whole.
+  int log = 0;
+  int done = 0;
+  int rc = sqlite3_wal_checkpoint_v2(db, "main", SQLITE_CHECKPOINT_TRUNCATE, &log, &done);
+  if (rc != SQLITE_OK) return error->FromDb(db, rc);
+  if (log > 0 && done != log) {
+    return error->Set(SQLITE_BUSY,
+                      "export of an encrypted database needs its WAL checkpointed, and another "
+                      "connection is reading it: retry when it is done");
+  }
+  // The file through the VFS under the cipher's shim, which gives the bytes as they are.
+  sqlite3_vfs* shim = nullptr;
+  if (sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &shim) != SQLITE_OK || !shim) {
+    return error->Set(SQLITE_ERROR, "export: the database's VFS is unknown");
+  }
+  const std::string name = shim->zName;
+  const std::string prefix = "multipleciphers-";
+  sqlite3_vfs* vfs =
+      sqlite3_vfs_find(name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()).c_str() : nullptr);
+  const char* path = sqlite3_db_filename(db, "main");
+  if (vfs == nullptr || path == nullptr) {
+    return error->Set(SQLITE_ERROR, "export: the database's file cannot be reached");
+  }
+  auto* file = static_cast<sqlite3_file*>(sqlite3_malloc64(vfs->szOsFile));
+  if (file == nullptr) return error->Set(SQLITE_NOMEM, "out of memory exporting the database");
+  std::memset(file, 0, vfs->szOsFile);
+  int flags = 0;
+  rc = vfs->xOpen(vfs, path, file, SQLITE_OPEN_MAIN_DB | SQLITE_OPEN_READONLY, &flags);
+  if (rc == SQLITE_OK) {
+    sqlite3_int64 n = 0;
+    rc = file->pMethods->xFileSize(file, &n);
+    if (rc == SQLITE_OK && n > 0) {
+      *data = static_cast<unsigned char*>(sqlite3_malloc64(static_cast<sqlite3_uint64>(n)));
+      rc = *data == nullptr ? SQLITE_NOMEM
+                            : file->pMethods->xRead(file, *data, static_cast<int>(n), 0);
+      if (rc == SQLITE_OK) *size = n;
+    }
+  }
+  if (file->pMethods != nullptr) file->pMethods->xClose(file);
+  sqlite3_free(file);
+  if (rc != SQLITE_OK) {
+    sqlite3_free(*data);
+    *data = nullptr;
+    return error->Set(rc, "export: the database's file could not be read");
+  }
+  return SQLITE_OK;
+}
+
 #else
 
 bool HasCipher() { return false; }
@@ -175,6 +226,8 @@ int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
 }
 
 int Rekey(sqlite3*, const Key&, Error* error) { return NoCipher(error); }
+
+int ExportEncrypted(sqlite3*, unsigned char**, int64_t*, Error* error) { return NoCipher(error); }
 
 #endif
 

@@ -51,10 +51,12 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
     sqlite3_close(db);
     return rc;
   }
+  const bool encrypted = key.given();
   sqlite3_extended_result_codes(db, 1);
   sqlite3_db_config(db, SQLITE_DBCONFIG_DEFENSIVE, 1, nullptr);
   out->reset(new Connection(db));
   Connection* self = out->get();
+  self->encrypted_ = encrypted;
   sqlite3_preupdate_hook(db, &Connection::PreUpdate, self);
   sqlite3_commit_hook(db, &Connection::OnCommit, self);
   sqlite3_rollback_hook(db, &Connection::OnRollback, self);
@@ -64,7 +66,11 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
   return SQLITE_OK;
 }
 
-int Connection::Rekey(const Key& key, Error* error) { return wsq::Rekey(db_, key, error); }
+int Connection::Rekey(const Key& key, Error* error) {
+  const int rc = wsq::Rekey(db_, key, error);
+  if (rc == SQLITE_OK) encrypted_ = key.given();
+  return rc;
+}
 
 void Connection::CaptureTxn(sqlite3_context* ctx, int, sqlite3_value**) {
   auto* c = static_cast<Connection*>(sqlite3_user_data(ctx));
@@ -263,6 +269,9 @@ int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
     return error->Set(SQLITE_MISUSE,
                       "export cannot run inside a transaction: commit or roll back first");
   }
+  // An encrypted database exports as its file is, encrypted (its pages read through SQLite
+  // would be plain).
+  if (encrypted_) return ExportEncrypted(db_, data, size, error);
   sqlite3_int64 n = 0;
   // The copy of the file is bounded by the wasm memory, not by SQLite's heap limit (which is
   // there to stop runaway queries): a database larger than the limit still exports.

@@ -165,6 +165,20 @@ TEST_F(CipherTest, RekeyInsideATransactionIsRefused) {
   ASSERT_EQ(Open(path, Passphrase("k")), SQLITE_OK) << error_.message;
 }
 
+TEST_F(CipherTest, ExportGivesTheEncryptedFileAsItIsOnDisk) {
+  const std::string path = Path("g.db");
+  Create(path, Passphrase("k"));
+  unsigned char* data = nullptr;
+  int64_t size = 0;
+  ASSERT_EQ(conn_->Export(&data, &size, &error_), SQLITE_OK) << error_.message;
+  const std::string exported(reinterpret_cast<const char*>(data), static_cast<size_t>(size));
+  sqlite3_free(data);
+  EXPECT_EQ(exported, Bytes(path)) << "the WAL was checkpointed into the file first";
+  EXPECT_EQ(exported.find(kMarker), std::string::npos);
+  EXPECT_NE(exported.substr(0, 16), std::string("SQLite format 3\0", 16));
+  EXPECT_EQ(Marker(), kMarker) << "the connection goes on";
+}
+
 TEST_F(CipherTest, TheBuildSaysItEncrypts) { EXPECT_EQ(wsq_has_cipher(), 1); }
 
 }  // namespace

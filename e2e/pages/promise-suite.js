@@ -5,6 +5,7 @@ import * as library from "../../js/dist/web/index.js";
 import { runCases } from "../../js/dist/test/suites/check.js";
 import { MEMORY_ONLY, cases } from "../../js/dist/test/suites/promise-api.js";
 import { inStorage } from "./in-storage.js";
+import { bytesAtRest } from "./bytes-at-rest.js";
 
 const storage = new URLSearchParams(location.search).get("storage") ?? "opfs";
 
@@ -16,4 +17,5 @@ window.runSuite = (persistentOnly) =>
     storage,
     name: (base) => `promise-${base}`,
     neverAnswers: "/never-answers", // e2e/server.mjs holds it open
+    bytesAtRest: bytesAtRest(storage),
   });

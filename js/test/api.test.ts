@@ -34,8 +34,15 @@ describe("the Promise API in Node (files)", () => {
     fs.rmSync(dir, { recursive: true, force: true });
   });
 
+  /** A database's files as they are on disk (Node reads them while it is open too). */
+  const bytesAtRest = async (file: string) =>
+    ["", "-wal", "-journal"]
+      .map((suffix) => file + suffix)
+      .filter((f) => fs.existsSync(f))
+      .map((f) => new Uint8Array(fs.readFileSync(f)));
+
   for (const [name, run] of cases) {
-    it(name, () => run({ wsq, storage: "file", name: (base) => base, neverAnswers }));
+    it(name, () => run({ wsq, storage: "file", name: (base) => base, neverAnswers, bytesAtRest }));
   }
 
   it("keeps the WAL beside the file while it is open, and no -shm file", async () => {

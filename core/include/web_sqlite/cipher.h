@@ -39,6 +39,10 @@ int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error);
 /// Changes the key of db's main database (a key that is not given decrypts it).
 int Rekey(sqlite3* db, const Key& key, Error* error);
 
+/// The main database's file as it is on disk, encrypted (its WAL checkpointed into it first):
+/// what export gives of an encrypted database. *data is sqlite3_malloc64'd.
+int ExportEncrypted(sqlite3* db, unsigned char** data, int64_t* size, Error* error);
+
 }  // namespace wsq
 
 #endif  // WEB_SQLITE_CIPHER_H_

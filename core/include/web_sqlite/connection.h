@@ -132,6 +132,8 @@ class Connection {
   std::vector<std::string> changing_;
   std::vector<std::string> committed_;
   bool capture_ = true;
+  /// Whether the main database is encrypted with this connection's key (Open, Rekey).
+  bool encrypted_ = false;
   /// The open transaction's capture id (0: none asked for yet); ended by commit or rollback.
   int64_t txn_ = 0;
 };

@@ -29,7 +29,9 @@ export async function stage<T>(name: LoadStage, fn: () => Promise<T> | T): Promi
 
 /** What to do about a wasm that is not at url. */
 function notDeployed(url: URL): string {
-  const file = url.pathname.split("/").pop() || "web-sqlite.wasm";
+  const file = /web-sqlite-cipher[^/]*$/.test(url.pathname)
+    ? "web-sqlite-cipher.wasm"
+    : "web-sqlite.wasm";
   return `${movedByBundler(url.href) ?? `Is ${file} deployed there?`} ${LOADING_DOCS}`;
 }
 

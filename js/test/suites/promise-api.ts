@@ -10,6 +10,7 @@
 import type * as Library from "../../src/index.js";
 import type { PersistentStorage } from "../../src/runtime/storages.js";
 import { appCases } from "./app-tools.js";
+import { encryptionCases } from "./encryption.js";
 import { arrivals, eq, ok, rejects } from "./check.js";
 
 export interface PromiseSuiteContext {
@@ -21,6 +22,12 @@ export interface PromiseSuiteContext {
   name(base: string): string;
   /** A URL whose server accepts the request and never answers (a wasm that never loads). */
   neverAnswers: string;
+  /**
+   * The bytes of database name's files as the storage keeps them (the database, its WAL, its
+   * journal: those that exist). whileOpen: it is open; a storage that cannot be read then
+   * (OPFS's files are locked by their handles) gives none.
+   */
+  bytesAtRest(name: string, whileOpen: boolean): Promise<Uint8Array[]>;
 }
 
 export type Case = [name: string, run: (ctx: PromiseSuiteContext) => Promise<void>];
@@ -891,4 +898,5 @@ export const cases: Case[] = [
     },
   ],
   ...appCases,
+  ...encryptionCases,
 ];
