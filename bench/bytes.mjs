@@ -19,6 +19,13 @@ const contestants = {
     "web-sqlite.wasm",
   ),
   "web-sqlite (sync API: sync.js)": web("sync.js", "web-sqlite.wasm"),
+  // What an app that opens a key downloads instead of web-sqlite.wasm (runtime/runtimes.ts).
+  "web-sqlite (Promise API with encryption: web-sqlite-cipher.wasm)": web(
+    "index.js",
+    "worker.js",
+    "broker.js",
+    "web-sqlite-cipher.wasm",
+  ),
   "@sqlite.org/sqlite-wasm 3.54.1-build1": [
     "index.mjs",
     "sqlite3.wasm",

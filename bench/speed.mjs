@@ -34,6 +34,7 @@ const CONTESTANTS = [
   ["web-sqlite opfs", false, false],
   ["web-sqlite opfs relaxed", false, false],
   ["web-sqlite opfs truncate", false, false],
+  ["web-sqlite opfs key", false, false],
   ["web-sqlite memory", false, false],
   ["web-sqlite idb", false, false],
   ["official opfs-sahpool sqlite3_exec", false, false],

@@ -14,7 +14,7 @@ export const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), 
 
 /** The one line docs/API.md gives for bundlers that do not follow new URL(..., import.meta.url). */
 const COPY_LINE =
-  "cp node_modules/web-sqlite/js/dist/web/{worker.js,broker.js,web-sqlite.wasm} dist/";
+  "cp node_modules/web-sqlite/js/dist/web/{worker.js,broker.js,*.wasm} dist/";
 
 /** The one setting docs/API.md gives for Vite 7's dev server (its dependency optimizer). */
 export const VITE7_DEV = { optimizeDeps: { exclude: ["web-sqlite"] } };

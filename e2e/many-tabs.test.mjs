@@ -194,6 +194,43 @@ function manyTabs(suite, only = null) {
       }
     });
 
+    test("makes each tab prove the key of an encrypted database to the tab that holds it", async () => {
+      const [holder, right, wrong, none] = [await tab(), await tab(), await tab(), await tab()];
+      try {
+        const opened = (page, key) =>
+          page.evaluate(async (key) => {
+            try {
+              window.db = await window.wsq.open("sealed-tabs.db", key ? { key } : {});
+              return window.db.shared ? "shared" : "alone";
+            } catch (e) {
+              return e.code;
+            }
+          }, key);
+        assert.equal(await opened(holder, "the key"), "shared");
+        await holder.evaluate(() =>
+          window.db.exec("CREATE TABLE IF NOT EXISTS s(v); INSERT INTO s VALUES ('held')"),
+        );
+        assert.equal(await opened(wrong, "not the key"), "WRONG_KEY");
+        assert.equal(await opened(none, null), "KEY_REQUIRED");
+        assert.equal(await opened(right, "the key"), "shared");
+        assert.deepEqual(await right.evaluate(() => window.db.query("SELECT v FROM s")), [
+          { v: "held" },
+        ]);
+        // The holder goes: the tab with the key goes on, at the new holder.
+        await holder.close();
+        assert.deepEqual(
+          await right.evaluate(async () => {
+            await window.db.exec("INSERT INTO s VALUES ('after')");
+            return window.db.query("SELECT v FROM s ORDER BY rowid");
+          }),
+          [{ v: "held" }, { v: "after" }],
+        );
+        assert.equal(await opened(wrong, "still not the key"), "WRONG_KEY");
+      } finally {
+        for (const page of [holder, right, wrong, none]) if (!page.isClosed()) await page.close();
+      }
+    });
+
     test("tells every tab which tables each commit in any tab changed", async () => {
       const tabs = [await tab(), await tab(), await tab()];
       try {

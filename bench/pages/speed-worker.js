@@ -11,12 +11,14 @@ const wasm = params.get("wasm") ?? undefined;
 
 /** Each contestant opens a database and gives back exec(sql) and close(). */
 const contestants = {
-  async "web-sqlite opfs"(name, durability = "full") {
+  async "web-sqlite opfs"(name, durability = "full", key = undefined) {
     const { Database } = await import("../../js/dist/web/sync.js");
-    const db = await Database.open(`${name}.db`, { storage: "opfs", durability, wasm });
+    const db = await Database.open(`${name}.db`, { storage: "opfs", durability, key, wasm });
     return { exec: (sql) => db.exec(sql), close: () => db.closeAsync() };
   },
   "web-sqlite opfs relaxed": (name) => contestants["web-sqlite opfs"](name, "relaxed"),
+  // Encrypted (docs/API.md, "Encryption"): the encryption build, a passphrase.
+  "web-sqlite opfs key": (name) => contestants["web-sqlite opfs"](name, "full", "bench passphrase"),
   // The rollback journal instead of WAL (the default before WAL), for the comparison.
   async "web-sqlite opfs truncate"(name) {
     const db = await contestants["web-sqlite opfs"](name);

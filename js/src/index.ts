@@ -23,6 +23,7 @@ export type {
 } from "./client/options.js";
 export { SQLiteError, WebSqliteError } from "./errors.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
+export type { Key } from "./codec/key.js";
 export type { Storage, Durability } from "./worker/protocol.js";
 export type { PersistentStorage } from "./runtime/store.js";
 export type { IoStats, SelfTestReport, SelfTestStep } from "./bindings/sync-database.js";

@@ -20,5 +20,6 @@ export { JsStorageDb } from "./bindings/js-storage-db.js";
 export type { WasmSource } from "./runtime/runtime.js";
 export type { ExecuteResult } from "./codec/results.js";
 export type { BindParams, SqlValue } from "./codec/params.js";
+export type { Key } from "./codec/key.js";
 export { SQLiteError, WebSqliteError } from "./errors.js";
 export { ResultCode, SQLITE_VERSION } from "./generated/constants.js";

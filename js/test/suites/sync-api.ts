@@ -287,6 +287,44 @@ export const cases: Case[] = [
     },
   ],
   [
+    "opens an encrypted database with its key, refuses others, and rekeys",
+    async (ctx) => {
+      const name = ctx.name("sealed.db");
+      const { Database } = ctx.sync;
+      const db = await Database.open(name, { storage: ctx.storage, key: "sync passphrase" });
+      db.exec("CREATE TABLE t(v); INSERT INTO t VALUES ('kept')");
+      await db.closeAsync();
+      let err: unknown = null;
+      try {
+        await Database.open(name, { storage: ctx.storage, key: "wrong" });
+      } catch (e) {
+        err = e;
+      }
+      eq(code(err), "WRONG_KEY", "a wrong key");
+      err = null;
+      try {
+        await Database.open(name, { storage: ctx.storage });
+      } catch (e) {
+        err = e;
+      }
+      eq(code(err), "KEY_REQUIRED", "no key");
+      const again = await Database.open(name, { storage: ctx.storage, key: "sync passphrase" });
+      eq(again.selectValue("SELECT v FROM t"), "kept", "read with the key");
+      await again.rekey(null);
+      await again.closeAsync();
+      const plain = await Database.open(name, { storage: ctx.storage });
+      eq(plain.selectValue("SELECT v FROM t"), "kept", "decrypted");
+      await plain.rekey(new Uint8Array(32).fill(9));
+      await plain.closeAsync();
+      const raw = await Database.open(name, {
+        storage: ctx.storage,
+        key: new Uint8Array(32).fill(9),
+      });
+      eq(raw.selectValue("SELECT v FROM t"), "kept", "encrypted again, with raw bytes");
+      await raw.closeAsync();
+    },
+  ],
+  [
     "keeps 64-bit integers and every value type",
     async (ctx) => {
       const db = await ctx.sync.Database.open(ctx.name("values.db"), { storage: ctx.storage });
