@@ -13,8 +13,7 @@ const TEMPLATE = path.join(ROOT, "e2e/app");
 export const PACKAGE = JSON.parse(readFileSync(path.join(ROOT, "package.json"), "utf8"));
 
 /** The one line docs/API.md gives for bundlers that do not follow new URL(..., import.meta.url). */
-const COPY_LINE =
-  "cp node_modules/web-sqlite/js/dist/web/{worker.js,broker.js,*.wasm} dist/";
+const COPY_LINE = "cp node_modules/web-sqlite/js/dist/web/{worker.js,broker.js,*.wasm} dist/";
 
 /** The one setting docs/API.md gives for Vite 7's dev server (its dependency optimizer). */
 export const VITE7_DEV = { optimizeDeps: { exclude: ["web-sqlite"] } };
