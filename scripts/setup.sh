@@ -5,7 +5,8 @@
 #         PostgreSQL 15 (the sync tests start clusters of their own; none is left running)
 #   npm:  the pinned dev dependencies (npm ci): Binaryen's wasm-opt for the build, the bundlers the
 #         package is tested in, Kysely and Drizzle (its drivers are tested with them), the peers
-#         the benchmarks run
+#         the benchmarks run, better-sqlite3-multiple-ciphers (built from source: the encryption
+#         interoperability test)
 #   src:  the SQLite amalgamation, from the npm tarball of better-sqlite3, verified by sha256; and
 #         the encryption build's amalgamation: SQLite3 Multiple Ciphers' cipher layer over that
 #         same SQLite (fetch_cipher, below), verified by sha256
@@ -34,7 +35,7 @@ CIPHER_OUT_SHA256=4edc2d7e2f1da36443b6d8b51243495691d80b5554df51cdfbf2431b6d6dcc
 CIPHER_DIR="$ROOT/build/deps/sqlite3mc-$CIPHER_VERSION-sqlite-$SQLITE_VERSION"
 
 APT_PACKAGES=(
-  clang-14 lld-14 cmake ninja-build make pkg-config
+  clang-14 lld-14 cmake ninja-build make pkg-config g++ python3
   wasi-libc libc++-14-dev-wasm32 libc++abi-14-dev-wasm32 libclang-rt-14-dev-wasm32
   libgtest-dev clang-format-14 libclang-rt-14-dev nodejs npm
   chromium fonts-liberation
@@ -74,7 +75,16 @@ install_npm() {
   # npm ci is skipped when node_modules already matches the lockfile.
   if [[ ! -f node_modules/.package-lock.json ]] || ! cmp -s package-lock.json node_modules/.setup-lock; then
     log "npm ci"
-    npm ci --no-audit --no-fund --loglevel=error
+    # better-sqlite3-multiple-ciphers (the encryption interoperability test) is built from source
+    # against this Node's own headers: nothing is downloaded but from the npm registry.
+    local prefix
+    prefix=$(node -p 'require("path").resolve(process.execPath, "../..")')
+    if [[ ! -f $prefix/include/node/node.h ]]; then
+      echo "setup: Node's headers are missing ($prefix/include/node/node.h)" >&2
+      exit 1
+    fi
+    npm_config_build_from_source=true npm_config_nodedir="$prefix" \
+      npm ci --no-audit --no-fund --loglevel=error
     cp package-lock.json node_modules/.setup-lock
   fi
 }
