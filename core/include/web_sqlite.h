@@ -160,6 +160,16 @@ int32_t wsq_open(const char* path, size_t path_len, int32_t flags, const char* v
 int32_t wsq_rekey(wsq_conn conn, const uint8_t* key, size_t key_len, int32_t key_kind);
 /// 1 in the encryption build (web-sqlite-cipher.wasm), 0 in the other.
 int32_t wsq_has_cipher(void);
+
+/// What the first bytes of a database file say it is (wsq_file_kind).
+enum wsq_file_kind {
+  WSQ_FILE_OTHER = 0,     /// neither (or fewer than 24 bytes)
+  WSQ_FILE_PLAIN = 1,     /// a SQLite database ("SQLite format 3")
+  WSQ_FILE_ENCRYPTED = 2  /// a database in the cipher's format (docs/FORMAT.md)
+};
+/// The kind of database file whose first len bytes are header (at least 24 to tell); returned
+/// directly.
+int32_t wsq_file_kind(const uint8_t* header, size_t len);
 /// Closes a connection, finalizing its statements first.
 int32_t wsq_close(wsq_conn conn);
 /// Sets the busy timeout in milliseconds.

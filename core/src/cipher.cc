@@ -25,9 +25,7 @@ namespace {
 enum class Looks { kEmpty, kPlain, kEncrypted, kOther };
 
 /// Reads the first 24 bytes of db's main file through its VFS, as they are on disk (no key is
-/// applied yet), and tells a plain SQLite file from one in the cipher's format: its first 16
-/// bytes are a random salt instead of "SQLite format 3", and bytes 16-23 stay as SQLite wrote
-/// them, with the reserved bytes of every page (20) the cipher's nonce and tag.
+/// applied yet), and tells what they are (FileKind).
 Looks Look(sqlite3* db) {
   sqlite3_file* file = nullptr;
   if (sqlite3_file_control(db, "main", SQLITE_FCNTL_FILE_POINTER, &file) != SQLITE_OK ||
@@ -42,13 +40,14 @@ Looks Look(sqlite3* db) {
       file->pMethods->xRead(file, header, sizeof header, 0) != SQLITE_OK) {
     return Looks::kOther;
   }
-  if (std::memcmp(header, "SQLite format 3", 16) == 0) return Looks::kPlain;
-  const unsigned page = (header[16] << 8) | header[17];
-  const bool page_ok = page == 1 || (page >= 512 && (page & (page - 1)) == 0);
-  const bool versions_ok = header[18] >= 1 && header[18] <= 2 && header[19] >= 1 && header[19] <= 2;
-  const bool fractions_ok = header[21] == 64 && header[22] == 32 && header[23] == 32;
-  return page_ok && versions_ok && fractions_ok && header[20] > 0 ? Looks::kEncrypted
-                                                                  : Looks::kOther;
+  switch (FileKind(header, sizeof header)) {
+    case WSQ_FILE_PLAIN:
+      return Looks::kPlain;
+    case WSQ_FILE_ENCRYPTED:
+      return Looks::kEncrypted;
+    default:
+      return Looks::kOther;
+  }
 }
 
 int KeyRequired(const std::string& path, Error* error) {
@@ -90,6 +89,20 @@ int ReadSchema(sqlite3* db) {
 #endif
 
 }  // namespace
+
+// A plain file starts with SQLite's name; one in the cipher's format with a random salt instead,
+// bytes 16-23 staying as SQLite wrote them, with reserved bytes on every page (20): the cipher's
+// nonce and tag.
+int FileKind(const unsigned char* header, size_t n) {
+  if (n < 24) return WSQ_FILE_OTHER;
+  if (std::memcmp(header, "SQLite format 3", 16) == 0) return WSQ_FILE_PLAIN;
+  const unsigned page = (header[16] << 8) | header[17];
+  const bool page_ok = page == 1 || (page >= 512 && (page & (page - 1)) == 0);
+  const bool versions_ok = header[18] >= 1 && header[18] <= 2 && header[19] >= 1 && header[19] <= 2;
+  const bool fractions_ok = header[21] == 64 && header[22] == 32 && header[23] == 32;
+  return page_ok && versions_ok && fractions_ok && header[20] > 0 ? WSQ_FILE_ENCRYPTED
+                                                                  : WSQ_FILE_OTHER;
+}
 
 #if WSQ_CIPHER
 

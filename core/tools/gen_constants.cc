@@ -111,6 +111,8 @@ int main() {
   Table(nullptr, "ErrorFlag", {{"AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT}});
   Table(nullptr, "KeyKind",
         {{"NONE", WSQ_KEY_NONE}, {"PASSPHRASE", WSQ_KEY_PASSPHRASE}, {"RAW", WSQ_KEY_RAW}});
+  Table(nullptr, "FileKind",
+        {{"OTHER", WSQ_FILE_OTHER}, {"PLAIN", WSQ_FILE_PLAIN}, {"ENCRYPTED", WSQ_FILE_ENCRYPTED}});
   Table(nullptr, "KeyResult",
         {{"WRONG_KEY", WSQ_KEY_WRONG},
          {"KEY_REQUIRED", WSQ_KEY_REQUIRED},
@@ -138,6 +140,7 @@ int main() {
              "out")
   WSQ_EXPORT(wsq_rekey, "conn", "key", "keyLen", "keyKind")
   WSQ_EXPORT(wsq_has_cipher)
+  WSQ_EXPORT(wsq_file_kind, "header", "len")
   WSQ_EXPORT(wsq_close, "conn")
   WSQ_EXPORT(wsq_busy_timeout, "conn", "ms")
   WSQ_EXPORT(wsq_exec, "conn", "sql", "sqlLen", "params", "paramsLen", "flags")

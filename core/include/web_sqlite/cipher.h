@@ -26,6 +26,10 @@ struct Key {
 /// Whether this build encrypts.
 bool HasCipher();
 
+/// What the first n bytes of a database file say it is (wsq_file_kind): a plain SQLite file,
+/// one in the cipher's format, or neither.
+int FileKind(const unsigned char* header, size_t n);
+
 /// The VFS a connection opens through: in the encryption build, the cipher's shim over vfs (the
 /// default VFS when vfs is empty), so that any database can take a key later (rekey).
 std::string CipherVfs(const std::string& vfs);

@@ -236,6 +236,10 @@ int32_t wsq_rekey(wsq_conn conn, const uint8_t* key, size_t key_len, int32_t key
 
 WSQ_EXPORT("wsq_has_cipher") int32_t wsq_has_cipher(void) { return wsq::HasCipher() ? 1 : 0; }
 
+WSQ_EXPORT("wsq_file_kind") int32_t wsq_file_kind(const uint8_t* header, size_t len) {
+  return wsq::FileKind(header, len);
+}
+
 // The one call that destroys its connection, so it does not go through OnConnection.
 WSQ_EXPORT("wsq_close") int32_t wsq_close(wsq_conn conn) {
   State& s = Begin();

@@ -130,6 +130,14 @@ export class Runtime {
     return this.files.has(file);
   }
 
+  /** What the first bytes of a database file say it is (FileKind: PLAIN, ENCRYPTED, OTHER). */
+  fileKind(header: Uint8Array): number {
+    return this.invoke((x) => {
+      const [, , ptr, len] = this.copyIn("", header.subarray(0, 100));
+      return x.wsq_file_kind(ptr, len);
+    });
+  }
+
   /** How many connections to file are open here. */
   openCount(file: string): number {
     return this.files.get(file) ?? 0;

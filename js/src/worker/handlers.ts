@@ -14,7 +14,7 @@ import { SQLiteError, misuse } from "../errors.js";
 import { applyChangeset, itemFailed, migrate } from "../bindings/changes.js";
 import { engineOf, startSync, stopSync } from "../pgsync/engine.js";
 import { Connection, VFS, invertChangeset } from "../bindings/connection.js";
-import { OpenFlag, ResultCode as RC } from "../generated/constants.js";
+import { FileKind, OpenFlag, ResultCode as RC } from "../generated/constants.js";
 import { type DatabaseStore, checkBrowserName, chunksOf, openHere } from "../runtime/store.js";
 import type { Runtime } from "../runtime/runtime.js";
 import { streamOfPort } from "./stream-port.js";
@@ -139,10 +139,15 @@ export const HANDLERS = {
       store.path(name);
       if (store.isAcquired(name)) throw openHere(name, "import over");
       const runtime = await w.runtime();
-      const total = { bytes: 0 };
+      const total: { bytes: number; kind: number } = { bytes: 0, kind: FileKind.OTHER };
+      const kindOf = (head: Uint8Array) => runtime.fileKind(head);
       try {
-        scratch = await store.writeScratch(name, databaseBytes(chunksOf(bytes, deadline), total));
-        await checkImport(runtime, store, scratch);
+        scratch = await store.writeScratch(
+          name,
+          databaseBytes(chunksOf(bytes, deadline), total, kindOf),
+        );
+        // An encrypted database cannot be checked without its key: the next open proves it.
+        if (total.kind === FileKind.PLAIN) await checkImport(runtime, store, scratch);
         if (store.isAcquired(name)) throw openHere(name, "import over");
         await store.replace(scratch, name);
       } catch (e) {
@@ -189,21 +194,22 @@ async function checkImport(runtime: Runtime, store: DatabaseStore, scratch: stri
 /** What a request's handler answers (the client's type of its result). */
 export type Result<K extends RequestType> = Awaited<ReturnType<(typeof HANDLERS)[K]>>;
 
-const SQLITE_HEADER = "SQLite format 3\0";
-
 /**
- * Checks that a stream of bytes starts like a SQLite database, and switches a WAL-mode header
- * to rollback mode (an imported file comes without its WAL). Counts the bytes into total.
+ * Checks that a stream of bytes starts like a database (kindOf: the core's FileKind of its first
+ * 100 bytes), and switches a plain WAL-mode header to rollback mode (an imported file comes
+ * without its WAL). Counts the bytes into total, and says there what kind of file it is.
  */
 async function* databaseBytes(
   chunks: AsyncIterable<Uint8Array>,
-  total: { bytes: number },
+  total: { bytes: number; kind: number },
+  kindOf: (head: Uint8Array) => number,
 ): AsyncIterable<Uint8Array> {
   let head: Uint8Array | null = new Uint8Array(0);
   const notADatabase = () =>
     new SQLiteError(
       RC.SQLITE_NOTADB,
-      "importDatabase: the bytes are not a SQLite database (no 'SQLite format 3' header)",
+      "importDatabase: the bytes are not a SQLite database (no 'SQLite format 3' header) nor " +
+        "an encrypted one",
     );
   for await (const chunk of chunks) {
     total.bytes += chunk.length;
@@ -218,8 +224,12 @@ async function* databaseBytes(
       head = joined;
       continue;
     }
-    if (String.fromCharCode(...joined.subarray(0, 16)) !== SQLITE_HEADER) throw notADatabase();
-    if (joined[18] === 2 && joined[19] === 2) joined[18] = joined[19] = 1;
+    total.kind = kindOf(joined);
+    if (total.kind === FileKind.OTHER) throw notADatabase();
+    // An encrypted file's header is the cipher's to check: it stays as it is.
+    if (total.kind === FileKind.PLAIN && joined[18] === 2 && joined[19] === 2) {
+      joined[18] = joined[19] = 1;
+    }
     head = null;
     yield joined;
   }

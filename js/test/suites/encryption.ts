@@ -47,6 +47,13 @@ export const encryptionCases: Case[] = [
       const again = await wsq.open(file, { key: PASSPHRASE });
       eq(await again.query("SELECT count(*) AS n FROM t"), [{ n: 50 }], "read with the key");
       await again.close();
+      // The exported file imports as it is; its key opens it.
+      const copy = name("sealed-copy.db");
+      eq(await wsq.importDatabase(copy, exported), { bytes: exported.length }, "imported");
+      await rejects(wsq.open(copy), isCode("KEY_REQUIRED"), "the copy needs the key");
+      const opened = await wsq.open(copy, { key: PASSPHRASE });
+      eq(await opened.query("SELECT count(*) AS n FROM t"), [{ n: 50 }], "the copy, with its key");
+      await opened.close();
     },
   ],
   [
