@@ -179,9 +179,15 @@ int32_t wsq_busy_timeout(wsq_conn conn, int32_t ms);
 /// holds the rows of the last statement that returned columns.
 int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* params,
                  size_t params_len, int32_t flags);
-/// Writes the main database file's bytes to the response (valid until the next call). Fails with
-/// SQLITE_MISUSE inside a transaction.
-int32_t wsq_export(wsq_conn conn);
+/// Flags for wsq_export.
+enum wsq_export_flag {
+  WSQ_EXPORT_PAGES = 1  /// the pages as SQLite reads them: an encrypted database's decrypted
+};
+
+/// Writes the main database file's bytes to the response (valid until the next call): the file
+/// as it is (an encrypted database's encrypted), or with WSQ_EXPORT_PAGES its pages as SQLite
+/// reads them. Fails with SQLITE_MISUSE inside a transaction.
+int32_t wsq_export(wsq_conn conn, int32_t flags);
 /// Registers a function implemented by the host. Each call reaches the host's import
 /// env.wsq_host_function(id, call, group, args, args_len, ctx): args is a result buffer of one row
 /// (the arguments), group identifies the aggregate group (0 for scalars, and for a final call on

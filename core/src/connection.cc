@@ -67,7 +67,7 @@ int Connection::Open(const std::string& path, int flags, const std::string& vfs,
 }
 
 int Connection::Rekey(const Key& key, Error* error) {
-  const int rc = wsq::Rekey(db_, key, error);
+  const int rc = wsq::Rekey(db_, encrypted_, key, error);
   if (rc == SQLITE_OK) encrypted_ = key.given();
   return rc;
 }
@@ -262,7 +262,7 @@ int Connection::Progress(void* self) {
   return DefaultHost()->NowMs() >= static_cast<Connection*>(self)->deadline_ms_ ? 1 : 0;
 }
 
-int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
+int Connection::Export(unsigned char** data, int64_t* size, Error* error, bool pages) {
   *data = nullptr;
   *size = 0;
   if (!autocommit()) {
@@ -271,7 +271,7 @@ int Connection::Export(unsigned char** data, int64_t* size, Error* error) {
   }
   // An encrypted database exports as its file is, encrypted (its pages read through SQLite
   // would be plain).
-  if (encrypted_) return ExportEncrypted(db_, data, size, error);
+  if (encrypted_ && !pages) return ExportEncrypted(db_, data, size, error);
   sqlite3_int64 n = 0;
   // The copy of the file is bounded by the wasm memory, not by SQLite's heap limit (which is
   // there to stop runaway queries): a database larger than the limit still exports.

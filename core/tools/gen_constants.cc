@@ -111,6 +111,7 @@ int main() {
   Table(nullptr, "ErrorFlag", {{"AUTOCOMMIT", WSQ_ERROR_AUTOCOMMIT}});
   Table(nullptr, "KeyKind",
         {{"NONE", WSQ_KEY_NONE}, {"PASSPHRASE", WSQ_KEY_PASSPHRASE}, {"RAW", WSQ_KEY_RAW}});
+  Table(nullptr, "ExportFlag", {{"PAGES", WSQ_EXPORT_PAGES}});
   Table(nullptr, "FileKind",
         {{"OTHER", WSQ_FILE_OTHER}, {"PLAIN", WSQ_FILE_PLAIN}, {"ENCRYPTED", WSQ_FILE_ENCRYPTED}});
   Table(nullptr, "KeyResult",
@@ -144,7 +145,7 @@ int main() {
   WSQ_EXPORT(wsq_close, "conn")
   WSQ_EXPORT(wsq_busy_timeout, "conn", "ms")
   WSQ_EXPORT(wsq_exec, "conn", "sql", "sqlLen", "params", "paramsLen", "flags")
-  WSQ_EXPORT(wsq_export, "conn")
+  WSQ_EXPORT(wsq_export, "conn", "flags")
   WSQ_EXPORT(wsq_tables_read, "conn", "sql", "sqlLen")
   WSQ_EXPORT(wsq_session_start, "conn", "out")
   WSQ_EXPORT(wsq_session_changeset, "session", "end")

@@ -111,6 +111,89 @@ describe("the Promise API in Node (files)", () => {
     await assert.rejects(open(".wsq-import-1-x.db"), (e) => code(e) === "INVALID_NAME");
   });
 
+  it("leaves a rekey killed at any moment with the old key or the new one, whole", async () => {
+    // A database of about 8 MB; a process rekeys it (plain to a key, a key to another, a key to
+    // plain) and is killed after a delay that grows with each trial, from before the rekey
+    // starts to after it ends (in steps of a sixteenth of the time a whole rekey takes here).
+    // Then it opens with exactly one of the two keys, whole.
+    const seed = await open("rekey-seed.db");
+    await seed.exec(
+      "CREATE TABLE t(v); WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n " +
+        "WHERE i < 2000) INSERT INTO t SELECT randomblob(4000) FROM n",
+    );
+    await seed.close();
+    const index = new URL("../src/index.js", import.meta.url).href;
+    fs.writeFileSync(
+      "rekeyer.mjs",
+      `import { open } from ${JSON.stringify(index)};
+       const [file, from, to] = process.argv.slice(2);
+       const db = await open(file, from === "-" ? {} : { key: from });
+       console.log("rekeying");
+       const t = performance.now();
+       await db.rekey(to === "-" ? null : to);
+       console.log("done", performance.now() - t);
+       await db.close();`,
+    );
+    const outcomes: string[] = [];
+    for (const [from, to] of [
+      ["-", "new"],
+      ["old", "new"],
+      ["old", "-"],
+    ]) {
+      const source = `rekey-seed-${from}.db`;
+      fs.copyFileSync("rekey-seed.db", source);
+      if (from !== "-") {
+        const keyed = await open(source);
+        await keyed.rekey(from);
+        await keyed.close();
+      }
+      const TRIALS = 16;
+      let wholeMs = 0;
+      for (let trial = -1; trial < TRIALS; trial++) {
+        const file = `rekey-${from}-${to}-${trial}.db`;
+        fs.copyFileSync(source, file);
+        const child = spawn(process.execPath, ["rekeyer.mjs", file, from, to]);
+        const exited = once(child, "exit");
+        let out = "";
+        child.stdout.on("data", (d) => (out += d));
+        const giveUp = Date.now() + 120_000;
+        while (!out.includes("rekeying")) {
+          assert.ok(Date.now() < giveUp, "the rekeying process never opened the database");
+          assert.equal(child.exitCode, null, "the rekeying process ended before the rekey");
+          await new Promise((resolve) => setTimeout(resolve, 2));
+        }
+        if (trial < 0) {
+          // The first run is not killed: how long a whole rekey takes on this machine.
+          await exited;
+          wholeMs = Number(/done (\S+)/.exec(out)?.[1]);
+          assert.ok(wholeMs > 0, `the whole rekey ran: ${out}`);
+          continue;
+        }
+        const delay = (wholeMs * 1.2 * (trial + 0.5)) / TRIALS;
+        await new Promise((resolve) => setTimeout(resolve, delay));
+        child.kill("SIGKILL"); // (a process that already ended is not there to kill)
+        await exited;
+        const opened: string[] = [];
+        for (const key of [from, to]) {
+          try {
+            const db = await open(file, key === "-" ? {} : { key });
+            assert.deepEqual(await db.query("PRAGMA integrity_check"), [{ integrity_check: "ok" }]);
+            assert.deepEqual(await db.query("SELECT count(*) AS n FROM t"), [{ n: 2000 }]);
+            await db.close();
+            opened.push(key);
+          } catch (e) {
+            const expected = key === "-" ? "KEY_REQUIRED" : ["WRONG_KEY", "NOT_ENCRYPTED"];
+            assert.ok([expected].flat().includes(code(e)), `${file}, key ${key}: ${String(e)}`);
+          }
+        }
+        assert.equal(opened.length, 1, `${file} opens with one of ${from}, ${to}: ${opened}`);
+        outcomes.push(`${from}->${to}: ${opened[0] === from ? "old" : "new"}`);
+      }
+    }
+    // Kills came before and after the rekeys' commits (the outcomes, for a failure's message).
+    assert.equal(outcomes.length, 48, outcomes.join(", "));
+  });
+
   it("keeps a database file to one process; a killed holder leaves it usable", async () => {
     // Another process opens the file and commits transactions, one line per resolved commit.
     const index = new URL("../src/index.js", import.meta.url).href;

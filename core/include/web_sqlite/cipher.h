@@ -40,8 +40,9 @@ std::string CipherVfs(const std::string& vfs);
 /// empty database takes the key and is encrypted from its first page.
 int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error);
 
-/// Changes the key of db's main database (a key that is not given decrypts it).
-int Rekey(sqlite3* db, const Key& key, Error* error);
+/// Changes the key of db's main database, encrypted or not (a key that is not given decrypts
+/// it).
+int Rekey(sqlite3* db, bool encrypted, const Key& key, Error* error);
 
 /// The main database's file as it is on disk, encrypted (its WAL checkpointed into it first):
 /// what export gives of an encrypted database. *data is sqlite3_malloc64'd.

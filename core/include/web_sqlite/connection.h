@@ -66,9 +66,10 @@ class Connection {
   /// Interrupts any statement still running at deadline_ms (Unix epoch, host clock) with
   /// SQLITE_INTERRUPT; 0 removes the deadline.
   void SetDeadline(double deadline_ms);
-  /// The main database's file as bytes (sqlite3_serialize), in one allocation the caller frees
-  /// with sqlite3_free. Refused inside a transaction, where the pages may not be committed.
-  int Export(unsigned char** data, int64_t* size, Error* error);
+  /// The main database's file as bytes, in one allocation the caller frees with sqlite3_free:
+  /// an encrypted database's file as it is, unless pages (sqlite3_serialize: the pages as SQLite
+  /// reads them, decrypted). Refused inside a transaction, where the pages may not be committed.
+  int Export(unsigned char** data, int64_t* size, Error* error, bool pages = false);
   int64_t changes() const { return sqlite3_changes64(db_); }
   int64_t total_changes() const { return sqlite3_total_changes64(db_); }
   int64_t last_insert_rowid() const { return sqlite3_last_insert_rowid(db_); }

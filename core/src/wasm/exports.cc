@@ -265,11 +265,11 @@ int32_t wsq_exec(wsq_conn conn, const char* sql, size_t sql_len, const uint8_t* 
   });
 }
 
-WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn) {
+WSQ_EXPORT("wsq_export") int32_t wsq_export(wsq_conn conn, int32_t flags) {
   return OnConnection(conn, [&](Connection& c, State& s) {
     unsigned char* data = nullptr;
     int64_t size = 0;
-    int rc = c.Export(&data, &size, &s.error);
+    int rc = c.Export(&data, &size, &s.error, (flags & WSQ_EXPORT_PAGES) != 0);
     if (rc != SQLITE_OK) return rc;
     s.owned.reset(data);
     if (static_cast<uint64_t>(size) > UINT32_MAX) {

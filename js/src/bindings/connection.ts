@@ -13,6 +13,7 @@ import {
 import { type Key, keyBytes, keyError } from "../codec/key.js";
 import {
   type CoreExports,
+  ExportFlag,
   OpenFlag,
   PrepareFlag,
   ResultCode as RC,
@@ -378,10 +379,16 @@ export class Connection {
   }
 
   /** The database file as bytes (a copy). Throws SQLITE_MISUSE inside a transaction. */
-  export(): Uint8Array {
+  /**
+   * The database file's bytes: as it is (an encrypted database's encrypted), or with pages, its
+   * pages as SQLite reads them (an encrypted database's decrypted).
+   */
+  export(options: { pages?: boolean } = {}): Uint8Array {
     const handle = this.live();
     return this.call((x) => {
-      if (x.wsq_export(handle) !== 0) throw this.runtime.error();
+      if (x.wsq_export(handle, options.pages ? ExportFlag.PAGES : 0) !== 0) {
+        throw this.runtime.error();
+      }
       return this.runtime.responseCopy();
     });
   }

@@ -22,6 +22,7 @@ import {
   isPersistent,
 } from "../runtime/storages.js";
 import type { Choice } from "../runtime/stores.js";
+import type { DatabaseStore } from "../runtime/store.js";
 import {
   type ApplyOptions,
   type Migration,
@@ -49,39 +50,7 @@ export type { Row } from "../codec/params.js";
 export type { IoStats, SelfTestStep } from "./connection.js";
 export type { ApplyOptions, Migration, MigrationResult, OnConflict } from "./changes.js";
 
-export interface SelfTestReport {
-  /** Whether every step passed. */
-  ok: boolean;
-  storage: Storage;
-  steps: SelfTestStep[];
-}
-
-/**
- * Checks the storage's VFS end to end with a scratch file: open, write, read back, sync, size,
- * truncate, short read, locking between two handles, close, access, delete; each step reported
- * with its time. The scratch file is removed.
- */
-export async function selfTest(
-  storage?: Storage,
-  options: { wasm?: WasmSource; environment?: Environment } = {},
-): Promise<SelfTestReport> {
-  const environment = options.environment ?? (await sharedEnvironment(options.wasm));
-  const preferred = storage ? null : await environment.stores.preferred();
-  const kind = storage ?? (typeof preferred === "object" ? preferred!.kind : "memory");
-  if (!isPersistent(kind)) {
-    const steps = runSelfTest(await environment.runtimes.ready(false), VFS.memory, "self-test");
-    return { ok: steps.every((s) => s.ok), storage: kind, steps };
-  }
-  const store = environment.stores.get(kind);
-  const path = store.scratch("self-test");
-  await store.acquire(path);
-  try {
-    const steps = runSelfTest(await environment.runtimes.ready(false), VFS.host, path);
-    return { ok: steps.every((s) => s.ok), storage: kind, steps };
-  } finally {
-    await store.release(path);
-  }
-}
+export { type SelfTestReport, selfTest } from "./self-test.js";
 
 /**
  * Per-connection settings of persistent databases, chosen by measurement (docs/PERFORMANCE.md):
@@ -330,11 +299,47 @@ export class SyncDatabase {
       // The database moves to the encryption build: closed here, opened there as it is.
       await this.environment.runtimes.ready(true);
       c.close();
-      this.connection = this.connect(this.key);
-      this.transactions = new TransactionController(this.connection);
+      this.reconnect(this.key);
     }
-    this.connection.rekey(next);
+    if (next === null && this.key !== null && isPersistent(this.storage)) {
+      await this.decryptByCopy(this.environment.stores.get(this.storage));
+    } else {
+      this.connection.rekey(next);
+    }
     this.key = next;
+  }
+
+  private reconnect(key: Key | null): void {
+    this.connection = this.connect(key);
+    this.transactions = new TransactionController(this.connection);
+  }
+
+  /**
+   * Decrypts by writing the database's pages, decrypted, to a scratch file and moving it over
+   * the database, as importDatabase does: a crash leaves the encrypted file or the plain one,
+   * whole. (SQLite3MC's own decryption rewrites the file in place through the rollback journal,
+   * and a crash while it writes can leave a file that no key opens: docs/RELIABILITY.md.)
+   */
+  private async decryptByCopy(store: DatabaseStore): Promise<void> {
+    const pages = this.connection.export({ pages: true });
+    const scratch = await store.writeScratch(
+      this.name,
+      (async function* () {
+        yield pages;
+      })(),
+    );
+    this.connection.close();
+    try {
+      if (this.acquired) await store.release(this.name);
+      await store.replace(scratch, this.name);
+    } catch (e) {
+      await store.discard(scratch);
+      if (this.acquired) await store.acquire(this.name);
+      this.reconnect(this.key);
+      throw e;
+    }
+    if (this.acquired) await store.acquire(this.name, { create: false });
+    this.reconnect(null);
   }
 
   /**
