@@ -54,6 +54,7 @@ build: native wasm js
 test-native: native
 	ctest --test-dir $(NATIVE) --output-on-failure
 	$(NATIVE)/wsq_crash_sim 2000
+	$(NATIVE)/wsq_crash_sim_cipher 1000
 
 # The native suites again under AddressSanitizer + UndefinedBehaviorSanitizer (clang), the crash
 # simulation, and a short run of each libFuzzer target (`make fuzz` runs them longer).
@@ -64,6 +65,7 @@ sanitize: setup
 test-sanitize: sanitize
 	ctest --test-dir $(SANITIZE) --output-on-failure
 	$(SANITIZE)/wsq_crash_sim 200
+	$(SANITIZE)/wsq_crash_sim_cipher 100
 	scripts/fuzz.sh 20
 
 fuzz: sanitize

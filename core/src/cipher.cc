@@ -50,28 +50,6 @@ Looks Look(sqlite3* db) {
   }
 }
 
-/// Rolls back what a transaction cut short (a crash, a killed rekey) left in db's rollback
-/// journal, before anything tells what the file is: the journal holds the pages as they were on
-/// disk (encrypted with the old key, or plain), and SQLite puts them back as they are when no key
-/// is applied yet. Without this, a rekey killed while it wrote the database would leave a first
-/// page in the new form over a journal of the old one, which no key opens.
-void RollBackHotJournal(sqlite3* db) {
-  sqlite3_vfs* vfs = nullptr;
-  const char* path = sqlite3_db_filename(db, "main");
-  if (path == nullptr || path[0] == 0 ||
-      sqlite3_file_control(db, "main", SQLITE_FCNTL_VFS_POINTER, &vfs) != SQLITE_OK || !vfs) {
-    return;
-  }
-  const std::string journal = std::string(path) + "-journal";
-  int exists = 0;
-  if (vfs->xAccess(vfs, journal.c_str(), SQLITE_ACCESS_EXISTS, &exists) != SQLITE_OK || !exists) {
-    return;
-  }
-  // Reading the schema takes the shared lock, at which SQLite plays a hot journal back; what the
-  // read itself says (an encrypted page 1 without its key) does not matter here.
-  sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
-}
-
 int KeyRequired(const std::string& path, Error* error) {
   return error->Set(WSQ_KEY_REQUIRED, "'" + path +
                                           "' is encrypted: open it with its key ({ key }), or "
@@ -142,7 +120,6 @@ std::string CipherVfs(const std::string& vfs) {
 }
 
 int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
-  RollBackHotJournal(db);
   const Looks looks = Look(db);
   if (!key.given()) return looks == Looks::kEncrypted ? KeyRequired(path, error) : SQLITE_OK;
   if (looks == Looks::kPlain) {
@@ -168,24 +145,29 @@ int Rekey(sqlite3* db, bool encrypted, const Key& key, Error* error) {
     return error->Set(SQLITE_MISUSE, "rekey cannot run inside a transaction: commit it first");
   }
   const KeyBytes bytes(key);
-  // SQLite3MC encrypts a database that is not encrypted yet only in a rollback journal mode: the
-  // database leaves WAL for the rekey (one transaction, with the rollback journal) and returns.
-  // A new key for an encrypted database is written in WAL mode, keeping the file's salt.
+  // A new key for an encrypted database is written in WAL mode, where SQLite3MC keeps the file's
+  // salt and the new pages commit at once in the WAL (a rekey in a rollback journal mode writes
+  // a first page with a new salt over a journal that only the old salt decrypts). Encrypting or
+  // decrypting needs a rollback journal mode in SQLite3MC: the caller does that on a copy
+  // (SyncDatabase.rekey), where a crash costs nothing.
   char** rows = nullptr;
   int n = 0;
   int rc = sqlite3_get_table(db, "PRAGMA main.journal_mode", &rows, &n, nullptr, nullptr);
-  const bool wal = rc == SQLITE_OK && n == 1 && rows[1] && std::strcmp(rows[1], "wal") == 0 &&
-                   !(encrypted && key.given());
+  const std::string mode = rc == SQLITE_OK && n == 1 && rows[1] ? rows[1] : "";
   sqlite3_free_table(rows);
   if (rc != SQLITE_OK) return error->FromDb(db, rc);
-  if (wal) {
-    rc = sqlite3_exec(db, "PRAGMA main.journal_mode = DELETE", nullptr, nullptr, nullptr);
+  const bool in_place = encrypted && key.given();
+  const std::string during = in_place ? "wal" : (mode == "wal" ? "delete" : mode);
+  if (during != mode) {
+    rc = sqlite3_exec(db, ("PRAGMA main.journal_mode = " + during).c_str(), nullptr, nullptr,
+                      nullptr);
     if (rc != SQLITE_OK) return error->FromDb(db, rc);
   }
   rc = sqlite3_rekey_v2(db, "main", bytes.data(), bytes.size());
   if (rc != SQLITE_OK) error->FromDb(db, rc);
-  if (wal) {
-    const int back = sqlite3_exec(db, "PRAGMA main.journal_mode = WAL", nullptr, nullptr, nullptr);
+  if (during != mode) {
+    const int back =
+        sqlite3_exec(db, ("PRAGMA main.journal_mode = " + mode).c_str(), nullptr, nullptr, nullptr);
     if (rc == SQLITE_OK && back != SQLITE_OK) return error->FromDb(db, back);
   }
   return rc;
@@ -260,7 +242,6 @@ int NoCipher(Error* error) {
 
 int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
   if (key.given()) return NoCipher(error);
-  RollBackHotJournal(db);
   return Look(db) == Looks::kEncrypted ? KeyRequired(path, error) : SQLITE_OK;
 }
 

@@ -283,11 +283,21 @@ std::optional<Model> ReadBack(Connection* c, std::string* problem) {
   return model;
 }
 
+#if WSQ_CRASH_KEY
+// The encryption build's simulator (wsq_crash_sim_cipher): every database of it has a key, 32
+// raw bytes (a passphrase would add its key derivation to each of the many opens).
+constexpr uint8_t kRawKey[32] = {7, 1, 4, 2, 8, 5, 7, 1, 4, 2, 8, 5, 7, 1, 4, 2,
+                                 8, 5, 7, 1, 4, 2, 8, 5, 7, 1, 4, 2, 8, 5, 7, 1};
+const Key kKey{WSQ_KEY_RAW, kRawKey, sizeof kRawKey};
+#else
+const Key kKey{};
+#endif
+
 std::unique_ptr<Connection> Open(const char* vfs) {
   std::unique_ptr<Connection> c;
   Error error;
-  if (Connection::Open("crash.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs, &c, &error) !=
-      SQLITE_OK) {
+  if (Connection::Open("crash.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs, kKey, &c,
+                       &error) != SQLITE_OK) {
     std::fprintf(stderr, "open failed: %s\n", error.message.c_str());
     std::exit(1);
   }

@@ -15,12 +15,7 @@ import {
 } from "../codec/results.js";
 import { WebSqliteError, misuse } from "../errors.js";
 import type { WasmSource } from "../runtime/runtime.js";
-import {
-  type PersistentStorage,
-  STORAGE_KINDS,
-  type Storage,
-  isPersistent,
-} from "../runtime/storages.js";
+import { STORAGE_KINDS, type Storage, isPersistent } from "../runtime/storages.js";
 import type { Choice } from "../runtime/stores.js";
 import type { DatabaseStore } from "../runtime/store.js";
 import {
@@ -34,14 +29,7 @@ import {
   onConflictOf,
   recordChanges,
 } from "./changes.js";
-import {
-  Connection,
-  type IoStats,
-  type SelfTestStep,
-  VFS,
-  invertChangeset,
-  runSelfTest,
-} from "./connection.js";
+import { Connection, type IoStats, VFS, invertChangeset } from "./connection.js";
 import { type Environment, loadedEnvironment, sharedEnvironment } from "./environment.js";
 import { SyncStatement } from "./sync-statement.js";
 import { TransactionController, type TransactionMode, checkMode } from "./transaction.js";
@@ -301,8 +289,11 @@ export class SyncDatabase {
       c.close();
       this.reconnect(this.key);
     }
-    if (next === null && this.key !== null && isPersistent(this.storage)) {
-      await this.decryptByCopy(this.environment.stores.get(this.storage));
+    // A database's first pages change form (plain <-> encrypted) through a copy, moved over it
+    // at the end; a new key for an encrypted one is written in place, in WAL mode.
+    const changesForm = (next === null) !== (this.key === null);
+    if (changesForm && isPersistent(this.storage)) {
+      await this.rekeyByCopy(this.environment.stores.get(this.storage), next);
     } else {
       this.connection.rekey(next);
     }
@@ -315,12 +306,14 @@ export class SyncDatabase {
   }
 
   /**
-   * Decrypts by writing the database's pages, decrypted, to a scratch file and moving it over
-   * the database, as importDatabase does: a crash leaves the encrypted file or the plain one,
-   * whole. (SQLite3MC's own decryption rewrites the file in place through the rollback journal,
-   * and a crash while it writes can leave a file that no key opens: docs/RELIABILITY.md.)
+   * Encrypts or decrypts by a copy moved over the database, as importDatabase does: the pages as
+   * SQLite reads them (decrypted) go to a scratch file, which SQLite3MC encrypts where it is when
+   * there is a key, then the scratch file replaces the database. A crash leaves the database as
+   * it was or as it became, whole; a scratch file left behind is swept like an import's.
+   * (SQLite3MC's own change of form rewrites the file in place through the rollback journal, and
+   * a crash while it writes can leave a file that no key opens: docs/RELIABILITY.md.)
    */
-  private async decryptByCopy(store: DatabaseStore): Promise<void> {
+  private async rekeyByCopy(store: DatabaseStore, next: Key | null): Promise<void> {
     const pages = this.connection.export({ pages: true });
     const scratch = await store.writeScratch(
       this.name,
@@ -328,6 +321,25 @@ export class SyncDatabase {
         yield pages;
       })(),
     );
+    try {
+      if (next !== null) {
+        await store.acquire(scratch);
+        try {
+          const runtime = await this.environment.runtimes.ready(true);
+          const copy = Connection.open(runtime, scratch, { vfs: this.opening.vfs });
+          try {
+            copy.rekey(next);
+          } finally {
+            copy.close();
+          }
+        } finally {
+          await store.release(scratch);
+        }
+      }
+    } catch (e) {
+      await store.discard(scratch);
+      throw e;
+    }
     this.connection.close();
     try {
       if (this.acquired) await store.release(this.name);
@@ -339,7 +351,7 @@ export class SyncDatabase {
       throw e;
     }
     if (this.acquired) await store.acquire(this.name, { create: false });
-    this.reconnect(null);
+    this.reconnect(next);
   }
 
   /**
