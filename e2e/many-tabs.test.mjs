@@ -196,6 +196,7 @@ function manyTabs(suite, only = null) {
 
     test("makes each tab prove the key of an encrypted database to the tab that holds it", async () => {
       const [holder, right, wrong, none] = [await tab(), await tab(), await tab(), await tab()];
+      const closed = new Set();
       try {
         const opened = (page, key) =>
           page.evaluate(async (key) => {
@@ -218,6 +219,7 @@ function manyTabs(suite, only = null) {
         ]);
         // The holder goes: the tab with the key goes on, at the new holder.
         await holder.close();
+        closed.add(holder);
         assert.deepEqual(
           await right.evaluate(async () => {
             await window.db.exec("INSERT INTO s VALUES ('after')");
@@ -227,7 +229,7 @@ function manyTabs(suite, only = null) {
         );
         assert.equal(await opened(wrong, "still not the key"), "WRONG_KEY");
       } finally {
-        for (const page of [holder, right, wrong, none]) if (!page.isClosed()) await page.close();
+        for (const page of [holder, right, wrong, none]) if (!closed.has(page)) await page.close();
       }
     });
 
