@@ -31,7 +31,7 @@ CIPHER_NPM_PACKAGE=better-sqlite3-multiple-ciphers@13.0.3
 CIPHER_C_SHA256=ad84d2c24540cf62ea27ee414911a32963390769bd031f39a50aec0ad90614a0
 CIPHER_BASE_NPM_PACKAGE=better-sqlite3@13.0.2
 CIPHER_BASE_C_SHA256=6a2805f8c1ef020a7086e62258519323cf98b219e9fe87a42065d916cfebaefc
-CIPHER_OUT_SHA256=4edc2d7e2f1da36443b6d8b51243495691d80b5554df51cdfbf2431b6d6dcc20
+CIPHER_OUT_SHA256=b3203ce0563affd5f865a23f5274cd8445b94aed804c24985bba8047acfa0f0a
 CIPHER_DIR="$ROOT/build/deps/sqlite3mc-$CIPHER_VERSION-sqlite-$SQLITE_VERSION"
 
 APT_PACKAGES=(
@@ -146,6 +146,15 @@ fetch_cipher() {
     cat "$tmp/sqlite.c"
     sed -n "${end},\$p" "$mc"
   } >"$tmp/sqlite3.c"
+  # SQLite3MC's VFS reads pass on a short read only: any other error of the file under it (an
+  # I/O error) went on to decryption, and came out as "not a database", a corrupt page, or a
+  # wrong key (the I/O fault injection with a key found it). Its two reads pass on every error.
+  local fix='s/^\( *\)if (rc == SQLITE_IOERR_SHORT_READ)$/\1if (rc != SQLITE_OK)/'
+  if [[ $(grep -c '^ *if (rc == SQLITE_IOERR_SHORT_READ)$' "$tmp/sqlite3.c") != 2 ]]; then
+    echo "setup: SQLite3MC's reads are not the ones expected" >&2
+    exit 1
+  fi
+  sed -i "$fix" "$tmp/sqlite3.c"
   if ! sha_ok "$tmp/sqlite3.c" "$CIPHER_OUT_SHA256"; then
     echo "setup: the encryption build's amalgamation is not the one expected" \
       "(sha256 $(sha256sum "$tmp/sqlite3.c" | cut -c1-64))" >&2

@@ -74,6 +74,16 @@ class FaultHost : public Host {
   bool fired_ = false;
 };
 
+#if WSQ_FAULTS_KEY
+// In the encryption build's suite (wsq_cipher_tests) every database of it has a key: 32 raw
+// bytes (a passphrase would add its key derivation to each of the many opens).
+constexpr uint8_t kRawKey[32] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3,
+                                 2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5};
+const Key kKey{WSQ_KEY_RAW, kRawKey, sizeof kRawKey};
+#else
+const Key kKey{};
+#endif
+
 class FaultInjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -82,7 +92,7 @@ class FaultInjectionTest : public ::testing::Test {
     ASSERT_EQ(vfs_->Register(false), SQLITE_OK);
   }
   int Open(const std::string& path, std::unique_ptr<Connection>* c, Error* error) {
-    return Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "wsq-faults", c,
+    return Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "wsq-faults", kKey, c,
                             error);
   }
   /// The rows and the integrity of the database, read with no fault armed.
