@@ -17,6 +17,7 @@
 #include <string>
 #include <vector>
 
+#include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
 #include "web_sqlite/host.h"
@@ -284,11 +285,8 @@ std::optional<Model> ReadBack(Connection* c, std::string* problem) {
 }
 
 #if WSQ_CRASH_KEY
-// The encryption build's simulator (wsq_crash_sim_cipher): every database of it has a key, 32
-// raw bytes (a passphrase would add its key derivation to each of the many opens).
-constexpr uint8_t kRawKey[32] = {7, 1, 4, 2, 8, 5, 7, 1, 4, 2, 8, 5, 7, 1, 4, 2,
-                                 8, 5, 7, 1, 4, 2, 8, 5, 7, 1, 4, 2, 8, 5, 7, 1};
-const Key kKey{WSQ_KEY_RAW, kRawKey, sizeof kRawKey};
+// Over the encryption build, every database keyed (test_util.h).
+const Key kKey{WSQ_KEY_RAW, test::kRawKey, sizeof test::kRawKey};
 #else
 const Key kKey{};
 #endif

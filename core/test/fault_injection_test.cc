@@ -75,11 +75,8 @@ class FaultHost : public Host {
 };
 
 #if WSQ_FAULTS_KEY
-// In the encryption build's suite (wsq_cipher_tests) every database of it has a key: 32 raw
-// bytes (a passphrase would add its key derivation to each of the many opens).
-constexpr uint8_t kRawKey[32] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3,
-                                 2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5};
-const Key kKey{WSQ_KEY_RAW, kRawKey, sizeof kRawKey};
+// Over the encryption build, every database keyed (test_util.h).
+const Key kKey{WSQ_KEY_RAW, test::kRawKey, sizeof test::kRawKey};
 #else
 const Key kKey{};
 #endif

@@ -9,6 +9,12 @@
 
 namespace wsq::test {
 
+/// The key of the suites that run over the encryption build with every database keyed (the
+/// crash simulation, the fault injection): 32 raw bytes, since a passphrase would add its key
+/// derivation to each of their many opens.
+inline constexpr uint8_t kRawKey[32] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3,
+                                        2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5};
+
 struct Value {
   enum Kind { kNull, kInt, kFloat, kText, kBlob } kind = kNull;
   int64_t i = 0;

@@ -378,10 +378,10 @@ export class Connection {
     });
   }
 
-  /** The database file as bytes (a copy). Throws SQLITE_MISUSE inside a transaction. */
   /**
-   * The database file's bytes: as it is (an encrypted database's encrypted), or with pages, its
-   * pages as SQLite reads them (an encrypted database's decrypted).
+   * The database file's bytes (a copy): as it is (an encrypted database's encrypted), or with
+   * pages, its pages as SQLite reads them (an encrypted database's decrypted). Throws
+   * SQLITE_MISUSE inside a transaction.
    */
   export(options: { pages?: boolean } = {}): Uint8Array {
     const handle = this.live();

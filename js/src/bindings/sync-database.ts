@@ -283,18 +283,19 @@ export class SyncDatabase {
           "and close its other connections (other Database objects, other tabs) first",
       );
     }
-    if (!c.runtime.hasCipher) {
-      // The database moves to the encryption build: closed here, opened there as it is.
-      await this.environment.runtimes.ready(true);
-      c.close();
-      this.reconnect(this.key);
-    }
-    // A database's first pages change form (plain <-> encrypted) through a copy, moved over it
-    // at the end; a new key for an encrypted one is written in place, in WAL mode.
+    // A database's pages change form (plain <-> encrypted) through a copy, moved over it at the
+    // end; a new key for an encrypted one (or any change of a memory database) is written in
+    // place, in the encryption build.
     const changesForm = (next === null) !== (this.key === null);
     if (changesForm && isPersistent(this.storage)) {
       await this.rekeyByCopy(this.environment.stores.get(this.storage), next);
     } else {
+      if (!c.runtime.hasCipher) {
+        // The database moves to the encryption build: closed here, opened there as it is.
+        await this.environment.runtimes.ready(true);
+        c.close();
+        this.reconnect(this.key);
+      }
       this.connection.rekey(next);
     }
     this.key = next;
