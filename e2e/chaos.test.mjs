@@ -322,7 +322,6 @@ class Run {
     if (!spare.ended) await spare.start(Math.floor(this.rand() * 2 ** 32));
   }
 
-  /** Stops every tab's workload and waits for its calls to settle. */
   /**
    * Stops every tab's workload and waits until each call it made has settled and its outcome
    * was heard (a tab tells how many calls it made; the console may tell of the last ones late).
@@ -330,7 +329,14 @@ class Run {
   async halt() {
     const made = new Map();
     for (const tab of this.tabs) {
-      made.set(tab, await tab.page.evaluate(() => ((window.halted = true), window.callsMade())));
+      try {
+        made.set(tab, await tab.page.evaluate(() => ((window.halted = true), window.callsMade())));
+      } catch (e) {
+        // A tab of the broker's process may crash as halt reaches it, before its crash event
+        // came: it ended there (its unsettled calls have an unknown outcome), as any crash.
+        if (!/crashed|closed/i.test(String(e))) throw e;
+        tab.end("crashed");
+      }
     }
     const deadline = Date.now() + CALL_BOUND_MS + 30_000;
     for (;;) {
