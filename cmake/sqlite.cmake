@@ -76,7 +76,8 @@ wsq_sqlite_library(sqlite3 "${WSQ_SQLITE_DIR}")
 
 # The encryption build: only the default cipher of SQLite3 Multiple Ciphers (ChaCha20-Poly1305,
 # sqleet's format), the others compiled out; WSQ_CIPHER tells amalgamation.c to give the cipher
-# layer its randomness in wasm (getentropy, from the host).
+# layer its randomness in wasm (getentropy, from the host) and its ChaCha20 four blocks at a time
+# (core/src/sqlite/chacha20.c).
 wsq_sqlite_library(sqlite3_cipher "${WSQ_CIPHER_DIR}")
 target_compile_definitions(sqlite3_cipher PRIVATE
     WSQ_CIPHER=1
@@ -86,4 +87,7 @@ target_compile_definitions(sqlite3_cipher PRIVATE
 if(WSQ_WASM)
   # SQLite3MC's name for a wasm build: its randomness then comes from getentropy().
   target_compile_definitions(sqlite3_cipher PRIVATE __WASM__=1)
+  # SIMD128 for chacha20.c's vectors (every browser and Node 20 have it); the module is
+  # optimized with it (CMakeLists.txt).
+  target_compile_options(sqlite3_cipher PRIVATE -msimd128)
 endif()

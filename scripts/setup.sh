@@ -31,7 +31,7 @@ CIPHER_NPM_PACKAGE=better-sqlite3-multiple-ciphers@13.0.3
 CIPHER_C_SHA256=ad84d2c24540cf62ea27ee414911a32963390769bd031f39a50aec0ad90614a0
 CIPHER_BASE_NPM_PACKAGE=better-sqlite3@13.0.2
 CIPHER_BASE_C_SHA256=6a2805f8c1ef020a7086e62258519323cf98b219e9fe87a42065d916cfebaefc
-CIPHER_OUT_SHA256=b3203ce0563affd5f865a23f5274cd8445b94aed804c24985bba8047acfa0f0a
+CIPHER_OUT_SHA256=3d6e402ff39b3c4ffda4c660fd77d6fe227deb5190ff093e619372787ac44d84
 CIPHER_DIR="$ROOT/build/deps/sqlite3mc-$CIPHER_VERSION-sqlite-$SQLITE_VERSION"
 
 APT_PACKAGES=(
@@ -155,6 +155,16 @@ fetch_cipher() {
     exit 1
   fi
   sed -i "$fix" "$tmp/sqlite3.c"
+  # Its ChaCha20 computes one block after the other; ours (core/src/sqlite/chacha20.c, the same key
+  # stream four blocks at a time) replaces it: its definition is renamed, kept for the test that
+  # compares the two.
+  local chacha='^void chacha20_xor(void\* buffer, size_t n, const uint8_t key\[32\],$'
+  if [[ $(grep -c "$chacha" "$tmp/sqlite3.c") != 1 ]]; then
+    echo "setup: SQLite3MC's ChaCha20 is not the one expected" >&2
+    exit 1
+  fi
+  sed -i "s/$chacha/void chacha20_xor_sqleet(void* buffer, size_t n, const uint8_t key[32],/" \
+    "$tmp/sqlite3.c"
   if ! sha_ok "$tmp/sqlite3.c" "$CIPHER_OUT_SHA256"; then
     echo "setup: the encryption build's amalgamation is not the one expected" \
       "(sha256 $(sha256sum "$tmp/sqlite3.c" | cut -c1-64))" >&2

@@ -86,6 +86,18 @@ int ReadSchema(sqlite3* db) {
   return sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
 }
 
+/// SQLite3MC turns secure_delete on for every keyed database (and again at each rekey), which
+/// writes every page a DROP TABLE or a big DELETE frees, each encrypted. FAST overwrites deleted
+/// content where SQLite writes the page anyway; a page freed whole keeps its encrypted content
+/// until it is reused or VACUUM runs (docs/API.md, "Encryption"). secure_delete = ON, the user's
+/// to set, overwrites those too.
+int OverwriteDeletedFast(sqlite3* db) {
+  return sqlite3_exec(db, "PRAGMA main.secure_delete = FAST", nullptr, nullptr, nullptr);
+}
+
+/// The prefix of the VFS names SQLite3MC's shim gives the VFS it wraps.
+constexpr char kCipherVfsPrefix[] = "multipleciphers-";
+
 #endif
 
 }  // namespace
@@ -109,14 +121,13 @@ int FileKind(const unsigned char* header, size_t n) {
 bool HasCipher() { return true; }
 
 std::string CipherVfs(const std::string& vfs) {
-  static const std::string kPrefix = "multipleciphers-";
   std::string base = vfs;
   if (base.empty()) {
     sqlite3_vfs* fallback = sqlite3_vfs_find(nullptr);
     if (fallback == nullptr) return vfs;
     base = fallback->zName;
   }
-  return base.rfind(kPrefix, 0) == 0 ? base : kPrefix + base;
+  return base.rfind(kCipherVfsPrefix, 0) == 0 ? base : kCipherVfsPrefix + base;
 }
 
 int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
@@ -129,14 +140,16 @@ int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
   }
   const KeyBytes bytes(key);
   int rc = sqlite3_key_v2(db, "main", bytes.data(), bytes.size());
-  if (rc != SQLITE_OK) return error->FromDb(db, rc);
-  if (looks == Looks::kEmpty) return SQLITE_OK;  // a new database, encrypted from its first page
-  rc = ReadSchema(db);
-  if ((rc & 0xff) == SQLITE_NOTADB && looks == Looks::kEncrypted) {
-    return error->Set(WSQ_KEY_WRONG, "the key of '" + path +
-                                         "' is wrong: it does not decrypt the database (nothing "
-                                         "was changed)");
+  // A new database (empty) is encrypted from its first page; another proves the key first.
+  if (rc == SQLITE_OK && looks != Looks::kEmpty) {
+    rc = ReadSchema(db);
+    if ((rc & 0xff) == SQLITE_NOTADB && looks == Looks::kEncrypted) {
+      return error->Set(WSQ_KEY_WRONG, "the key of '" + path +
+                                           "' is wrong: it does not decrypt the database "
+                                           "(nothing was changed)");
+    }
   }
+  if (rc == SQLITE_OK) rc = OverwriteDeletedFast(db);
   return rc == SQLITE_OK ? SQLITE_OK : error->FromDb(db, rc);
 }
 
@@ -164,6 +177,7 @@ int Rekey(sqlite3* db, bool encrypted, const Key& key, Error* error) {
     if (rc != SQLITE_OK) return error->FromDb(db, rc);
   }
   rc = sqlite3_rekey_v2(db, "main", bytes.data(), bytes.size());
+  if (rc == SQLITE_OK && key.given()) rc = OverwriteDeletedFast(db);
   if (rc != SQLITE_OK) error->FromDb(db, rc);
   if (during != mode) {
     const int back =
@@ -192,7 +206,7 @@ int ExportEncrypted(sqlite3* db, unsigned char** data, int64_t* size, Error* err
     return error->Set(SQLITE_ERROR, "export: the database's VFS is unknown");
   }
   const std::string name = shim->zName;
-  const std::string prefix = "multipleciphers-";
+  const std::string prefix = kCipherVfsPrefix;
   sqlite3_vfs* vfs =
       sqlite3_vfs_find(name.rfind(prefix, 0) == 0 ? name.substr(prefix.size()).c_str() : nullptr);
   const char* path = sqlite3_db_filename(db, "main");

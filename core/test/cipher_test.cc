@@ -3,14 +3,20 @@
 // plaintext in the files.
 #include <gtest/gtest.h>
 
+#include <cstdint>
 #include <filesystem>
 #include <fstream>
 #include <iterator>
 #include <string>
+#include <vector>
 
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
+
+// core/src/sqlite/amalgamation.c: our ChaCha20 (sqleet == 0) or SQLite3MC's (sqleet == 1).
+extern "C" void wsq_test_chacha20_xor(int sqleet, void* buffer, size_t n, const uint8_t key[32],
+                                      const uint8_t nonce[12], uint32_t counter);
 
 namespace wsq {
 namespace {
@@ -177,6 +183,42 @@ TEST_F(CipherTest, ExportGivesTheEncryptedFileAsItIsOnDisk) {
   EXPECT_EQ(exported.find(kMarker), std::string::npos);
   EXPECT_NE(exported.substr(0, 16), std::string("SQLite format 3\0", 16));
   EXPECT_EQ(Marker(), kMarker) << "the connection goes on";
+}
+
+TEST_F(CipherTest, DeletedContentIsOverwrittenWhereSqliteWritesAnyway) {
+  // secure_delete FAST (2) after open and after a rekey, where SQLite3MC turns it fully on.
+  const std::string path = Path("h.db");
+  Create(path, Passphrase("k"));
+  ASSERT_EQ(Exec("PRAGMA secure_delete"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].i, 2);
+  ASSERT_EQ(conn_->Rekey(Passphrase("k2"), &error_), SQLITE_OK) << error_.message;
+  ASSERT_EQ(Exec("PRAGMA secure_delete"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].i, 2);
+  conn_.reset();
+  ASSERT_EQ(Open(path, Passphrase("k2")), SQLITE_OK) << error_.message;
+  ASSERT_EQ(Exec("PRAGMA secure_delete"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].i, 2);
+  ASSERT_EQ(Exec("PRAGMA secure_delete = ON; PRAGMA secure_delete"), SQLITE_OK);
+  EXPECT_EQ(result_.rows[0][0].i, 1) << "the user's setting holds";
+}
+
+TEST(ChaCha20, FourBlocksAtATimeGiveSqleetsKeyStream) {
+  // The same bytes as SQLite3MC's own ChaCha20 (the format's), for every length up to 4 KiB
+  // around the four-block steps, at unaligned addresses, and with the block counter wrapping.
+  uint8_t key[32];
+  uint8_t nonce[12];
+  for (int i = 0; i < 32; i++) key[i] = static_cast<uint8_t>(i * 37 + 11);
+  for (int i = 0; i < 12; i++) nonce[i] = static_cast<uint8_t>(i * 101 + 3);
+  std::vector<uint8_t> ours(4200);
+  std::vector<uint8_t> theirs(4200);
+  for (size_t n = 0; n <= 4096; n += n < 600 ? 1 : 61) {
+    for (const uint32_t counter : {0u, 1u, 0xfffffffeu}) {
+      for (size_t i = 0; i < n + 3; i++) ours[i] = theirs[i] = static_cast<uint8_t>(i * 13 + n);
+      wsq_test_chacha20_xor(0, ours.data() + 3, n, key, nonce, counter);
+      wsq_test_chacha20_xor(1, theirs.data() + 3, n, key, nonce, counter);
+      ASSERT_EQ(ours, theirs) << n << " bytes from block " << counter;
+    }
+  }
 }
 
 TEST_F(CipherTest, TheBuildSaysItEncrypts) { EXPECT_EQ(wsq_has_cipher(), 1); }

@@ -4,6 +4,18 @@
 #include "sqlite3.c"
 #include "web_sqlite/kv_host.h"
 
+#if WSQ_CIPHER
+#include "chacha20.c"
+
+#if !defined(__wasm__)
+// For core/test/cipher_test.cc: this ChaCha20 (sqleet == 0) or SQLite3MC's (sqleet == 1).
+void wsq_test_chacha20_xor(int sqleet, void* buffer, size_t n, const uint8_t key[32],
+                           const uint8_t nonce[12], uint32_t counter) {
+  (sqleet ? chacha20_xor_sqleet : chacha20_xor)(buffer, n, key, nonce, counter);
+}
+#endif
+#endif
+
 #if defined(__wasm__)
 // The OS layer's start and end in wasm (see sqlite_config.h): the key-value VFS, and no files.
 int wsq_os_init_(void) { return sqlite3KvvfsInit(); }
