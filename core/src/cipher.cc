@@ -86,6 +86,11 @@ int ReadSchema(sqlite3* db) {
   return sqlite3_exec(db, "SELECT count(*) FROM sqlite_schema", nullptr, nullptr, nullptr);
 }
 
+/// Writes page 1 of an empty database (a write transaction that sets what is already there).
+int WriteFirstPage(sqlite3* db) {
+  return sqlite3_exec(db, "PRAGMA main.user_version = 0", nullptr, nullptr, nullptr);
+}
+
 /// SQLite3MC turns secure_delete on for every keyed database (and again at each rekey), which
 /// writes every page a DROP TABLE or a big DELETE frees, each encrypted. FAST overwrites deleted
 /// content where SQLite writes the page anyway; a page freed whole keeps its encrypted content
@@ -140,8 +145,12 @@ int Unlock(sqlite3* db, const std::string& path, const Key& key, Error* error) {
   }
   const KeyBytes bytes(key);
   int rc = sqlite3_key_v2(db, "main", bytes.data(), bytes.size());
-  // A new database (empty) is encrypted from its first page; another proves the key first.
-  if (rc == SQLITE_OK && looks != Looks::kEmpty) {
+  if (rc == SQLITE_OK && looks == Looks::kEmpty) {
+    // A new database, encrypted from its first page. The salt this connection made for it is the
+    // file's at once (page 1 written): another connection that keys the file later reads that
+    // salt, instead of making one of its own and then reading every page with the wrong key.
+    if (!sqlite3_db_readonly(db, "main")) rc = WriteFirstPage(db);
+  } else if (rc == SQLITE_OK) {
     rc = ReadSchema(db);
     if ((rc & 0xff) == SQLITE_NOTADB && looks == Looks::kEncrypted) {
       return error->Set(WSQ_KEY_WRONG, "the key of '" + path +

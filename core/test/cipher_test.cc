@@ -185,6 +185,26 @@ TEST_F(CipherTest, ExportGivesTheEncryptedFileAsItIsOnDisk) {
   EXPECT_EQ(Marker(), kMarker) << "the connection goes on";
 }
 
+TEST_F(CipherTest, TwoConnectionsKeyingOneNewDatabaseAgreeOnItsSalt) {
+  // Each connection that keys an empty file makes a salt of its own: the first one's must be the
+  // file's before the second opens, or the second reads every page with the wrong key.
+  const std::string path = Path("new.db");
+  std::unique_ptr<Connection> first;
+  ASSERT_EQ(Connection::Open(path, kCreate, "", Passphrase("k"), &first, &error_), SQLITE_OK)
+      << error_.message;
+  ASSERT_EQ(Open(path, Passphrase("k")), SQLITE_OK) << error_.message;
+  ByteWriter out;
+  ASSERT_EQ(first->Exec("CREATE TABLE t(v); INSERT INTO t VALUES ('" + std::string(kMarker) + "')",
+                        nullptr, 0, WSQ_RUN_ROWS, &out, &error_),
+            SQLITE_OK)
+      << error_.message;
+  EXPECT_EQ(Marker(), kMarker) << "the second connection reads what the first wrote";
+  first.reset();
+  conn_.reset();
+  EXPECT_EQ(Open(path, Passphrase("other")), WSQ_KEY_WRONG);
+  EXPECT_FALSE(Plaintext(path));
+}
+
 TEST_F(CipherTest, DeletedContentIsOverwrittenWhereSqliteWritesAnyway) {
   // secure_delete FAST (2) after open and after a rekey, where SQLite3MC turns it fully on.
   const std::string path = Path("h.db");

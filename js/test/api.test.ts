@@ -10,7 +10,7 @@ import { after, describe, it } from "node:test";
 
 import * as wsq from "../src/index.js";
 import { tempDir } from "./helpers.js";
-import { cases } from "./suites/promise-api.js";
+import { cases, KEYLESS, keyed } from "./suites/promise-api.js";
 
 const { importDatabase, listDatabases, open, selfTest, shutdown } = wsq;
 
@@ -44,6 +44,21 @@ describe("the Promise API in Node (files)", () => {
   for (const [name, run] of cases) {
     it(name, () => run({ wsq, storage: "file", name: (base) => base, neverAnswers, bytesAtRest }));
   }
+
+  describe("the suite again, every database keyed", () => {
+    const library = keyed(wsq, "a key for the whole suite");
+    for (const [name, run] of cases.filter(([name]) => !KEYLESS.has(name))) {
+      it(name, () =>
+        run({
+          wsq: library,
+          storage: "file",
+          name: (base) => `keyed-${base}`,
+          neverAnswers,
+          bytesAtRest,
+        }),
+      );
+    }
+  });
 
   it("keeps the WAL beside the file while it is open, and no -shm file", async () => {
     const db = await open("beside.db");

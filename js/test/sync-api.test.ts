@@ -9,7 +9,7 @@ import assert from "node:assert/strict";
 import * as sync from "../src/sync.js";
 import { Database, JsStorageDb } from "../src/sync.js";
 import { tempDir } from "./helpers.js";
-import { cases } from "./suites/sync-api.js";
+import { cases, KEYLESS, keyed } from "./suites/sync-api.js";
 
 describe("synchronous API (Node, files)", () => {
   const dir = tempDir();
@@ -17,6 +17,15 @@ describe("synchronous API (Node, files)", () => {
   for (const [name, run] of cases) {
     it(name, () => run({ sync, storage: "file", name: (base) => path.join(dir, base) }));
   }
+
+  describe("the suite again, every database keyed", () => {
+    const library = keyed(sync, "a key for the whole suite");
+    for (const [name, run] of cases.filter(([name]) => !KEYLESS.has(name))) {
+      it(name, () =>
+        run({ sync: library, storage: "file", name: (base) => path.join(dir, `keyed-${base}`) }),
+      );
+    }
+  });
 
   it("opens memory and file databases synchronously once the wasm is loaded", async () => {
     await Database.ready();

@@ -68,6 +68,22 @@ function heard(db: Library.Database): {
 }
 
 /**
+ * The library with key given to every open that chooses none: the suite again, every database
+ * encrypted (the cases of KEYLESS aside).
+ */
+export function keyed(wsq: typeof Library, key: Library.Key): typeof Library {
+  return { ...wsq, open: (name, options = {}) => wsq.open(name, { key, ...options }) };
+}
+
+/** The cases the keyed run leaves out, each for its reason. */
+export const KEYLESS: ReadonlySet<string> = new Set([
+  // They choose the key of each open themselves (none, a wrong one, another).
+  ...encryptionCases.map(([name]) => name),
+  // It reads SQLite's header in its export and imports a plain file's bytes.
+  "exports, imports bytes and streams under another name, lists and deletes",
+]);
+
+/**
  * The cases that open only memory databases: the same whatever the storage, so a host with
  * several (a browser: OPFS and IndexedDB) runs them with the first.
  */

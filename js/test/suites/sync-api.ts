@@ -22,6 +22,24 @@ export type Case = [name: string, run: (ctx: SuiteContext) => void | Promise<voi
 
 const code = (e: unknown) => (e as WebSqliteError).code;
 
+/**
+ * The library with key given to every Database.open that chooses none: the suite again, every
+ * database encrypted (the cases of KEYLESS aside).
+ */
+export function keyed(sync: typeof Library, key: Library.Key): typeof Library {
+  class Database extends sync.Database {
+    static override open(name: string, options: Library.DatabaseOptions = {}) {
+      return super.open(name, { key, ...options });
+    }
+  }
+  return { ...sync, Database };
+}
+
+/** The cases the keyed run leaves out: they choose the key of each open themselves. */
+export const KEYLESS: ReadonlySet<string> = new Set([
+  "opens an encrypted database with its key, refuses others, and rekeys",
+]);
+
 export const cases: Case[] = [
   [
     "opens, runs scripts and selects in every shape",
