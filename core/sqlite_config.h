@@ -40,6 +40,16 @@
 // which nothing calls, so the linker drops the unix layer (about 10 KB of gzip'd wasm).
 #define sqlite3_os_init(...) wsq_os_init_##__VA_ARGS__()
 #define sqlite3_os_end(...) wsq_os_end_##__VA_ARGS__()
+// Declared before SQLite calls them: a C compiler may refuse a call to an undeclared function
+// (clang 16 and later do).
+#ifdef __cplusplus
+extern "C" {
+#endif
+int wsq_os_init_(void);
+int wsq_os_end_(void);
+#ifdef __cplusplus
+}
+#endif
 #endif
 #define SQLITE_TEMP_STORE 2
 #define SQLITE_THREADSAFE 0
