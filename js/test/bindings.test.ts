@@ -181,6 +181,35 @@ describe("connection", () => {
     b.close();
   });
 
+  it("matches LIKE '%c…%' as a character-by-character search does, at every length and place", () => {
+    // LIKE's search for the character after a '%' runs eight bytes at a time in wasm
+    // (core/src/sqlite/amalgamation.c): strings of every length to 40 with the character sought
+    // at every place (so at every offset from an eight-byte boundary), in either case, against a
+    // plain search in JS.
+    const db = memoryDb(rt);
+    const strings: string[] = [];
+    for (let n = 0; n <= 40; n++) {
+      const base = "abcdefghijklmnoprstuvwxyz0123456789-_. ".slice(0, n);
+      strings.push(base);
+      for (let at = 0; at < n; at++) {
+        for (const c of ["q", "Q", "qz"]) strings.push(base.slice(0, at) + c + base.slice(at + 1));
+      }
+    }
+    db.exec(`CREATE TABLE s(v TEXT); INSERT INTO s VALUES ${strings.map((v) => `('${v}')`)}`);
+    for (const pattern of ["%q%", "%qz%", "%Q", "q%", "%z%q%", "%q%z%"]) {
+      const { rows } = db.exec("SELECT v FROM s WHERE v LIKE ? ORDER BY rowid", [pattern], {
+        rows: true,
+      });
+      const like = new RegExp(`^${pattern.replace(/%/g, "[^]*")}$`, "i");
+      assert.deepEqual(
+        rows.map((r) => r[0]),
+        strings.filter((v) => like.test(v)),
+        pattern,
+      );
+    }
+    db.close();
+  });
+
   it("returns large results correctly after wasm memory grows", () => {
     const db = memoryDb(rt);
     const before = rt.exports.memory.buffer.byteLength;

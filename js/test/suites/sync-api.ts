@@ -380,7 +380,7 @@ export const cases: Case[] = [
       ok(after.writeBytes - before.writeBytes >= 10000, "the bytes written");
       ok(after.syncMs >= before.syncMs, "time in syncs");
       db.close();
-      const mem = await ctx.sync.Database.open("stats-memory", { storage: "memory" });
+      const mem = await ctx.sync.Database.open(ctx.name("stats-memory"), { storage: "memory" });
       mem.exec("CREATE TABLE t(v); INSERT INTO t VALUES (1)");
       eq(mem.stats().writes, 0, "memory databases do no host I/O");
       mem.close();
@@ -487,7 +487,7 @@ export const cases: Case[] = [
     "migrates, records changes as a changeset, applies and inverts it",
     async (ctx) => {
       const db = await ctx.sync.Database.open(ctx.name("changes.db"), { storage: ctx.storage });
-      const replica = new ctx.sync.Database("changes-replica", { storage: "memory" });
+      const replica = new ctx.sync.Database(ctx.name("changes-replica"), { storage: "memory" });
       const steps = [
         "CREATE TABLE items(id INTEGER PRIMARY KEY, label TEXT)",
         { name: "log", sql: "CREATE TABLE log(line)" },
