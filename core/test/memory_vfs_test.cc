@@ -1,6 +1,9 @@
 // The memory VFS: named files shared between connections, locking between them, deletion.
 #include <gtest/gtest.h>
 
+#include <string>
+#include <vector>
+
 #include "test_util.h"
 #include "web_sqlite.h"
 #include "web_sqlite/connection.h"
@@ -48,6 +51,28 @@ TEST_F(MemoryVfsTest, NamedFileOutlivesItsConnection) {
   auto again = Open("kept.db");
   ASSERT_EQ(Exec(again.get(), "SELECT a FROM t"), SQLITE_OK);
   EXPECT_EQ(result_.rows[0][0].bytes, "still here");
+}
+
+TEST_F(MemoryVfsTest, WritesAppendOverlapTheEndAndLeaveZerosInHoles) {
+  sqlite3_vfs* vfs = sqlite3_vfs_find(kMemoryVfsName);
+  ASSERT_NE(vfs, nullptr);
+  std::vector<char> storage(static_cast<size_t>(vfs->szOsFile));
+  auto* file = reinterpret_cast<sqlite3_file*>(storage.data());
+  int flags = 0;
+  ASSERT_EQ(vfs->xOpen(vfs, "bytes.db", file,
+                       SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_MAIN_DB, &flags),
+            SQLITE_OK);
+  ASSERT_EQ(file->pMethods->xWrite(file, "abcd", 4, 0), SQLITE_OK);  // appended
+  ASSERT_EQ(file->pMethods->xWrite(file, "WXYZ", 4, 2), SQLITE_OK);  // over the end
+  ASSERT_EQ(file->pMethods->xWrite(file, "q", 1, 10), SQLITE_OK);    // past a hole
+  ASSERT_EQ(file->pMethods->xWrite(file, "B", 1, 1), SQLITE_OK);     // inside
+  sqlite3_int64 size = 0;
+  ASSERT_EQ(file->pMethods->xFileSize(file, &size), SQLITE_OK);
+  EXPECT_EQ(size, 11);
+  char back[11];
+  ASSERT_EQ(file->pMethods->xRead(file, back, sizeof back, 0), SQLITE_OK);
+  EXPECT_EQ(std::string(back, sizeof back), std::string("aBWXYZ\0\0\0\0q", 11));
+  file->pMethods->xClose(file);
 }
 
 TEST_F(MemoryVfsTest, WriterBlocksSecondWriterUntilCommit) {
