@@ -186,7 +186,8 @@ int Rekey(sqlite3* db, bool encrypted, const Key& key, Error* error) {
     if (rc != SQLITE_OK) return error->FromDb(db, rc);
   }
   rc = sqlite3_rekey_v2(db, "main", bytes.data(), bytes.size());
-  if (rc == SQLITE_OK && key.given()) rc = OverwriteDeletedFast(db);
+  // The key has changed: should the setting fail, secure_delete stays fully on, which is safe.
+  if (rc == SQLITE_OK && key.given()) OverwriteDeletedFast(db);
   if (rc != SQLITE_OK) error->FromDb(db, rc);
   if (during != mode) {
     const int back =
