@@ -284,20 +284,13 @@ std::optional<Model> ReadBack(Connection* c, std::string* problem) {
   return model;
 }
 
-#if WSQ_CRASH_KEY
-// Over the encryption build, every database keyed (test_util.h).
-const Key kKey{WSQ_KEY_RAW, test::kRawKey, sizeof test::kRawKey};
-#else
-const Key kKey{};
-#endif
-
 /// Opens crash.db; null, with the error in *problem, when it fails (a keyed open of a new
 /// database writes its first page, which a crash can cut).
 std::unique_ptr<Connection> TryOpen(const char* vfs, std::string* problem) {
   std::unique_ptr<Connection> c;
   Error error;
-  if (Connection::Open("crash.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs, kKey, &c,
-                       &error) != SQLITE_OK) {
+  if (Connection::Open("crash.db", SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, vfs,
+                       test::SuiteKey(), &c, &error) != SQLITE_OK) {
     *problem = "open: " + error.message;
     return nullptr;
   }

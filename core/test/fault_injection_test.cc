@@ -74,13 +74,6 @@ class FaultHost : public Host {
   bool fired_ = false;
 };
 
-#if WSQ_FAULTS_KEY
-// Over the encryption build, every database keyed (test_util.h).
-const Key kKey{WSQ_KEY_RAW, test::kRawKey, sizeof test::kRawKey};
-#else
-const Key kKey{};
-#endif
-
 class FaultInjectionTest : public ::testing::Test {
  protected:
   void SetUp() override {
@@ -89,8 +82,8 @@ class FaultInjectionTest : public ::testing::Test {
     ASSERT_EQ(vfs_->Register(false), SQLITE_OK);
   }
   int Open(const std::string& path, std::unique_ptr<Connection>* c, Error* error) {
-    return Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "wsq-faults", kKey, c,
-                            error);
+    return Connection::Open(path, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE, "wsq-faults",
+                            test::SuiteKey(), c, error);
   }
   /// The rows and the integrity of the database, read with no fault armed.
   std::string State(const std::string& path) {

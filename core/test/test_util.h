@@ -7,6 +7,9 @@
 #include <string_view>
 #include <vector>
 
+#include "web_sqlite.h"
+#include "web_sqlite/cipher.h"
+
 namespace wsq::test {
 
 /// The key of the suites that run over the encryption build with every database keyed (the
@@ -14,6 +17,16 @@ namespace wsq::test {
 /// derivation to each of their many opens.
 inline constexpr uint8_t kRawKey[32] = {3, 1, 4, 1, 5, 9, 2, 6, 5, 3, 5, 8, 9, 7, 9, 3,
                                         2, 3, 8, 4, 6, 2, 6, 4, 3, 3, 8, 3, 2, 7, 9, 5};
+
+/// The key of every database of a suite: kRawKey where the suite is built keyed
+/// (WSQ_TEST_KEYED, over the encryption build), none otherwise.
+inline Key SuiteKey() {
+#if WSQ_TEST_KEYED
+  return Key{WSQ_KEY_RAW, kRawKey, sizeof kRawKey};
+#else
+  return Key{};
+#endif
+}
 
 struct Value {
   enum Kind { kNull, kInt, kFloat, kText, kBlob } kind = kNull;
