@@ -58,5 +58,5 @@ reportCases(
   cases,
   () => results.keyed,
   runs.length === 0 && "no storage of this engine",
-  (name) => KEYLESS.has(name) && "chooses each open's key itself, or reads a plain file's bytes",
+  (name) => KEYLESS.get(name) ?? false,
 );

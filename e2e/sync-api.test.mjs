@@ -51,5 +51,5 @@ reportCases(
   cases,
   () => results.keyed,
   runs.length === 0 && "no storage of this engine",
-  (name) => KEYLESS.has(name) && "chooses each open's key itself",
+  (name) => KEYLESS.get(name) ?? false,
 );

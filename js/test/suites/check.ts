@@ -108,6 +108,9 @@ export function arrivals<T>(what: string): {
 }
 
 /** The outcome of one case of a suite run where node:test is not (a page, a worker). */
+/** Why a case stays out of a suite's keyed run (KEYLESS): it is about keys itself. */
+export const CHOOSES_ITS_KEYS = "chooses the key of each open itself (none, a wrong one, another)";
+
 export interface CaseResult {
   name: string;
   ok: boolean;

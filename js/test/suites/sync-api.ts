@@ -7,7 +7,7 @@
 import type * as Library from "../../src/sync.js";
 import type { SQLiteError, WebSqliteError } from "../../src/sync.js";
 import type { PersistentStorage } from "../../src/runtime/storages.js";
-import { eq, ok, throws } from "./check.js";
+import { CHOOSES_ITS_KEYS, eq, ok, throws } from "./check.js";
 
 export interface SuiteContext {
   /** The library under test. */
@@ -35,9 +35,9 @@ export function keyed(sync: typeof Library, key: Library.Key): typeof Library {
   return { ...sync, Database };
 }
 
-/** The cases the keyed run leaves out: they choose the key of each open themselves. */
-export const KEYLESS: ReadonlySet<string> = new Set([
-  "opens an encrypted database with its key, refuses others, and rekeys",
+/** The cases the keyed run leaves out, each with why (the hosts report them skipped so). */
+export const KEYLESS: ReadonlyMap<string, string> = new Map([
+  ["opens an encrypted database with its key, refuses others, and rekeys", CHOOSES_ITS_KEYS],
 ]);
 
 export const cases: Case[] = [
