@@ -184,8 +184,8 @@ describe("connection", () => {
   it("matches LIKE '%c…%' as a character-by-character search does, at every length and place", () => {
     // LIKE's search for the character after a '%' runs eight bytes at a time in wasm
     // (core/src/sqlite/amalgamation.c): strings of every length to 40 with the character sought
-    // at every place (so at every offset from an eight-byte boundary), in either case, against a
-    // plain search in JS.
+    // at every place (so at every byte of the first eight-byte words and of the ones after), in
+    // either case, against a plain search in JS.
     const db = memoryDb(rt);
     const strings: string[] = [];
     for (let n = 0; n <= 40; n++) {

@@ -36,28 +36,29 @@ int wsq_os_end_(void) { return SQLITE_OK; }
 
 #if defined(__wasm__)
 // strcspn for a set of one or two characters (LIKE asks for a character in both cases) eight
-// bytes at a time; others go to the libc's. An aligned eight-byte load never crosses the end of
-// wasm memory (a whole number of 64 KiB pages), so the bytes it reads past the string's end are
-// there.
+// bytes at a time; others go to the libc's. wasm allows unaligned loads, and one that ends inside
+// wasm memory never traps: the bytes it reads past the string's end are there, and are not looked
+// at (the lowest byte that matches is the answer).
 static size_t wsq_strcspn(const char* s, const char* reject) {
   if (reject[0] == 0 || (reject[1] != 0 && reject[2] != 0)) return strcspn(s, reject);
   const unsigned char a = (unsigned char)reject[0];
   const unsigned char b = reject[1] ? (unsigned char)reject[1] : a;
-  const unsigned char* p = (const unsigned char*)s;
-  for (; ((uintptr_t)p & 7) != 0; p++) {
-    if (*p == 0 || *p == a || *p == b) return (size_t)((const char*)p - s);
-  }
   const uint64_t ones = 0x0101010101010101ull;
   const uint64_t highs = 0x8080808080808080ull;
   const uint64_t as = ones * a;
   const uint64_t bs = ones * b;
-  for (;; p += 8) {
+  const uintptr_t last = (uintptr_t)__builtin_wasm_memory_size(0) * 65536 - sizeof(uint64_t);
+  const unsigned char* p = (const unsigned char*)s;
+  for (; (uintptr_t)p <= last; p += sizeof(uint64_t)) {
     uint64_t word;
     memcpy(&word, p, sizeof word);
     const uint64_t x = word ^ as;
     const uint64_t y = word ^ bs;
-    // Nonzero when a byte of word, of x or of y is zero: the end, a or b is in these eight.
-    if ((((word - ones) & ~word) | ((x - ones) & ~x) | ((y - ones) & ~y)) & highs) break;
+    // The high bit of each byte that is zero in word, x or y (the end, a or b), and maybe of
+    // bytes above one (a borrow): the lowest one set is the first match.
+    const uint64_t found =
+        (((word - ones) & ~word) | ((x - ones) & ~x) | ((y - ones) & ~y)) & highs;
+    if (found) return (size_t)((const char*)p - s) + (size_t)(__builtin_ctzll(found) / 8);
   }
   for (;; p++) {
     if (*p == 0 || *p == a || *p == b) return (size_t)((const char*)p - s);
