@@ -82,8 +82,8 @@ E2E_EVERY_ENGINE := e2e/promise-api.test.mjs e2e/sync-api.test.mjs e2e/js-storag
 # Firefox and WebKitGTK run side by side (their servers on ports of their own, e2e/server.mjs),
 # and meanwhile the benchmarks' smoke runs (in Chromium; speed-node in Node), one after the
 # other; each into a log, printed when all are done (a benchmark's only if it failed).
-BENCH_SMOKE := opfs-journal oo1-inserts speed speed-node peers-main many-tabs drivers pg-sync \
-	encryption targets
+BENCH_SMOKE := opfs-journal oo1-inserts speed speed-node cold-ab peers-main many-tabs drivers \
+	pg-sync encryption targets
 test-e2e: js
 	node --test --test-reporter=spec --test-concurrency=1 e2e/*.test.mjs
 	@mkdir -p build
