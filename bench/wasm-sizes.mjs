@@ -12,6 +12,8 @@ import * as path from "node:path";
 import { fileURLToPath } from "node:url";
 import { gzipSync } from "node:zlib";
 
+import { declared, fileOfLines, readLines } from "../scripts/amalgamation.mjs";
+
 const ROOT = path.dirname(path.dirname(fileURLToPath(import.meta.url)));
 const file = process.argv[2];
 const topAt = process.argv.indexOf("--top");
@@ -92,27 +94,12 @@ function readModule(bytes) {
 
 /** SQLite's function definitions: name -> the source file of the amalgamation defining it. */
 function sqliteDefinitions() {
-  const lines = readFileSync(amalgamation, "latin1").split("\n");
-  const begin = /^\/\*{14} Begin file (\S+) \*+\/$/;
-  const end = /^\/\*{14} End of (\S+) \*+\/$/;
-  const declaration =
-    /^(?:SQLITE_PRIVATE |SQLITE_API |static |SQLITE_NOINLINE )*[A-Za-z_][\w\s*]*?\b(\w+)\(/;
-  const open = [];
+  const lines = readLines(amalgamation);
+  const { fileAt } = fileOfLines(lines, amalgamation);
   const defined = new Map();
-  lines.forEach((line, i) => {
-    let m = begin.exec(line);
-    if (m) open.push(m[1]);
-    m = end.exec(line);
-    if (m) open.pop();
-    const d = !line.startsWith("#") && declaration.exec(line);
-    if (!d || defined.has(d[1])) return;
-    for (let j = i; j < lines.length && j < i + 40; j++) {
-      const semi = lines[j].indexOf(";");
-      const brace = lines[j].indexOf("{");
-      if (semi < 0 && brace < 0) continue;
-      if (brace >= 0 && (semi < 0 || brace < semi)) defined.set(d[1], open.at(-1) ?? "sqlite3.c");
-      return;
-    }
+  lines.forEach((_, i) => {
+    const d = declared(lines, i);
+    if (d?.definition && !defined.has(d.name)) defined.set(d.name, fileAt[i] ?? "sqlite3.c");
   });
   return defined;
 }

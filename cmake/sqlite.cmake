@@ -61,6 +61,7 @@ function(wsq_sqlite_library name dir)
       COMMAND node "${PROJECT_SOURCE_DIR}/scripts/tier-sqlite.mjs" "${dir}/sqlite3.c"
               "${tiered}" ${WSQ_SQLITE_SMALL}
       DEPENDS "${dir}/sqlite3.c" "${PROJECT_SOURCE_DIR}/scripts/tier-sqlite.mjs"
+              "${PROJECT_SOURCE_DIR}/scripts/amalgamation.mjs"
       COMMENT "Marking the size-tier files of ${name}'s sqlite3.c")
     target_sources(${name} PRIVATE "${tiered}")
     set_source_files_properties("${tiered}" PROPERTIES HEADER_FILE_ONLY ON)

@@ -9,58 +9,26 @@
 // unlisted one.
 //
 //   node scripts/tier-sqlite.mjs <sqlite3.c> <out.c> <file.c>...   (CMake runs it for wasm)
-import { readFileSync, writeFileSync } from "node:fs";
+import { writeFileSync } from "node:fs";
+
+import { BEGIN, declared, fileOfLines, readLines } from "./amalgamation.mjs";
 
 const [input, output, ...small] = process.argv.slice(2);
-const lines = readFileSync(input, "latin1").split("\n");
-const begin = /^\/\*{14} Begin file (\S+) \*+\/$/;
-const end = /^\/\*{14} End of (\S+) \*+\/$/;
+const lines = readLines(input);
 const PUSH = "#pragma clang attribute push (__attribute__((minsize)), apply_to = function)";
 const POP = "#pragma clang attribute pop";
 const smallSet = new Set(small);
 
 // Pass 1: which lines are in a listed file (the innermost file pasted at that line decides).
-const inSmall = new Array(lines.length).fill(false);
-const seen = new Set();
-const open = [];
-lines.forEach((line, i) => {
-  let m = begin.exec(line);
-  if (m) {
-    seen.add(m[1]);
-    open.push(m[1]);
-  }
-  inSmall[i] = open.length > 0 && smallSet.has(open[open.length - 1]);
-  m = end.exec(line);
-  if (m && open.pop() !== m[1]) {
-    throw new Error(`${input}: "End of ${m[1]}" does not close the last file`);
-  }
-});
-if (open.length > 0) throw new Error(`${input}: files left open: ${open.join(", ")}`);
+const { fileAt, seen } = fileOfLines(lines, input);
+const inSmall = fileAt.map((file) => smallSet.has(file));
 const missing = small.filter((f) => !seen.has(f));
 if (missing.length > 0) throw new Error(`${input}: files not in the amalgamation: ${missing}`);
-
-// A function's declaration starts at the beginning of a line (SQLite's style), and runs to the
-// first ';' (a prototype) or '{' (a definition).
-const declaration =
-  /^(?:SQLITE_PRIVATE |SQLITE_API |static |SQLITE_NOINLINE )*[A-Za-z_][\w\s*]*?\b(\w+)\(/;
-/** The name and last line of the declaration starting at line i, or null. */
-function declared(i) {
-  const m = declaration.exec(lines[i]);
-  if (!m || lines[i].startsWith("#")) return null;
-  for (let j = i; j < lines.length && j < i + 40; j++) {
-    const semi = lines[j].indexOf(";");
-    const brace = lines[j].indexOf("{");
-    if (semi < 0 && brace < 0) continue;
-    const definition = brace >= 0 && (semi < 0 || brace < semi);
-    return { name: m[1], last: j, definition };
-  }
-  return null;
-}
 
 const definedElsewhere = new Set();
 for (let i = 0; i < lines.length; i++) {
   if (inSmall[i]) continue;
-  const d = declared(i);
+  const d = declared(lines, i);
   if (d?.definition) definedElsewhere.add(d.name);
 }
 
@@ -73,14 +41,14 @@ const set = (want) => {
   pushed = want;
 };
 for (let i = 0; i < lines.length; i++) {
-  const d = inSmall[i] ? declared(i) : null;
+  const d = inSmall[i] ? declared(lines, i) : null;
   if (d && !d.definition && definedElsewhere.has(d.name)) {
     set(false);
     for (; i <= d.last; i++) out.push(lines[i]);
     i--;
     continue;
   }
-  set(inSmall[i] && !begin.test(lines[i]));
+  set(inSmall[i] && !BEGIN.test(lines[i]));
   out.push(lines[i]);
 }
 set(false);
