@@ -1,11 +1,11 @@
 // Cold start of two builds of the browser bundles side by side, in Chromium: each build is a
 // directory in the repository holding index.js, worker.js, broker.js and the wasm (js/dist/web as
 // `make js` leaves it, or a copy of it made from another tree). Every round loads each build in a
-// fresh page (warm HTTP cache) and times import() to the first result of `SELECT 1`, as
-// bench/peers-main.mjs does; the rounds alternate the builds, so a drift of the machine spreads
-// over both. For a change on the cold-start path smaller than the drift between two runs of
-// peers-main. Prints the medians and every sample; never fails on a number (docs/PERFORMANCE.md,
-// "Cold start").
+// fresh page (warm HTTP cache) and times import() to the first result of `SELECT 1` by the path
+// bench/peers-main.mjs times (bench/pages/peers.js); the rounds alternate the builds, so a drift
+// of the machine spreads over both. For a change on the cold-start path smaller than the drift
+// between two runs of peers-main. Prints the medians and every sample; never fails on a number
+// (docs/PERFORMANCE.md, "Cold start").
 //
 //   node bench/cold-ab.mjs build/web-before js/dist/web   (ROUNDS=20; STORAGE=opfs for OPFS)
 //   node bench/cold-ab.mjs --quick                        (js/dist/web against itself, 2 rounds)
@@ -48,20 +48,10 @@ try {
     for (const [i, url] of urls.entries()) {
       const page = await context.newPage();
       await page.goto(`${server.url}/bench/pages/peers.html`);
+      await page.waitForFunction(() => window.measureColdOf !== undefined);
       const ms = await page.evaluate(
-        async ({ url, storage }) => {
-          const start = performance.now();
-          const { open } = await import(url);
-          const db =
-            storage === "memory"
-              ? await open("cold-ab", { storage: "memory" })
-              : await open("cold-ab.db");
-          await db.exec("SELECT 1");
-          const ms = performance.now() - start;
-          await db.close();
-          return ms;
-        },
-        { url, storage },
+        ([url, storage]) => window.measureColdOf(url, storage),
+        [url, storage],
       );
       await page.close();
       if (round > 0) times[i].push(ms);

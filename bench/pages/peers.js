@@ -85,18 +85,24 @@ window.measureTrips = async (name, trips, n) => {
   return { times, rates };
 };
 
+/**
+ * web-sqlite's path to a first result: the bundles whose index.js is at url, a database in memory
+ * or (storage "opfs") the default storage, options added to the open.
+ */
+const webSqliteCold = async (url, storage, options = {}) => {
+  const { open } = await import(url);
+  const db =
+    storage === "memory"
+      ? await open("cold", { storage: "memory", ...options })
+      : await open("cold.db", options);
+  await db.query("SELECT 1");
+};
+const INDEX = new URL("../../js/dist/web/index.js", import.meta.url).href;
+
 /** Import to first result, each library on its usual path to a query. */
 const COLD = {
-  "web-sqlite (worker, OPFS)": async () => {
-    const { open } = await import("../../js/dist/web/index.js");
-    const db = await open("cold.db");
-    await db.query("SELECT 1");
-  },
-  "web-sqlite (worker, memory)": async () => {
-    const { open } = await import("../../js/dist/web/index.js");
-    const db = await open("cold", { storage: "memory" });
-    await db.query("SELECT 1");
-  },
+  "web-sqlite (worker, OPFS)": () => webSqliteCold(INDEX, "opfs"),
+  "web-sqlite (worker, memory)": () => webSqliteCold(INDEX, "memory"),
   // Parts of web-sqlite's cold start, each alone in a fresh page: loading the page's module, a
   // module worker's start (the floor of any worker), and compiling the wasm.
   "part: import index.js": () => import("../../js/dist/web/index.js"),
@@ -131,12 +137,8 @@ const COLD = {
       worker.onmessage = (e) => resolve(e.data);
       worker.onerror = (e) => reject(new Error(e.message || "the worker did not load"));
     }),
-  "web-sqlite (worker, memory; the worker compiles the wasm)": async () => {
-    const { open } = await import("../../js/dist/web/index.js");
-    const wasm = "../../build/bench/web-sqlite.wasm.bin";
-    const db = await open("cold", { storage: "memory", wasm });
-    await db.query("SELECT 1");
-  },
+  "web-sqlite (worker, memory; the worker compiles the wasm)": () =>
+    webSqliteCold(INDEX, "memory", { wasm: "../../build/bench/web-sqlite.wasm.bin" }),
   "official (main thread, :memory:)": async () => {
     const { default: init } =
       await import("../../node_modules/@sqlite.org/sqlite-wasm/dist/index.mjs");
@@ -195,4 +197,11 @@ window.measureCold = async (name) => {
   const start = performance.now();
   const parts = await COLD[name]();
   return { ms: performance.now() - start, parts: name.startsWith("parts:") ? parts : null };
+};
+
+/** web-sqlite's cold start from the bundles at url (bench/cold-ab.mjs compares two builds). */
+window.measureColdOf = async (url, storage) => {
+  const start = performance.now();
+  await webSqliteCold(url, storage);
+  return performance.now() - start;
 };
