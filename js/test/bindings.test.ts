@@ -183,16 +183,26 @@ describe("connection", () => {
 
   it("matches LIKE '%c…%' as a character-by-character search does, at every length and place", () => {
     // LIKE's search for the character after a '%' runs eight bytes at a time in wasm
-    // (core/src/sqlite/amalgamation.c): strings of every length to 40 with the character sought
+    // (core/src/sqlite/amalgamation.c): strings of every length to 39 with the character sought
     // at every place (so at every byte of the first eight-byte words and of the ones after), in
-    // either case, against a plain search in JS.
+    // either case, among ASCII and among characters of two to four bytes in UTF-8 (bytes of
+    // 0x80 and above, which a word's test must not take for the one sought), against a plain
+    // search in JS.
     const db = memoryDb(rt);
+    const alphabets = [
+      [..."abcdefghijklmnoprstuvwxyz0123456789-_. "],
+      [..."éñöÿ€😀𝄞äüßçøåæœ™©®±µ¶·¹²³¼½¾¿ÀÁÂÃÄÅÆÇÈÉ"],
+    ];
     const strings: string[] = [];
-    for (let n = 0; n <= 40; n++) {
-      const base = "abcdefghijklmnoprstuvwxyz0123456789-_. ".slice(0, n);
-      strings.push(base);
-      for (let at = 0; at < n; at++) {
-        for (const c of ["q", "Q", "qz"]) strings.push(base.slice(0, at) + c + base.slice(at + 1));
+    for (const alphabet of alphabets) {
+      for (let n = 0; n <= alphabet.length; n++) {
+        const base = alphabet.slice(0, n);
+        strings.push(base.join(""));
+        for (let at = 0; at < n; at++) {
+          for (const c of ["q", "Q", "qz"]) {
+            strings.push([...base.slice(0, at), c, ...base.slice(at + 1)].join(""));
+          }
+        }
       }
     }
     db.exec(`CREATE TABLE s(v TEXT); INSERT INTO s VALUES ${strings.map((v) => `('${v}')`)}`);
